@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { type ClickHouseClient, createClient } from '@clickhouse/client'
+import { createChdbConnection } from 'chdb/connection'
+import type { Config } from '../../config.js'
+import { DataDirLockedError, StoreError } from '../../errors.js'
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
+
+/**
+ * One client for both deployments: the embedded engine (chDB, in-process, under `dataDir/clickhouse`)
+ * or a ClickHouse server/Cloud when a URL is configured. The SQL above this is identical.
+ */
+export function createClickHouseClient(config: Config): ClickHouseClient {
+  const { url, username, password } = config.clickhouse
+  if (url) {
+    return createClient({ url, username, password, request_timeout: 60_000 })
+  }
+  const path = resolve(config.dataDir, 'clickhouse')
+  mkdirSync(path, { recursive: true })
+  try {
+    // chdb types its Connection against its own copy of @clickhouse/client-common; the runtime shape is the same.
+    const connection = createChdbConnection({ path }) as unknown as ClientConnection
+    return createClient({ connection })
+  } catch (err) {
+    const text = describe(err)
+    if (/another server instance|cannot lock file|already running/i.test(text)) {
+      throw new DataDirLockedError(
+        `the data directory ${path} is in use by another MeterFlow process (the embedded engine allows one process per directory); stop it, use another METERFLOW_DATA_DIR, or pass --url to talk to the running server`,
+        [],
+        { cause: err },
+      )
+    }
+    throw new StoreError(`could not open the embedded ClickHouse engine at ${path}: ${text}`, [], {
+      cause: err,
+    })
+  }
+}
+
+function describe(err: unknown): string {
+  const parts: string[] = []
+  let current: unknown = err
+  while (current instanceof Error && parts.length < 5) {
+    parts.push(current.message)
+    current = current.cause
+  }
+  return parts.join(': ')
+}

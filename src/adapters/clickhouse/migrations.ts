@@ -1,0 +1,95 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+
+export interface Migration {
+  version: number
+  name: string
+  statements: string[]
+}
+
+// Retried batches are dropped by block deduplication; it needs a window on both the raw table and the
+// rollup (the MV target), and fsync so that an acknowledged insert survives a crash.
+const DURABLE = 'non_replicated_deduplication_window = 1000, fsync_after_insert = 1, fsync_part_directory = 1'
+
+/** Append-only: never edit a shipped migration, add a new one. Every statement is idempotent. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'usage events and hourly rollup',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db:Identifier}.usage_events (
+        customer_id String,
+        metric LowCardinality(String),
+        ts DateTime64(3, 'UTC'),
+        value Float64,
+        event_id String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3),
+        INDEX idx_event_id event_id TYPE bloom_filter(0.01) GRANULARITY 4
+      ) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(ts)
+      ORDER BY (metric, customer_id, ts)
+      SETTINGS ${DURABLE}`,
+      `CREATE TABLE IF NOT EXISTS {db:Identifier}.usage_hourly (
+        metric LowCardinality(String),
+        customer_id String,
+        hour DateTime('UTC'),
+        sum_value SimpleAggregateFunction(sum, Float64),
+        max_value SimpleAggregateFunction(max, Float64),
+        events SimpleAggregateFunction(sum, UInt64)
+      ) ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY (metric, customer_id, hour)
+      SETTINGS ${DURABLE}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.usage_hourly_mv TO {db:Identifier}.usage_hourly AS
+      SELECT metric, customer_id, toStartOfHour(ts) AS hour,
+        sum(value) AS sum_value, max(value) AS max_value, count() AS events
+      FROM {db:Identifier}.usage_events
+      GROUP BY metric, customer_id, hour`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'metric registry',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db:Identifier}.metrics (
+        name String,
+        aggregation LowCardinality(String),
+        description String,
+        unit String,
+        registered_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(registered_at)
+      ORDER BY name`,
+    ],
+  },
+]
+
+/** Brings the schema up to the latest version; safe to run at every start and concurrently with itself. */
+export async function migrate(client: ClickHouseClient, database: string): Promise<number[]> {
+  const params = { db: database }
+  await client.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: params })
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations (
+      version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = ReplacingMergeTree ORDER BY version`,
+    query_params: params,
+  })
+  const result = await client.query({
+    query: 'SELECT DISTINCT version FROM {db:Identifier}.schema_migrations',
+    query_params: params,
+    format: 'JSONEachRow',
+  })
+  const applied = new Set((await result.json<{ version: number }>()).map((r) => Number(r.version)))
+  const ran: number[] = []
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue
+    for (const statement of migration.statements) {
+      await client.command({ query: statement, query_params: params })
+    }
+    await client.insert({
+      table: `${database}.schema_migrations`,
+      values: [{ version: migration.version, name: migration.name }],
+      format: 'JSONEachRow',
+    })
+    ran.push(migration.version)
+  }
+  return ran
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+import { join } from 'node:path'
+import { Command, InvalidArgumentError } from 'commander'
+import { checkReport } from './app/check-report.js'
+import { MeterFlowHttpClient, RemoteError } from './cli/http-client.js'
+import { ingestFile } from './cli/ingest-file.js'
+import { printCheck } from './cli/print-check.js'
+import { progressBar } from './cli/progress.js'
+import { type Config, loadConfig } from './config.js'
+import { generateDemo } from './demo/generator.js'
+import { type BatchSink, loadDemo, writeLabels } from './demo/load.js'
+import { floorToHour, HOUR_MS, parseTimestamp } from './domain/time.js'
+import { MeterFlowError } from './errors.js'
+import { type MeterFlow, openMeterFlow } from './wiring.js'
+
+const config: Config = loadConfig(process.env)
+
+function integer(min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be an integer in ${min}..${max}`)
+    return n
+  }
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number > 0')
+  return n
+}
+
+function timestamp(value: string): number {
+  const parsed = parseTimestamp(value)
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.reason)
+  return parsed.ms
+}
+
+/** Runs `work` against the embedded store in this process, closing it afterwards. */
+async function withMeterFlow<T>(work: (meterflow: MeterFlow) => Promise<T>): Promise<T> {
+  const meterflow = await openMeterFlow(config)
+  try {
+    return await work(meterflow)
+  } finally {
+    await meterflow.close()
+  }
+}
+
+const program = new Command()
+  .name('meterflow')
+  .description(
+    'Usage metering anomaly detection. Without --url, commands work on the embedded store in METERFLOW_DATA_DIR.',
+  )
+  .showHelpAfterError()
+
+program
+  .command('ingest')
+  .description('ingest an NDJSON (.ndjson/.jsonl/.json) or CSV (.csv) file of usage events, streaming')
+  .argument('<file>', 'events file')
+  .option('--format <format>', 'ndjson or csv (default: from the file extension)')
+  .option('--batch-size <n>', 'events per batch (max 10000)', integer(1, 10_000), 10_000)
+  .option('--url <url>', 'send to a running MeterFlow server instead of the embedded store')
+  .action(async (file: string, options: { format?: 'ndjson' | 'csv'; batchSize: number; url?: string }) => {
+    const client = options.url ? new MeterFlowHttpClient(options.url) : undefined
+    const summary = client
+      ? await ingestFile(file, options, (batch) => client.ingest(batch))
+      : await withMeterFlow((meterflow) => ingestFile(file, options, (batch) => meterflow.ingest(batch)))
+    console.log(
+      `ingested ${summary.received} events from ${file}: ${summary.stored} stored, ${summary.duplicates} duplicates skipped`,
+    )
+  })
+
+program
+  .command('check')
+  .description('check one customer and metric for a volume anomaly (default window: the last 24 hours)')
+  .requiredOption('--customer <id>', 'customer id')
+  .requiredOption('--metric <name>', 'metric name')
+  .option('--start <time>', 'current window start (ISO 8601 UTC or epoch ms)', timestamp)
+  .option('--end <time>', 'current window end (default: now)', timestamp)
+  .option('--baseline-days <n>', 'baseline length in days', integer(1, 365))
+  .option('--threshold <z>', '|z| at or above which it is an anomaly', positiveNumber)
+  .option('--critical-threshold <z>', '|z| at or above which it is critical', positiveNumber)
+  .option('--json', 'print the API response body as JSON')
+  .option('--url <url>', 'ask a running MeterFlow server instead of the embedded store')
+  .action(async (o) => {
+    const report = o.url
+      ? await new MeterFlowHttpClient(o.url).check({
+          customer_id: o.customer,
+          metric: o.metric,
+          current_start: o.start,
+          current_end: o.end,
+          baseline_days: o.baselineDays,
+          threshold: o.threshold,
+          critical_threshold: o.criticalThreshold,
+        })
+      : await withMeterFlow(async (meterflow) =>
+          checkReport(
+            await meterflow.check({
+              customerId: o.customer,
+              metric: o.metric,
+              currentStartMs: o.start,
+              currentEndMs: o.end,
+              baselineDays: o.baselineDays,
+              threshold: o.threshold,
+              criticalThreshold: o.criticalThreshold,
+            }),
+          ),
+        )
+    if (o.json) console.log(JSON.stringify(report, null, 2))
+    else printCheck(report)
+  })
+
+program
+  .command('demo')
+  .description('generate realistic demo usage with labelled anomalies and ingest it')
+  .option('--customers <n>', 'number of customers', integer(1, 100_000), 30)
+  .option('--days <n>', 'days of history', integer(1, 400), 35)
+  .option('--seed <n>', 'random seed (same seed, same data)', integer(0, 2 ** 31), 42)
+  .option('--end <time>', 'end of the data (default: the end of the current hour)', timestamp)
+  .option('--labels <path>', 'where to write the anomaly labels', join(config.dataDir, 'demo-labels.json'))
+  .option('--url <url>', 'send to a running MeterFlow server instead of the embedded store')
+  .action(async (o) => {
+    const endMs = o.end === undefined ? floorToHour(Date.now()) + HOUR_MS : floorToHour(o.end)
+    const dataset = generateDemo({ customers: o.customers, days: o.days, seed: o.seed, endMs })
+    const run = async (sink: BatchSink) => {
+      const bar = progressBar('demo', dataset.totalEvents, 'events')
+      try {
+        await loadDemo(dataset, sink, (done) => bar.update(done))
+      } finally {
+        bar.stop()
+      }
+    }
+    if (o.url) {
+      const client = new MeterFlowHttpClient(o.url)
+      await run((batch) => client.ingest(batch))
+    } else {
+      await withMeterFlow((meterflow) => run((batch) => meterflow.ingest(batch)))
+    }
+    writeLabels(o.labels, dataset)
+    console.log(
+      `demo: ${dataset.totalEvents} events for ${dataset.customers.length} customers over ${o.days} days; ${dataset.labels.length} labelled anomalies written to ${o.labels}`,
+    )
+  })
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof MeterFlowError || err instanceof RemoteError) {
+    console.error(`meterflow: ${err.message}`)
+    for (const d of err.details.slice(0, 20)) {
+      console.error(`  ${d.index === undefined ? '' : `[${d.index}] `}${d.field}: ${d.reason}`)
+    }
+  } else {
+    console.error(`meterflow: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  process.exitCode = 1
+})

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { z } from 'zod'
+
+const boolFlag = z.union([
+  z.boolean(),
+  z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
+])
+
+export const configSchema = z.object({
+  dataDir: z.string().min(1).default('./.meterflow'),
+  http: z
+    .object({
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      host: z.string().min(1).default('127.0.0.1'),
+    })
+    .prefault({}),
+  clickhouse: z
+    .object({
+      /** Unset: the embedded engine (chDB) under dataDir. Set: a ClickHouse server or Cloud. */
+      url: z.url().optional(),
+      username: z.string().default('default'),
+      password: z.string().default(''),
+      database: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+        .default('meterflow'),
+    })
+    .prefault({}),
+  demo: z
+    .object({
+      /** Load demo data at start when the usage store is empty. */
+      enabled: boolFlag.default(true),
+      customers: z.coerce.number().int().min(1).max(100_000).default(30),
+      days: z.coerce.number().int().min(1).max(400).default(35),
+      seed: z.coerce.number().int().default(42),
+    })
+    .prefault({}),
+  detection: z
+    .object({
+      baselineDays: z.coerce.number().int().min(1).max(365).default(30),
+      threshold: z.coerce.number().positive().default(3),
+      criticalThreshold: z.coerce.number().positive().default(5),
+      minSamples: z.coerce.number().int().min(1).default(7),
+      minRelativeStddev: z.coerce.number().min(0).default(0.01),
+      minAbsoluteStddev: z.coerce.number().min(0).default(1),
+    })
+    .prefault({})
+    .refine((d) => d.criticalThreshold >= d.threshold, {
+      message: 'criticalThreshold must be at least threshold',
+      path: ['criticalThreshold'],
+    }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export type Config = z.infer<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(`${message}:\n  ${issues.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+/** Environment variable -> config path. The README lists these; keep both in step. */
+export const ENV_VARIABLES: Record<string, string> = {
+  METERFLOW_DATA_DIR: 'dataDir',
+  PORT: 'http.port',
+  METERFLOW_HOST: 'http.host',
+  METERFLOW_CLICKHOUSE_URL: 'clickhouse.url',
+  METERFLOW_CLICKHOUSE_USER: 'clickhouse.username',
+  METERFLOW_CLICKHOUSE_PASSWORD: 'clickhouse.password',
+  METERFLOW_CLICKHOUSE_DATABASE: 'clickhouse.database',
+  METERFLOW_DEMO: 'demo.enabled',
+  METERFLOW_DEMO_CUSTOMERS: 'demo.customers',
+  METERFLOW_DEMO_DAYS: 'demo.days',
+  METERFLOW_DEMO_SEED: 'demo.seed',
+  METERFLOW_BASELINE_DAYS: 'detection.baselineDays',
+  METERFLOW_THRESHOLD: 'detection.threshold',
+  METERFLOW_CRITICAL_THRESHOLD: 'detection.criticalThreshold',
+  METERFLOW_MIN_SAMPLES: 'detection.minSamples',
+  METERFLOW_LOG_LEVEL: 'logLevel',
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let node = target
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key]
+    if (typeof next !== 'object' || next === null) node[key] = {}
+    node = node[key] as Record<string, unknown>
+  }
+  node[keys[keys.length - 1] as string] = value
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(resolve(path), 'utf8'))
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`config file ${path} is invalid`, ['the file must hold a JSON object'])
+    }
+    return parsed as Record<string, unknown>
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError(`config file ${path} could not be read`, [(err as Error).message])
+  }
+}
+
+/**
+ * Builds the one config object from an optional JSON file (METERFLOW_CONFIG) and the environment;
+ * the environment wins. Only this function reads environment variables, and only from `env`.
+ */
+export function loadConfig(env: Env, overrides: ConfigInput = {}): Config {
+  const input: Record<string, unknown> = env.METERFLOW_CONFIG ? readConfigFile(env.METERFLOW_CONFIG) : {}
+  for (const [name, path] of Object.entries(ENV_VARIABLES)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') setPath(input, path, value)
+  }
+  const merged = deepMerge(input, overrides as Record<string, unknown>)
+  const result = configSchema.safeParse(merged)
+  if (!result.success) {
+    const envByPath = Object.fromEntries(Object.entries(ENV_VARIABLES).map(([k, v]) => [v, k]))
+    const issues = result.error.issues.map((issue) => {
+      const path = issue.path.join('.')
+      const source = envByPath[path] ? ` (${envByPath[path]})` : ''
+      return `${path}${source}: ${issue.message}`
+    })
+    throw new ConfigError('invalid configuration', issues)
+  }
+  return result.data
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(extra)) {
+    const existing = out[key]
+    if (isPlainObject(value) && isPlainObject(existing)) out[key] = deepMerge(existing, value)
+    else if (value !== undefined) out[key] = value
+  }
+  return out
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

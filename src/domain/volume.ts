@@ -1,0 +1,104 @@
+export type Severity = 'warning' | 'critical'
+export type Direction = 'spike' | 'drop'
+export type CheckStatus = 'ok' | 'insufficient_data'
+
+export interface VolumeOptions {
+  /** |z| at or above this is an anomaly (the seed's 3). */
+  threshold: number
+  /** |z| at or above this is critical (default 5). */
+  criticalThreshold: number
+  /** Fewer baseline samples than this give no verdict. */
+  minSamples: number
+  /** The stddev used for z is at least this fraction of |mean|: a flat baseline must not make every wiggle infinite. */
+  minRelativeStddev: number
+  /** ...and at least this many units, for a baseline that is flat at zero. */
+  minAbsoluteStddev: number
+}
+
+export const DEFAULT_VOLUME_OPTIONS: VolumeOptions = {
+  threshold: 3,
+  criticalThreshold: 5,
+  minSamples: 7,
+  minRelativeStddev: 0.01,
+  minAbsoluteStddev: 1,
+}
+
+export interface BaselineStats {
+  mean: number
+  /** Population standard deviation of the samples, as measured. */
+  stddev: number
+  /** The stddev actually used for z (after the floor). */
+  effectiveStddev: number
+  samples: number
+}
+
+export interface VolumeVerdict {
+  status: CheckStatus
+  isAnomaly: boolean
+  currentValue: number
+  baseline: BaselineStats
+  zScore: number | null
+  severity: Severity | null
+  direction: Direction | null
+}
+
+/**
+ * Mean and population stddev. Values are scaled by their largest magnitude first so that squares of
+ * huge values (1e200 and up) do not overflow to Infinity.
+ */
+export function baselineStats(samples: readonly number[], options: VolumeOptions): BaselineStats {
+  const n = samples.length
+  if (n === 0) return { mean: 0, stddev: 0, effectiveStddev: options.minAbsoluteStddev, samples: 0 }
+  let scale = 0
+  for (const v of samples) scale = Math.max(scale, Math.abs(v))
+  if (scale === 0) scale = 1
+  let sum = 0
+  for (const v of samples) sum += v / scale
+  const scaledMean = sum / n
+  let squares = 0
+  for (const v of samples) {
+    const d = v / scale - scaledMean
+    squares += d * d
+  }
+  const mean = scaledMean * scale
+  const stddev = Math.sqrt(squares / n) * scale
+  const effectiveStddev = Math.max(
+    stddev,
+    options.minRelativeStddev * Math.abs(mean),
+    options.minAbsoluteStddev,
+  )
+  return { mean, stddev, effectiveStddev, samples: n }
+}
+
+/** The seed's volume check: z-score of the current value against the baseline samples. */
+export function volumeVerdict(
+  current: number,
+  samples: readonly number[],
+  options: VolumeOptions,
+): VolumeVerdict {
+  const baseline = baselineStats(samples, options)
+  if (baseline.samples < options.minSamples) {
+    return {
+      status: 'insufficient_data',
+      isAnomaly: false,
+      currentValue: current,
+      baseline,
+      zScore: null,
+      severity: null,
+      direction: null,
+    }
+  }
+  const difference = current - baseline.mean
+  // For values near Number.MAX_VALUE the difference itself can overflow; dividing first keeps z finite.
+  const zScore = Number.isFinite(difference)
+    ? difference / baseline.effectiveStddev
+    : current / baseline.effectiveStddev - baseline.mean / baseline.effectiveStddev
+  const isAnomaly = Math.abs(zScore) >= options.threshold
+  const direction: Direction | null = zScore > 0 ? 'spike' : zScore < 0 ? 'drop' : null
+  let severity: Severity | null = null
+  if (isAnomaly) {
+    const droppedToZero = current === 0 && baseline.mean > 0
+    severity = Math.abs(zScore) >= options.criticalThreshold || droppedToZero ? 'critical' : 'warning'
+  }
+  return { status: 'ok', isAnomaly, currentValue: current, baseline, zScore, severity, direction }
+}

@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { tempDataDir } from './helpers.js'
+
+const data = tempDataDir()
+afterAll(() => data.remove())
+
+const HOUR = 3_600_000
+const END = Date.UTC(2026, 9, 1, 12) // in the past: the CLI runs on the real clock
+
+function meterflow(args: string[], dataDir = join(data.dir, 'store')) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    env: { ...process.env, METERFLOW_DATA_DIR: dataDir },
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+describe('meterflow CLI', () => {
+  it('ingests a CSV file and an NDJSON file with progress, then checks from the command line', () => {
+    const csv = ['timestamp,customer_id,metric,value,event_id']
+    const ndjson: string[] = []
+    for (let hour = 1; hour <= 20 * 24; hour++) {
+      const row = { ts: END - hour * HOUR, value: hour <= 24 ? 500 : 100 }
+      if (hour % 2 === 0) csv.push(`${row.ts},"cli-co",api_calls,${row.value},csv-${hour}`)
+      else
+        ndjson.push(
+          JSON.stringify({
+            customer_id: 'cli-co',
+            metric: 'api_calls',
+            value: row.value,
+            timestamp: new Date(row.ts).toISOString(),
+            event_id: `nd-${hour}`,
+          }),
+        )
+    }
+    writeFileSync(join(data.dir, 'usage.csv'), `${csv.join('\n')}\n`)
+    writeFileSync(join(data.dir, 'usage.ndjson'), `${ndjson.join('\n')}\n`)
+
+    const first = meterflow(['ingest', join(data.dir, 'usage.csv')])
+    expect(first.stderr).toContain('ingest: 100%')
+    expect(first.stdout).toContain('ingested 240 events')
+    expect(first.code).toBe(0)
+    expect(meterflow(['ingest', join(data.dir, 'usage.ndjson')]).stdout).toContain('240 stored')
+    expect(meterflow(['ingest', join(data.dir, 'usage.csv')]).stdout).toContain(
+      '0 stored, 240 duplicates skipped',
+    )
+
+    const check = meterflow([
+      'check',
+      '--customer',
+      'cli-co',
+      '--metric',
+      'api_calls',
+      '--end',
+      new Date(END).toISOString(),
+      '--json',
+    ])
+    expect(check.code).toBe(0)
+    expect(JSON.parse(check.stdout)).toMatchObject({
+      is_anomaly: true,
+      direction: 'spike',
+      current_value: 24 * 500,
+      baseline: { mean: 24 * 100, samples: 19 },
+    })
+    const human = meterflow(['check', '--customer', 'cli-co', '--metric', 'api_calls', '--end', String(END)])
+    expect(human.stdout).toMatch(/cli-co \/ api_calls: ANOMALY \(critical, spike\)/)
+  })
+
+  it('names the file line of a bad event and exits 1', () => {
+    const file = join(data.dir, 'bad.ndjson')
+    const good = JSON.stringify({ customer_id: 'x', metric: 'api_calls', value: 1, timestamp: END - HOUR })
+    writeFileSync(
+      file,
+      `${good}\n\n${JSON.stringify({ customer_id: 'x', metric: 'api_calls', value: -1, timestamp: END })}\n`,
+    )
+    const result = meterflow(['ingest', file])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/line 3: value: must not be negative/)
+  })
+
+  it('rejects bad options before touching the store', () => {
+    const result = meterflow(['check', '--customer', 'x', '--metric', 'api_calls', '--baseline-days', '0'])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/baseline-days.*1\.\.365/)
+  })
+
+  it('generates demo data and writes its labels', () => {
+    const labels = join(data.dir, 'labels.json')
+    const result = meterflow(
+      [
+        'demo',
+        '--customers',
+        '5',
+        '--days',
+        '10',
+        '--seed',
+        '3',
+        '--end',
+        new Date(END).toISOString(),
+        '--labels',
+        labels,
+      ],
+      join(data.dir, 'demo-store'),
+    )
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain('demo: 100%')
+    const written = JSON.parse(readFileSync(labels, 'utf8'))
+    expect(written.options).toMatchObject({
+      customers: 5,
+      days: 10,
+      seed: 3,
+      end: new Date(END).toISOString(),
+    })
+    expect(written.labels.length).toBeGreaterThan(0)
+    expect(result.stdout).toMatch(/demo: \d+ events for 5 customers/)
+  })
+})

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { type Config, type ConfigInput, loadConfig } from '../src/config.js'
+import { buildServer } from '../src/http/server.js'
+import type { Clock } from '../src/ports.js'
+import { type MeterFlow, openMeterFlow } from '../src/wiring.js'
+
+export function tempDataDir(prefix = 'meterflow-test-'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export function testConfig(dataDir: string, overrides: ConfigInput = {}): Config {
+  return loadConfig({}, { dataDir, logLevel: 'warn', demo: { enabled: false }, ...overrides })
+}
+
+/** A clock the test moves by hand, so "the last 24 hours" means the same thing on every run. */
+export class ManualClock implements Clock {
+  constructor(public ms: number) {}
+  now(): number {
+    return this.ms
+  }
+}
+
+export interface Harness {
+  meterflow: MeterFlow
+  app: FastifyInstance
+  clock: ManualClock
+  close(): Promise<void>
+}
+
+/** A real MeterFlow on the embedded engine in a fresh data directory, with its HTTP app (not listening). */
+export async function openHarness(nowMs: number, overrides: ConfigInput = {}): Promise<Harness> {
+  const data = tempDataDir()
+  const clock = new ManualClock(nowMs)
+  const meterflow = await openMeterFlow(testConfig(data.dir, overrides), clock)
+  const app = await buildServer(meterflow)
+  return {
+    meterflow,
+    app,
+    clock,
+    async close() {
+      await app.close()
+      await meterflow.close()
+      data.remove()
+    },
+  }
+}
