@@ -1,3 +1,4 @@
+import type { ClickHouseClient } from '@clickhouse/client'
 import { createClickHouseClient } from './adapters/clickhouse/client.js'
 import { ClickHouseMetricStore } from './adapters/clickhouse/metric-store.js'
 import { migrate } from './adapters/clickhouse/migrations.js'
@@ -19,9 +20,16 @@ export interface MeterFlow {
   close(): Promise<void>
 }
 
+export interface OpenOptions {
+  clock?: Clock
+  /** An already open client (benchmarks share one engine between databases); closed with MeterFlow. */
+  clickhouse?: ClickHouseClient
+}
+
 /** Composition root: the one place that picks adapters from config. */
-export async function openMeterFlow(config: Config, clock: Clock = systemClock): Promise<MeterFlow> {
-  const client = createClickHouseClient(config)
+export async function openMeterFlow(config: Config, options: OpenOptions = {}): Promise<MeterFlow> {
+  const clock = options.clock ?? systemClock
+  const client = options.clickhouse ?? createClickHouseClient(config)
   const database = config.clickhouse.database
   try {
     await migrate(client, database)

@@ -35,7 +35,7 @@ export interface Harness {
 export async function openHarness(nowMs: number, overrides: ConfigInput = {}): Promise<Harness> {
   const data = tempDataDir()
   const clock = new ManualClock(nowMs)
-  const meterflow = await openMeterFlow(testConfig(data.dir, overrides), clock)
+  const meterflow = await openMeterFlow(testConfig(data.dir, overrides), { clock })
   const app = await buildServer(meterflow)
   return {
     meterflow,

@@ -5,6 +5,18 @@ import { createChdbConnection } from 'chdb/connection'
 import type { Config } from '../../config.js'
 import { DataDirLockedError, StoreError } from '../../errors.js'
 
+/**
+ * Every setting any MeterFlow query sets, at its ClickHouse default. chDB's connection applies a query's
+ * settings to its session and keeps them for later queries: without this reset an insert that sets no
+ * token inherits the previous insert's `insert_deduplication_token` and is silently dropped as a duplicate.
+ * The client merges these into every request; a request's own settings still win.
+ */
+export const SESSION_SETTING_DEFAULTS = {
+  insert_deduplication_token: '',
+  deduplicate_blocks_in_dependent_materialized_views: 0,
+  max_partitions_per_insert_block: '100',
+} as const
+
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
 
 /**
@@ -14,14 +26,20 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 export function createClickHouseClient(config: Config): ClickHouseClient {
   const { url, username, password } = config.clickhouse
   if (url) {
-    return createClient({ url, username, password, request_timeout: 60_000 })
+    return createClient({
+      url,
+      username,
+      password,
+      request_timeout: 60_000,
+      clickhouse_settings: SESSION_SETTING_DEFAULTS,
+    })
   }
   const path = resolve(config.dataDir, 'clickhouse')
   mkdirSync(path, { recursive: true })
   try {
     // chdb types its Connection against its own copy of @clickhouse/client-common; the runtime shape is the same.
     const connection = createChdbConnection({ path }) as unknown as ClientConnection
-    return createClient({ connection })
+    return createClient({ connection, clickhouse_settings: SESSION_SETTING_DEFAULTS })
   } catch (err) {
     const text = describe(err)
     if (/another server instance|cannot lock file|already running/i.test(text)) {
