@@ -2,6 +2,7 @@
 import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { checkReport } from './app/check-report.js'
+import { queryAnomalies } from './app/query-anomalies.js'
 import { MeterFlowHttpClient, RemoteError } from './cli/http-client.js'
 import { ingestFile } from './cli/ingest-file.js'
 import { printCheck } from './cli/print-check.js'
@@ -11,6 +12,7 @@ import { generateDemo } from './demo/generator.js'
 import { type BatchSink, loadDemo, writeLabels } from './demo/load.js'
 import { floorToHour, HOUR_MS, parseTimestamp } from './domain/time.js'
 import { MeterFlowError } from './errors.js'
+import { anomalyJson, runJson } from './http/serialize.js'
 import { type MeterFlow, openMeterFlow } from './wiring.js'
 
 const config: Config = loadConfig(process.env)
@@ -140,6 +142,69 @@ program
     console.log(
       `demo: ${dataset.totalEvents} events for ${dataset.customers.length} customers over ${o.days} days; ${dataset.labels.length} labelled anomalies written to ${o.labels}`,
     )
+  })
+
+const job = program.command('job').description('the detection job')
+job
+  .command('run')
+  .description('run detection for one slot now (default: the current hour) on the embedded store')
+  .option(
+    '--slot <time>',
+    'the slot (ISO hour or epoch ms; floored to the hour); its window is [slot - 24 h, slot)',
+    timestamp,
+  )
+  .option('--json', 'print the run record as JSON')
+  .action(async (o: { slot?: number; json?: boolean }) => {
+    const { run } = await withMeterFlow((meterflow) => meterflow.job.runNow(o.slot ?? Date.now(), 'cli'))
+    if (o.json) console.log(JSON.stringify(runJson(run), null, 2))
+    else
+      console.log(
+        `run ${run.runId} slot ${new Date(run.slot).toISOString()}: ${run.status}; checked ${run.checked} series of ${run.customers} customers in ${run.durationMs} ms; ${run.anomaliesFound} anomalies (${run.anomaliesStored} new), incidents opened ${run.incidentsOpened}, escalated ${run.incidentsEscalated}, resolved ${run.incidentsResolved}${run.error ? `; error: ${run.error}` : ''}`,
+      )
+    if (run.status === 'failed') process.exitCode = 1
+  })
+
+program
+  .command('anomalies')
+  .description('stored anomalies')
+  .command('list')
+  .description('list stored anomalies, newest first')
+  .option('--customer <id>', 'only this customer')
+  .option('--metric <name>', 'only this metric')
+  .option('--severity <severity>', 'warning or critical')
+  .option('--since <time>', 'detected at or after (ISO 8601 or epoch ms)', timestamp)
+  .option('--until <time>', 'detected before', timestamp)
+  .option('--limit <n>', 'at most this many', integer(1, 100_000), 50)
+  .option('--json', 'print JSON lines')
+  .action(async (o) => {
+    if (o.severity !== undefined && o.severity !== 'warning' && o.severity !== 'critical') {
+      throw new InvalidArgumentError('--severity must be warning or critical')
+    }
+    await withMeterFlow(async (meterflow) => {
+      let cursor: string | undefined
+      let printed = 0
+      do {
+        const page = await queryAnomalies(meterflow.anomalies, meterflow.metrics.current().names(), {
+          customerId: o.customer,
+          metric: o.metric,
+          severity: o.severity,
+          since: o.since,
+          until: o.until,
+          limit: Math.min(1000, o.limit - printed),
+          cursor,
+        })
+        for (const a of page.items) {
+          console.log(
+            o.json
+              ? JSON.stringify(anomalyJson(a))
+              : `${new Date(a.detectedAt).toISOString()}  ${a.severity.padEnd(8)} ${a.direction.padEnd(5)} ${a.customerId} / ${a.metric}  value ${a.currentValue} vs mean ${a.baselineMean.toFixed(1)} (z ${a.zScore.toFixed(2)})`,
+          )
+        }
+        printed += page.items.length
+        cursor = page.nextCursor ?? undefined
+      } while (cursor && printed < o.limit)
+      if (!o.json) console.error(`${printed} anomalies`)
+    })
   })
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { parseSchedule } from './schedule/expression.js'
 
 const boolFlag = z.union([
   z.boolean(),
@@ -50,6 +51,39 @@ export const configSchema = z.object({
       message: 'criticalThreshold must be at least threshold',
       path: ['criticalThreshold'],
     }),
+  anomalyStore: z
+    .object({
+      kind: z.enum(['sqlite', 'dynamodb']).default('sqlite'),
+      /** Default: dataDir/anomalies.sqlite */
+      sqlitePath: z.string().min(1).optional(),
+      dynamodb: z
+        .object({
+          table: z.string().min(3).max(255).default('meterflow-anomalies'),
+          region: z.string().min(1).default('us-east-1'),
+          /** A local DynamoDB-compatible endpoint (dynalite, DynamoDB Local). */
+          endpoint: z.url().optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  job: z
+    .object({
+      /** Run detection on this EventBridge schedule inside the server. */
+      schedulerEnabled: boolFlag.default(true),
+      schedule: z
+        .string()
+        .min(1)
+        .default('rate(1 hour)')
+        .superRefine((expression, ctx) => {
+          try {
+            parseSchedule(expression)
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message })
+          }
+        }),
+      resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -85,6 +119,14 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_THRESHOLD: 'detection.threshold',
   METERFLOW_CRITICAL_THRESHOLD: 'detection.criticalThreshold',
   METERFLOW_MIN_SAMPLES: 'detection.minSamples',
+  METERFLOW_ANOMALY_STORE: 'anomalyStore.kind',
+  METERFLOW_SQLITE_PATH: 'anomalyStore.sqlitePath',
+  METERFLOW_DYNAMODB_TABLE: 'anomalyStore.dynamodb.table',
+  AWS_REGION: 'anomalyStore.dynamodb.region',
+  METERFLOW_AWS_ENDPOINT: 'anomalyStore.dynamodb.endpoint',
+  METERFLOW_SCHEDULER: 'job.schedulerEnabled',
+  METERFLOW_SCHEDULE: 'job.schedule',
+  METERFLOW_RESOLVE_AFTER_CLEAN_RUNS: 'job.resolveAfterCleanRuns',
   METERFLOW_LOG_LEVEL: 'logLevel',
 }
 

@@ -1,5 +1,9 @@
+import type { AnomalyQuery, AnomalyRecord, Page } from './domain/anomaly.js'
+import type { CustomerProfile } from './domain/customer.js'
 import type { UsageEvent } from './domain/events.js'
+import type { Incident, IncidentStatus } from './domain/incident.js'
 import type { Aggregation, MetricDefinition } from './domain/metrics.js'
+import type { DetectionRun } from './domain/run.js'
 import type { TimeWindow } from './domain/windows.js'
 
 export interface WindowAggregate {
@@ -12,6 +16,17 @@ export interface InsertResult {
   inserted: number
   /** Events whose event_id the store already held. */
   alreadyStored: number
+}
+
+/** One series' current value and baseline statistics for a detection slot. */
+export interface SeriesStats {
+  customerId: string
+  metric: string
+  currentValue: number
+  mean: number
+  /** population standard deviation of the samples */
+  stddev: number
+  samples: number
 }
 
 export interface UsageStore {
@@ -29,6 +44,15 @@ export interface UsageStore {
   ): Promise<WindowAggregate[]>
   /** Start of the first hour holding an event of this customer and metric, or null if none. */
   firstEventHour(customerId: string, metric: string): Promise<number | null>
+  /**
+   * Every series with usage in the slot's baseline period: the slot's 24 h window and its daily baseline samples,
+   * computed in a fixed number of queries whatever the number of customers.
+   */
+  seriesStats(
+    slotMs: number,
+    baselineDays: number,
+    metrics: readonly { name: string; aggregation: Aggregation }[],
+  ): Promise<SeriesStats[]>
   countEvents(): Promise<number>
   ping(): Promise<void>
   close(): Promise<void>
@@ -44,3 +68,52 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() }
+
+export interface IncidentQuery {
+  status?: IncidentStatus
+  customerId?: string
+  limit: number
+  cursor?: string
+}
+
+export interface RunQuery {
+  limit: number
+  cursor?: string
+}
+
+/**
+ * Where detections, incidents, runs and the customer registry live (SQLite embedded, DynamoDB in production).
+ * Every write is idempotent so that a replayed or crashed run can be run again.
+ */
+export interface AnomalyStore {
+  /** Stores records not yet stored (identity: customer, metric, detectedAt); returns how many were new. */
+  putAnomalies(records: readonly AnomalyRecord[]): Promise<number>
+  /**
+   * By customer or by metric (one of them is required). Newest first; the order of records sharing a
+   * detected_at is the store's own. Expired records (ttl in the past) are never returned.
+   */
+  queryAnomalies(query: AnomalyQuery): Promise<Page<AnomalyRecord>>
+
+  /** Every incident with status open. */
+  openIncidents(): Promise<Incident[]>
+  /**
+   * Upserts incidents; a write whose lastEvaluatedSlot is not newer than the stored one is ignored
+   * (a replay must not roll an incident back). Returns the ids actually written.
+   */
+  saveIncidents(incidents: readonly Incident[]): Promise<string[]>
+  getIncident(id: string): Promise<Incident | null>
+  /** Newest opened first. */
+  listIncidents(query: IncidentQuery): Promise<Page<Incident>>
+
+  saveRun(run: DetectionRun): Promise<void>
+  getRun(runId: string): Promise<DetectionRun | null>
+  /** Newest slot first, then newest start. */
+  listRuns(query: RunQuery): Promise<Page<DetectionRun>>
+
+  getCustomer(customerId: string): Promise<CustomerProfile | null>
+  putCustomer(profile: CustomerProfile): Promise<void>
+  /** Every registry entry (customers without one are active with defaults). */
+  listCustomers(): Promise<CustomerProfile[]>
+
+  close(): Promise<void>
+}

@@ -5,6 +5,8 @@ import { generateDemo } from './demo/generator.js'
 import { loadDemo, writeLabels } from './demo/load.js'
 import { floorToHour, HOUR_MS } from './domain/time.js'
 import { buildServer } from './http/server.js'
+import { parseSchedule } from './schedule/expression.js'
+import { Scheduler } from './schedule/scheduler.js'
 import { type MeterFlow, openMeterFlow } from './wiring.js'
 
 export interface RunningService {
@@ -24,9 +26,14 @@ export async function startService(config: Config): Promise<RunningService> {
       await loadStartupDemo(meterflow, app)
     }
     const url = await app.listen({ port: config.http.port, host: config.http.host })
+    const scheduler = config.job.schedulerEnabled ? startScheduler(meterflow, app) : null
     let stopping: Promise<void> | undefined
     const stop = () => {
-      stopping ??= app.close().then(() => meterflow.close())
+      stopping ??= (async () => {
+        await scheduler?.stop()
+        await app.close()
+        await meterflow.close()
+      })()
       return stopping
     }
     return { app, meterflow, url, stop }
@@ -34,6 +41,36 @@ export async function startService(config: Config): Promise<RunningService> {
     await meterflow.close()
     throw err
   }
+}
+
+/** Runs the detection job on the configured EventBridge schedule (the embedded stand-in for EventBridge -> Lambda). */
+function startScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
+  const schedule = parseSchedule(meterflow.config.job.schedule)
+  const scheduler = new Scheduler({
+    schedule,
+    async lastCompletedSlot() {
+      const runs = await meterflow.anomalies.listRuns({ limit: 100 })
+      return runs.items.find((r) => r.status === 'completed')?.slot ?? null
+    },
+    async runSlot(slot) {
+      const { run } = await meterflow.job.runWhenFree(slot, 'schedule')
+      const summary = {
+        run_id: run.runId,
+        slot: new Date(run.slot).toISOString(),
+        checked: run.checked,
+        anomalies_found: run.anomaliesFound,
+        duration_ms: run.durationMs,
+      }
+      if (run.status === 'failed') app.log.error({ ...summary, error: run.error }, 'detection run failed')
+      else app.log.info(summary, 'detection run completed')
+    },
+    onError(err, slot) {
+      app.log.error({ err, slot: new Date(slot).toISOString() }, 'detection run could not start')
+    },
+  })
+  scheduler.start()
+  app.log.info(`detection scheduled: ${schedule.describe()}`)
+  return scheduler
 }
 
 async function loadStartupDemo(meterflow: MeterFlow, app: FastifyInstance): Promise<void> {

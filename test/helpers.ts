@@ -13,7 +13,10 @@ export function tempDataDir(prefix = 'meterflow-test-'): { dir: string; remove()
 }
 
 export function testConfig(dataDir: string, overrides: ConfigInput = {}): Config {
-  return loadConfig({}, { dataDir, logLevel: 'warn', demo: { enabled: false }, ...overrides })
+  return loadConfig(
+    {},
+    { dataDir, logLevel: 'warn', demo: { enabled: false }, job: { schedulerEnabled: false }, ...overrides },
+  )
 }
 
 /** A clock the test moves by hand, so "the last 24 hours" means the same thing on every run. */

@@ -48,7 +48,7 @@ export interface VolumeVerdict {
  */
 export function baselineStats(samples: readonly number[], options: VolumeOptions): BaselineStats {
   const n = samples.length
-  if (n === 0) return { mean: 0, stddev: 0, effectiveStddev: options.minAbsoluteStddev, samples: 0 }
+  if (n === 0) return { mean: 0, stddev: 0, effectiveStddev: flooredStddev(0, 0, options), samples: 0 }
   let scale = 0
   for (const v of samples) scale = Math.max(scale, Math.abs(v))
   if (scale === 0) scale = 1
@@ -62,12 +62,12 @@ export function baselineStats(samples: readonly number[], options: VolumeOptions
   }
   const mean = scaledMean * scale
   const stddev = Math.sqrt(squares / n) * scale
-  const effectiveStddev = Math.max(
-    stddev,
-    options.minRelativeStddev * Math.abs(mean),
-    options.minAbsoluteStddev,
-  )
+  const effectiveStddev = flooredStddev(mean, stddev, options)
   return { mean, stddev, effectiveStddev, samples: n }
+}
+
+function flooredStddev(mean: number, stddev: number, options: VolumeOptions): number {
+  return Math.max(stddev, options.minRelativeStddev * Math.abs(mean), options.minAbsoluteStddev)
 }
 
 /** The seed's volume check: z-score of the current value against the baseline samples. */
@@ -76,7 +76,22 @@ export function volumeVerdict(
   samples: readonly number[],
   options: VolumeOptions,
 ): VolumeVerdict {
-  const baseline = baselineStats(samples, options)
+  return verdictFromStats(current, baselineStats(samples, options), options)
+}
+
+/**
+ * The verdict from baseline statistics computed elsewhere (the batched job has the engine compute mean and
+ * stddev for every customer at once); the floor is applied here so both paths judge alike.
+ */
+export function verdictFromStats(
+  current: number,
+  stats: { mean: number; stddev: number; samples: number },
+  options: VolumeOptions,
+): VolumeVerdict {
+  const baseline: BaselineStats = {
+    ...stats,
+    effectiveStddev: flooredStddev(stats.mean, stats.stddev, options),
+  }
   if (baseline.samples < options.minSamples) {
     return {
       status: 'insufficient_data',

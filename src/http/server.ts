@@ -3,9 +3,11 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { MeterFlow } from '../wiring.js'
 import { installErrorHandling } from './errors.js'
 import { installNdjsonParser } from './ndjson.js'
+import { anomalyRoutes } from './routes/anomalies.js'
 import { checkRoutes } from './routes/check.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
+import { jobRoutes } from './routes/job.js'
 import { metricRoutes } from './routes/metrics.js'
 
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024
@@ -43,6 +45,8 @@ export async function buildServer(
   eventRoutes(app, meterflow)
   metricRoutes(app, meterflow)
   checkRoutes(app, meterflow)
+  anomalyRoutes(app, meterflow)
+  jobRoutes(app, meterflow)
   await app.ready()
   return app
 }

@@ -60,6 +60,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY name`,
     ],
   },
+  {
+    version: 3,
+    name: 'first hour seen per customer and metric',
+    statements: [
+      // Baseline samples start at a series' first hour; keeping it per series spares the batched job a scan
+      // of all history. min() is idempotent, so the backfill may overlap inserts that race with it.
+      `CREATE TABLE IF NOT EXISTS {db:Identifier}.usage_first_seen (
+        metric LowCardinality(String),
+        customer_id String,
+        first_hour SimpleAggregateFunction(min, DateTime('UTC'))
+      ) ENGINE = AggregatingMergeTree
+      ORDER BY (metric, customer_id)
+      SETTINGS ${DURABLE}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.usage_first_seen_mv TO {db:Identifier}.usage_first_seen AS
+      SELECT metric, customer_id, min(toStartOfHour(ts)) AS first_hour
+      FROM {db:Identifier}.usage_events
+      GROUP BY metric, customer_id`,
+      `INSERT INTO {db:Identifier}.usage_first_seen
+      SELECT metric, customer_id, min(hour) FROM {db:Identifier}.usage_hourly GROUP BY metric, customer_id`,
+    ],
+  },
 ]
 
 /** Brings the schema up to the latest version; safe to run at every start and concurrently with itself. */

@@ -4,7 +4,8 @@ import type { UsageEvent } from '../../domain/events.js'
 import type { Aggregation } from '../../domain/metrics.js'
 import type { TimeWindow } from '../../domain/windows.js'
 import { StoreError } from '../../errors.js'
-import type { InsertResult, UsageStore, WindowAggregate } from '../../ports.js'
+import type { InsertResult, SeriesStats, UsageStore, WindowAggregate } from '../../ports.js'
+import { seriesStatsForSlot } from './detection-stats.js'
 
 const ROLLUP_WINDOWS_SQL = `
   SELECT idx, sum(s) AS total, max(m) AS peak, sum(n) AS events FROM (
@@ -148,12 +149,20 @@ export class ClickHouseUsageStore implements UsageStore {
   async firstEventHour(customerId: string, metric: string): Promise<number | null> {
     const rows = await this.select<{ first: string | number | null }>(
       'find first event',
-      `SELECT toInt64(toUnixTimestamp(minOrNull(hour))) * 1000 AS first FROM {db:Identifier}.usage_hourly
+      `SELECT toInt64(toUnixTimestamp(minOrNull(first_hour))) * 1000 AS first FROM {db:Identifier}.usage_first_seen
        WHERE metric = {metric:String} AND customer_id = {customer:String}`,
       { metric, customer: customerId },
     )
     const first = rows[0]?.first
     return first === null || first === undefined ? null : Number(first)
+  }
+
+  seriesStats(
+    slotMs: number,
+    baselineDays: number,
+    metrics: readonly { name: string; aggregation: Aggregation }[],
+  ): Promise<SeriesStats[]> {
+    return seriesStatsForSlot(this.client, this.database, slotMs, baselineDays, metrics)
   }
 
   async countEvents(): Promise<number> {

@@ -1,0 +1,207 @@
+import type Database from 'better-sqlite3'
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+/**
+ * Append-only: never edit a shipped migration, add a new one. Every statement is idempotent (IF NOT EXISTS)
+ * so that a migration interrupted before its version was recorded can simply run again.
+ *
+ * Tables are STRICT: a value of the wrong type is refused instead of silently stored as text. Times are
+ * epoch milliseconds (INTEGER), `ttl` epoch seconds (INTEGER, the seed's DynamoDB attribute), measured values
+ * REAL (IEEE doubles: every JS number round-trips exactly).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'anomalies, incidents, runs, customers',
+    sql: `
+      -- The seed's DynamoDB table: pk CUSTOMER#{customer_id}, sk ANOMALY#{detected_at}#{metric}.
+      CREATE TABLE IF NOT EXISTS anomalies (
+        customer_id TEXT NOT NULL,
+        detected_at INTEGER NOT NULL,
+        metric TEXT NOT NULL,
+        current_value REAL NOT NULL,
+        baseline_mean REAL NOT NULL,
+        baseline_stddev REAL NOT NULL,
+        z_score REAL NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('warning', 'critical')),
+        direction TEXT NOT NULL CHECK (direction IN ('spike', 'drop')),
+        window_start INTEGER NOT NULL,
+        window_end INTEGER NOT NULL,
+        samples INTEGER NOT NULL,
+        incident_id TEXT,
+        run_id TEXT NOT NULL,
+        ttl INTEGER NOT NULL,
+        -- Declared in the order queries read it: newest first, ties by metric ascending.
+        PRIMARY KEY (customer_id, detected_at DESC, metric)
+      ) STRICT, WITHOUT ROWID;
+      -- The seed's GSI metric-severity-index (pk metric, sk detected_at); customer_id makes the order total.
+      CREATE INDEX IF NOT EXISTS anomalies_metric_detected_at ON anomalies (metric, detected_at DESC, customer_id);
+      -- Expiry sweeps (DELETE ... WHERE ttl < now) without a full scan.
+      CREATE INDEX IF NOT EXISTS anomalies_ttl ON anomalies (ttl);
+
+      CREATE TABLE IF NOT EXISTS incidents (
+        id TEXT NOT NULL PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+        severity TEXT NOT NULL CHECK (severity IN ('warning', 'critical')),
+        direction TEXT NOT NULL CHECK (direction IN ('spike', 'drop')),
+        opened_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        peak_z_score REAL NOT NULL,
+        last_z_score REAL NOT NULL,
+        detections INTEGER NOT NULL,
+        clean_runs INTEGER NOT NULL,
+        last_evaluated_slot INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS incidents_status ON incidents (status, opened_at DESC, id);
+      CREATE INDEX IF NOT EXISTS incidents_customer_metric ON incidents (customer_id, metric);
+      CREATE INDEX IF NOT EXISTS incidents_opened_at ON incidents (opened_at DESC, id);
+
+      CREATE TABLE IF NOT EXISTS runs (
+        run_id TEXT NOT NULL PRIMARY KEY,
+        slot INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        duration_ms REAL,
+        checked INTEGER NOT NULL,
+        customers INTEGER NOT NULL,
+        anomalies_found INTEGER NOT NULL,
+        anomalies_stored INTEGER NOT NULL,
+        insufficient_data INTEGER NOT NULL,
+        incidents_opened INTEGER NOT NULL,
+        incidents_escalated INTEGER NOT NULL,
+        incidents_resolved INTEGER NOT NULL,
+        triggered_by TEXT NOT NULL,
+        error TEXT
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS runs_slot ON runs (slot DESC, started_at DESC, run_id);
+
+      CREATE TABLE IF NOT EXISTS customers (
+        customer_id TEXT NOT NULL PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        threshold REAL,
+        critical_threshold REAL,
+        -- JSON array of metric names, or NULL for every registered metric.
+        metrics TEXT CHECK (metrics IS NULL OR json_type(metrics) = 'array'),
+        updated_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+]
+
+export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)
+
+/**
+ * Applies the migrations this database lacks, each in its own IMMEDIATE transaction (so two processes opening
+ * the same file at once cannot both apply one), recording it in `schema_migrations` and `user_version`.
+ * Refuses a database written by a newer MeterFlow rather than guessing at its schema.
+ */
+export function migrate(db: Database.Database, now: number): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  ) STRICT`)
+  const applied = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+  const record = db.prepare(
+    'INSERT OR IGNORE INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  )
+  const known = new Set(applied.all().map((r) => r.version))
+  const newest = Math.max(0, ...known)
+  if (newest > SCHEMA_VERSION) {
+    throw new Error(
+      `the database has schema version ${newest}, newer than this MeterFlow supports (${SCHEMA_VERSION})`,
+    )
+  }
+  for (const migration of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    if (known.has(migration.version)) continue
+    db.transaction(() => {
+      db.exec(migration.sql)
+      record.run(migration.version, migration.name, now)
+      // PRAGMA takes no bound parameters; the version is a number from this file.
+      db.pragma(`user_version = ${migration.version}`)
+    }).immediate()
+  }
+}
+
+// ---- Columns, in table order; rows bind to statements by these names -----------------------------------------
+
+export const ANOMALY_COLUMNS = [
+  'customer_id',
+  'detected_at',
+  'metric',
+  'current_value',
+  'baseline_mean',
+  'baseline_stddev',
+  'z_score',
+  'severity',
+  'direction',
+  'window_start',
+  'window_end',
+  'samples',
+  'incident_id',
+  'run_id',
+  'ttl',
+] as const
+export const INCIDENT_COLUMNS = [
+  'id',
+  'customer_id',
+  'metric',
+  'status',
+  'severity',
+  'direction',
+  'opened_at',
+  'last_seen_at',
+  'resolved_at',
+  'peak_z_score',
+  'last_z_score',
+  'detections',
+  'clean_runs',
+  'last_evaluated_slot',
+] as const
+export const RUN_COLUMNS = [
+  'run_id',
+  'slot',
+  'status',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'checked',
+  'customers',
+  'anomalies_found',
+  'anomalies_stored',
+  'insufficient_data',
+  'incidents_opened',
+  'incidents_escalated',
+  'incidents_resolved',
+  'triggered_by',
+  'error',
+] as const
+export const CUSTOMER_COLUMNS = [
+  'customer_id',
+  'status',
+  'threshold',
+  'critical_threshold',
+  'metrics',
+  'updated_at',
+] as const
+
+/** `INSERT ... ON CONFLICT (key) DO UPDATE SET <every other column> [WHERE ...]`, bound by column name. */
+export function upsertSql(
+  table: string,
+  columns: readonly string[],
+  key: readonly string[],
+  where = '',
+): string {
+  const set = columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`)
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})
+    ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${set.join(', ')} ${where ? `WHERE ${where}` : ''}`
+}

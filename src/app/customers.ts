@@ -1,0 +1,68 @@
+import type { CustomerProfile, CustomerStatus } from '../domain/customer.js'
+import { type FieldIssue, ValidationError } from '../errors.js'
+import type { AnomalyStore, Clock } from '../ports.js'
+import type { MetricCatalog } from './metric-catalog.js'
+
+export interface CustomerUpdate {
+  status?: CustomerStatus
+  threshold?: number | null
+  criticalThreshold?: number | null
+  metrics?: string[] | null
+}
+
+/** Customers need no entry to be checked; an entry disables them or overrides thresholds and metrics. */
+export class CustomerRegistry {
+  constructor(
+    private readonly store: AnomalyStore,
+    private readonly metrics: MetricCatalog,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(customerId: string): Promise<{ profile: CustomerProfile; registered: boolean }> {
+    const profile = await this.store.getCustomer(customerId)
+    if (profile) return { profile, registered: true }
+    return {
+      registered: false,
+      profile: {
+        customerId,
+        status: 'active',
+        threshold: null,
+        criticalThreshold: null,
+        metrics: null,
+        updatedAt: 0,
+      },
+    }
+  }
+
+  /** Merges the update into the current entry (absent fields keep their value; null clears an override). */
+  async put(customerId: string, update: CustomerUpdate): Promise<CustomerProfile> {
+    const { profile } = await this.get(customerId)
+    const next: CustomerProfile = {
+      customerId,
+      status: update.status ?? profile.status,
+      threshold: update.threshold === undefined ? profile.threshold : update.threshold,
+      criticalThreshold:
+        update.criticalThreshold === undefined ? profile.criticalThreshold : update.criticalThreshold,
+      metrics: update.metrics === undefined ? profile.metrics : update.metrics,
+      updatedAt: this.clock.now(),
+    }
+    const issues: FieldIssue[] = []
+    if (
+      next.threshold !== null &&
+      next.criticalThreshold !== null &&
+      next.criticalThreshold < next.threshold
+    ) {
+      issues.push({ field: 'critical_threshold', reason: `must be >= threshold (${next.threshold})` })
+    }
+    if (next.metrics) {
+      const registry = await this.metrics.refresh()
+      for (const name of next.metrics) {
+        if (!registry.has(name)) issues.push({ field: 'metrics', reason: `unknown metric '${name}'` })
+      }
+      next.metrics = [...new Set(next.metrics)].sort()
+    }
+    if (issues.length > 0) throw new ValidationError(`invalid customer settings for ${customerId}`, issues)
+    await this.store.putCustomer(next)
+    return next
+  }
+}

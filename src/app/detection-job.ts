@@ -1,0 +1,49 @@
+import type { DetectionRun } from '../domain/run.js'
+import { ConflictError } from '../errors.js'
+import { type DetectionDeps, type DetectionOutcome, runDetection } from './run-detection.js'
+
+/**
+ * The one door to detection runs in a process: never two at once. The scheduler waits its turn; a request
+ * that would start a second run while one is going gets a conflict instead of silently queueing.
+ */
+export class DetectionJob {
+  private current: { slot: number; done: Promise<DetectionOutcome> } | null = null
+
+  constructor(private readonly deps: DetectionDeps) {}
+
+  get running(): boolean {
+    return this.current !== null
+  }
+
+  /** Starts a run now, or throws ConflictError if one is in progress. */
+  runNow(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
+    if (this.current) {
+      throw new ConflictError(
+        `a detection run for slot ${new Date(this.current.slot).toISOString()} is in progress; try again when it has finished`,
+      )
+    }
+    return this.start(slot, trigger)
+  }
+
+  /** Waits for any run in progress, then runs. */
+  async runWhenFree(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
+    while (this.current) await this.current.done.catch(() => undefined)
+    return this.start(slot, trigger)
+  }
+
+  /** Resolves when no run is in progress (for shutdown). */
+  async idle(): Promise<void> {
+    while (this.current) await this.current.done.catch(() => undefined)
+  }
+
+  private start(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
+    const done = runDetection(this.deps, slot, trigger)
+    const entry = { slot, done }
+    this.current = entry
+    const clear = () => {
+      if (this.current === entry) this.current = null
+    }
+    done.then(clear, clear)
+    return done
+  }
+}

@@ -1,0 +1,92 @@
+import type { AnomalyQuery, AnomalyRecord, Page } from '../domain/anomaly.js'
+import { ValidationError } from '../errors.js'
+import type { AnomalyStore } from '../ports.js'
+
+interface SortKey {
+  t: number
+  m: string
+  c: string
+}
+
+/** Newest first; ties by metric, then customer: the order every store returns. */
+function compare(a: AnomalyRecord, b: AnomalyRecord): number {
+  return (
+    b.detectedAt - a.detectedAt ||
+    a.metric.localeCompare(b.metric) ||
+    a.customerId.localeCompare(b.customerId)
+  )
+}
+
+function isAfter(item: AnomalyRecord, key: SortKey | null): boolean {
+  if (!key) return true
+  if (item.detectedAt !== key.t) return item.detectedAt < key.t
+  if (item.metric !== key.m) return item.metric > key.m
+  return item.customerId > key.c
+}
+
+/**
+ * Lists anomalies newest first. The stores answer by customer (the table key) or by metric (the seed's GSI);
+ * a query with neither asks every metric and merges. Its cursor is the last item's sort key.
+ */
+export async function queryAnomalies(
+  store: AnomalyStore,
+  metricNames: readonly string[],
+  query: AnomalyQuery,
+): Promise<Page<AnomalyRecord>> {
+  if (query.customerId !== undefined || query.metric !== undefined) return store.queryAnomalies(query)
+  const after = decodeKey(query.cursor)
+  const until = after ? Math.min(query.until ?? Number.POSITIVE_INFINITY, after.t + 1) : query.until
+  const collected: AnomalyRecord[] = []
+  let more = false
+  for (const metric of metricNames) {
+    const found: AnomalyRecord[] = []
+    let cursor: string | undefined
+    let oldestRead = Number.POSITIVE_INFINITY
+    // Stores order by time only (the seed's GSI sorts by detected_at alone), so read on until every record
+    // sharing the time of the limit-th one has been seen; then sort here.
+    const enough = () => {
+      if (found.length < query.limit) return false
+      found.sort(compare)
+      return oldestRead < (found[query.limit - 1] as AnomalyRecord).detectedAt
+    }
+    do {
+      const page = await store.queryAnomalies({
+        ...query,
+        metric,
+        until: until === Number.POSITIVE_INFINITY ? undefined : until,
+        cursor,
+      })
+      for (const item of page.items) oldestRead = Math.min(oldestRead, item.detectedAt)
+      found.push(...page.items.filter((item) => isAfter(item, after)))
+      cursor = page.nextCursor ?? undefined
+    } while (cursor && !enough())
+    found.sort(compare)
+    if (cursor || found.length > query.limit) more = true
+    collected.push(...found.slice(0, query.limit))
+  }
+  collected.sort(compare)
+  const items = collected.slice(0, query.limit)
+  more ||= collected.length > items.length
+  const last = items[items.length - 1]
+  return {
+    items,
+    nextCursor: more && last ? encodeKey({ t: last.detectedAt, m: last.metric, c: last.customerId }) : null,
+  }
+}
+
+function encodeKey(key: SortKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url')
+}
+
+function decodeKey(cursor: string | undefined): SortKey | null {
+  if (!cursor) return null
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as SortKey
+    if (typeof key.t === 'number' && typeof key.m === 'string' && typeof key.c === 'string') return key
+  } catch {
+    // fall through to the error below
+  }
+  throw new ValidationError('invalid cursor', [
+    { field: 'cursor', reason: 'is not a cursor this API returned' },
+  ])
+}

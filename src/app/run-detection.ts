@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto'
+import { type AnomalyRecord, retentionTtl } from '../domain/anomaly.js'
+import type { CustomerProfile } from '../domain/customer.js'
+import { applyVerdict, type Incident, type IncidentOptions } from '../domain/incident.js'
+import type { DetectionRun } from '../domain/run.js'
+import { DAY_MS, floorToHour } from '../domain/time.js'
+import { type VolumeOptions, verdictFromStats } from '../domain/volume.js'
+import type { AnomalyStore, Clock, SeriesStats, UsageStore } from '../ports.js'
+import type { MetricCatalog } from './metric-catalog.js'
+
+export interface DetectionDeps {
+  usage: UsageStore
+  anomalies: AnomalyStore
+  metrics: MetricCatalog
+  clock: Clock
+  volume: VolumeOptions & { baselineDays: number }
+  incidents: IncidentOptions
+}
+
+export interface DetectionOutcome {
+  run: DetectionRun
+  /** Incidents whose state this run changed, with the transition that alerting acts on. */
+  transitions: { incident: Incident; transition: 'opened' | 'escalated' | 'resolved' }[]
+}
+
+const WRITE_CHUNK = 500
+const key = (customerId: string, metric: string) => `${customerId}\u0000${metric}`
+
+/**
+ * One detection run for one slot (floored to the hour; its window is [slot - 24 h, slot)): every active
+ * customer x metric in a fixed number of queries, anomalies stored, incidents opened/updated/resolved, the run
+ * recorded. Safe to repeat for the same slot: records are keyed by slot and incidents ignore replayed slots.
+ */
+export async function runDetection(
+  deps: DetectionDeps,
+  requestedSlot: number,
+  trigger: DetectionRun['trigger'],
+): Promise<DetectionOutcome> {
+  const slot = floorToHour(requestedSlot)
+  const startedAt = deps.clock.now()
+  const run: DetectionRun = {
+    runId: randomUUID(),
+    slot,
+    status: 'running',
+    startedAt,
+    finishedAt: null,
+    durationMs: null,
+    checked: 0,
+    customers: 0,
+    anomaliesFound: 0,
+    anomaliesStored: 0,
+    insufficientData: 0,
+    incidentsOpened: 0,
+    incidentsEscalated: 0,
+    incidentsResolved: 0,
+    trigger,
+    error: null,
+  }
+  await deps.anomalies.saveRun(run)
+  const transitions: DetectionOutcome['transitions'] = []
+  try {
+    const registry = await deps.metrics.refresh()
+    const profiles = new Map((await deps.anomalies.listCustomers()).map((p) => [p.customerId, p]))
+    const series = await deps.usage.seriesStats(slot, deps.volume.baselineDays, registry.list())
+    const open = new Map((await deps.anomalies.openIncidents()).map((i) => [key(i.customerId, i.metric), i]))
+
+    // A series with an open incident but no usage left in the whole period still gets a verdict (zero against
+    // zero), so that its incident can resolve instead of staying open forever.
+    const seen = new Set(series.map((s) => key(s.customerId, s.metric)))
+    for (const incident of open.values()) {
+      if (!seen.has(key(incident.customerId, incident.metric)) && registry.has(incident.metric)) {
+        series.push({
+          customerId: incident.customerId,
+          metric: incident.metric,
+          currentValue: 0,
+          mean: 0,
+          stddev: 0,
+          samples: deps.volume.baselineDays,
+        })
+      }
+    }
+
+    const records: AnomalyRecord[] = []
+    const changed: Incident[] = []
+    const customers = new Set<string>()
+    const ttl = retentionTtl(startedAt)
+    for (const s of series) {
+      const profile = profiles.get(s.customerId)
+      if (!isChecked(profile, s)) continue
+      customers.add(s.customerId)
+      run.checked++
+      const options = optionsFor(deps.volume, profile)
+      const verdict = verdictFromStats(s.currentValue, s, options)
+      if (verdict.status === 'insufficient_data') run.insufficientData++
+      const current = open.get(key(s.customerId, s.metric)) ?? null
+      const step = applyVerdict(s, current, verdict, slot, deps.incidents)
+      if (step.incident && step.incident !== current) changed.push(step.incident)
+      if (
+        step.incident &&
+        (step.transition === 'opened' || step.transition === 'escalated' || step.transition === 'resolved')
+      ) {
+        transitions.push({ incident: step.incident, transition: step.transition })
+      }
+      if (verdict.isAnomaly && verdict.severity && verdict.direction && verdict.zScore !== null) {
+        records.push({
+          customerId: s.customerId,
+          metric: s.metric,
+          detectedAt: slot,
+          currentValue: s.currentValue,
+          baselineMean: s.mean,
+          baselineStddev: s.stddev,
+          zScore: verdict.zScore,
+          severity: verdict.severity,
+          direction: verdict.direction,
+          windowStart: slot - DAY_MS,
+          windowEnd: slot,
+          samples: s.samples,
+          incidentId: step.incident?.id ?? null,
+          runId: run.runId,
+          ttl,
+        })
+      }
+    }
+    run.customers = customers.size
+    run.anomaliesFound = records.length
+    for (let i = 0; i < records.length; i += WRITE_CHUNK) {
+      run.anomaliesStored += await deps.anomalies.putAnomalies(records.slice(i, i + WRITE_CHUNK))
+    }
+    const written = new Set<string>()
+    for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
+      for (const id of await deps.anomalies.saveIncidents(changed.slice(i, i + WRITE_CHUNK))) written.add(id)
+    }
+    // Count (and later alert on) only transitions this run actually wrote: a concurrent or earlier replay of the
+    // slot that got there first owns them.
+    const applied = transitions.filter((t) => written.has(t.incident.id))
+    transitions.splice(0, transitions.length, ...applied)
+    run.incidentsOpened = applied.filter((t) => t.transition === 'opened').length
+    run.incidentsEscalated = applied.filter((t) => t.transition === 'escalated').length
+    run.incidentsResolved = applied.filter((t) => t.transition === 'resolved').length
+    run.status = 'completed'
+  } catch (err) {
+    run.status = 'failed'
+    run.error = err instanceof Error ? err.message : String(err)
+  }
+  run.finishedAt = deps.clock.now()
+  run.durationMs = run.finishedAt - startedAt
+  await deps.anomalies.saveRun(run)
+  return { run, transitions }
+}
+
+function isChecked(profile: CustomerProfile | undefined, series: SeriesStats): boolean {
+  if (!profile) return true
+  if (profile.status === 'disabled') return false
+  return profile.metrics === null || profile.metrics.includes(series.metric)
+}
+
+function optionsFor(defaults: VolumeOptions, profile: CustomerProfile | undefined): VolumeOptions {
+  const threshold = profile?.threshold ?? defaults.threshold
+  const critical = profile?.criticalThreshold ?? defaults.criticalThreshold
+  return { ...defaults, threshold, criticalThreshold: Math.max(critical, threshold) }
+}

@@ -1,0 +1,15 @@
+export type CustomerStatus = 'active' | 'disabled'
+
+/**
+ * A customer's registry entry. Customers need none to be checked (any customer with usage is); an entry
+ * disables checking or overrides thresholds and the metrics checked.
+ */
+export interface CustomerProfile {
+  customerId: string
+  status: CustomerStatus
+  threshold: number | null
+  criticalThreshold: number | null
+  /** null: every registered metric */
+  metrics: string[] | null
+  updatedAt: number
+}

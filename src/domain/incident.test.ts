@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest'
+import { applyVerdict, DEFAULT_INCIDENT_OPTIONS, type Incident } from './incident.js'
+import { DEFAULT_VOLUME_OPTIONS, verdictFromStats } from './volume.js'
+
+const HOUR = 3_600_000
+const S0 = Date.UTC(2026, 10, 20, 10)
+const pair = { customerId: 'acme', metric: 'api_calls' }
+const stats = { mean: 1000, stddev: 100, samples: 30 }
+const verdict = (current: number) => verdictFromStats(current, stats, DEFAULT_VOLUME_OPTIONS)
+const warning = verdict(1400) // z = 4
+const critical = verdict(1800) // z = 8
+const normal = verdict(1050)
+const noData = verdictFromStats(5000, { mean: 0, stddev: 0, samples: 2 }, DEFAULT_VOLUME_OPTIONS)
+
+/** Runs verdicts hour by hour from S0 and returns the transitions and the final incident. */
+function replay(verdicts: ReturnType<typeof verdict>[], options = DEFAULT_INCIDENT_OPTIONS) {
+  let incident: Incident | null = null
+  const transitions: (string | null)[] = []
+  verdicts.forEach((v, i) => {
+    const step = applyVerdict(pair, incident, v, S0 + i * HOUR, options)
+    transitions.push(step.transition)
+    incident = step.incident
+  })
+  return { transitions, incident: incident as Incident | null }
+}
+
+describe('applyVerdict', () => {
+  it('opens nothing for normal data', () => {
+    expect(replay([normal, normal]).incident).toBeNull()
+  })
+
+  it('opens one incident for an anomaly that persists across runs', () => {
+    const { transitions, incident } = replay([warning, warning, warning])
+    expect(transitions).toEqual(['opened', 'updated', 'updated'])
+    expect(incident).toMatchObject({
+      id: `acme|api_calls|${new Date(S0).toISOString()}`,
+      status: 'open',
+      severity: 'warning',
+      detections: 3,
+      openedAt: S0,
+      lastSeenAt: S0 + 2 * HOUR,
+    })
+  })
+
+  it('escalates warning to critical once, keeps the peak z, never de-escalates', () => {
+    const { transitions, incident } = replay([warning, critical, warning, critical])
+    expect(transitions).toEqual(['opened', 'escalated', 'updated', 'updated'])
+    expect(incident?.severity).toBe('critical')
+    expect(incident?.peakZScore).toBeCloseTo(8)
+    expect(incident?.lastZScore).toBeCloseTo(8)
+  })
+
+  it('resolves after two clean runs in a row, not after one', () => {
+    const { transitions, incident } = replay([critical, normal, critical, normal, normal])
+    expect(transitions).toEqual(['opened', null, 'updated', null, 'resolved'])
+    expect(incident).toMatchObject({ status: 'resolved', resolvedAt: S0 + 4 * HOUR, cleanRuns: 2 })
+  })
+
+  it('honours a custom number of clean runs', () => {
+    expect(replay([critical, normal], { resolveAfterCleanRuns: 1 }).transitions).toEqual([
+      'opened',
+      'resolved',
+    ])
+    expect(replay([critical, normal, normal], { resolveAfterCleanRuns: 3 }).transitions).toEqual([
+      'opened',
+      null,
+      null,
+    ])
+  })
+
+  it('treats insufficient data as neither anomaly nor recovery', () => {
+    const { transitions, incident } = replay([critical, noData, noData, normal])
+    expect(transitions).toEqual(['opened', null, null, null])
+    expect(incident).toMatchObject({ status: 'open', cleanRuns: 1 })
+  })
+
+  it('ignores a replayed or older slot', () => {
+    const opened = replay([critical, critical]).incident
+    const again = applyVerdict(pair, opened, normal, S0 + HOUR, DEFAULT_INCIDENT_OPTIONS)
+    expect(again).toEqual({ incident: opened, transition: null })
+    const older = applyVerdict(pair, opened, critical, S0, DEFAULT_INCIDENT_OPTIONS)
+    expect(older.transition).toBeNull()
+    expect(older.incident).toBe(opened)
+  })
+
+  it('does not open an incident from insufficient data', () => {
+    expect(applyVerdict(pair, null, noData, S0, DEFAULT_INCIDENT_OPTIONS)).toEqual({
+      incident: null,
+      transition: null,
+    })
+    expect(replay([noData]).incident).toBeNull()
+  })
+})

@@ -1,0 +1,162 @@
+import type { FastifyInstance } from 'fastify'
+import { parseTimestamp } from '../../domain/time.js'
+import { NotFoundError, ValidationError } from '../../errors.js'
+import type { MeterFlow } from '../../wiring.js'
+import { errorResponseSchema } from '../errors.js'
+import { customerJson, incidentJson, runJson } from '../serialize.js'
+import { customerSchema, incidentSchema, pageQuery, pageSchema, runSchema } from './schemas.js'
+
+export function parseTime(field: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const parsed = parseTimestamp(value)
+  if (!parsed.ok)
+    throw new ValidationError(`invalid ${field}: ${parsed.reason}`, [{ field, reason: parsed.reason }])
+  return parsed.ms
+}
+
+export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
+  app.post<{ Body: { slot?: string | number } | undefined }>(
+    '/v1/runs',
+    {
+      schema: {
+        summary: 'Run detection for a slot now',
+        description:
+          'Runs the detection job for `slot` (an ISO hour or epoch ms, floored to the hour; default: the current hour). The window is [slot - 24 h, slot). Re-running a slot stores and triggers nothing twice. 409 while another run is in progress.',
+        tags: ['job'],
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { slot: { type: ['string', 'integer'] } },
+        },
+        response: { 200: runSchema, 400: errorResponseSchema, 409: errorResponseSchema, 500: runSchema },
+      },
+    },
+    async (request, reply) => {
+      const raw = request.body?.slot
+      const slot = parseTime('slot', raw === undefined ? undefined : String(raw)) ?? meterflow.clock.now()
+      const { run } = await meterflow.job.runNow(slot, 'api')
+      return reply.status(run.status === 'failed' ? 500 : 200).send(runJson(run))
+    },
+  )
+
+  app.get<{ Querystring: { limit: number; cursor?: string } }>(
+    '/v1/runs',
+    {
+      schema: {
+        summary: 'List detection runs, newest slot first',
+        tags: ['job'],
+        querystring: pageQuery({}),
+        response: { 200: pageSchema(runSchema), 400: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const page = await meterflow.anomalies.listRuns({
+        limit: request.query.limit,
+        cursor: request.query.cursor,
+      })
+      return { items: page.items.map(runJson), next_cursor: page.nextCursor }
+    },
+  )
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/runs/:id',
+    {
+      schema: {
+        summary: 'One detection run',
+        tags: ['job'],
+        response: { 200: runSchema, 404: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const run = await meterflow.anomalies.getRun(request.params.id)
+      if (!run) throw new NotFoundError(`no run ${request.params.id}`)
+      return runJson(run)
+    },
+  )
+
+  app.get<{
+    Querystring: { status?: 'open' | 'resolved'; customer_id?: string; limit: number; cursor?: string }
+  }>(
+    '/v1/incidents',
+    {
+      schema: {
+        summary: 'List incidents, newest first',
+        tags: ['anomalies'],
+        querystring: pageQuery({
+          status: { type: 'string', enum: ['open', 'resolved'] },
+          customer_id: { type: 'string', minLength: 1, maxLength: 128 },
+        }),
+        response: { 200: pageSchema(incidentSchema), 400: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query
+      const page = await meterflow.anomalies.listIncidents({
+        status: q.status,
+        customerId: q.customer_id,
+        limit: q.limit,
+        cursor: q.cursor,
+      })
+      return { items: page.items.map(incidentJson), next_cursor: page.nextCursor }
+    },
+  )
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/customers/:id',
+    {
+      schema: {
+        summary: "A customer's registry entry (defaults when it has none)",
+        tags: ['customers'],
+        response: { 200: customerSchema },
+      },
+    },
+    async (request) => {
+      const { profile, registered } = await meterflow.customers.get(request.params.id)
+      return customerJson(profile, registered)
+    },
+  )
+
+  app.put<{
+    Params: { id: string }
+    Body: {
+      status?: 'active' | 'disabled'
+      threshold?: number | null
+      critical_threshold?: number | null
+      metrics?: string[] | null
+    }
+  }>(
+    '/v1/customers/:id',
+    {
+      schema: {
+        summary: 'Enable/disable a customer or override its thresholds and metrics',
+        description: 'Absent fields keep their value; null clears an override.',
+        tags: ['customers'],
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' } },
+        },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ['active', 'disabled'] },
+            threshold: { type: ['number', 'null'], exclusiveMinimum: 0 },
+            critical_threshold: { type: ['number', 'null'], exclusiveMinimum: 0 },
+            metrics: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 100 },
+          },
+        },
+        response: { 200: customerSchema, 400: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const b = request.body
+      const profile = await meterflow.customers.put(request.params.id, {
+        status: b.status,
+        threshold: b.threshold,
+        criticalThreshold: b.critical_threshold,
+        metrics: b.metrics,
+      })
+      return customerJson(profile, true)
+    },
+  )
+}

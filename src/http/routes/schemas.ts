@@ -1,0 +1,96 @@
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
+const time = { type: 'string', format: 'date-time' } as const
+
+export const anomalySchema = {
+  type: 'object',
+  properties: {
+    customer_id: { type: 'string' },
+    metric: { type: 'string' },
+    detected_at: time,
+    current_value: { type: 'number' },
+    baseline_mean: { type: 'number' },
+    baseline_stddev: { type: 'number' },
+    z_score: { type: 'number' },
+    severity: { type: 'string', enum: ['warning', 'critical'] },
+    direction: { type: 'string', enum: ['spike', 'drop'] },
+    window: { type: 'object', properties: { start: time, end: time } },
+    samples: { type: 'integer' },
+    incident_id: { type: ['string', 'null'] },
+    run_id: { type: 'string' },
+    expires_at: time,
+  },
+} as const
+
+export const incidentSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    customer_id: { type: 'string' },
+    metric: { type: 'string' },
+    status: { type: 'string', enum: ['open', 'resolved'] },
+    severity: { type: 'string', enum: ['warning', 'critical'] },
+    direction: { type: 'string', enum: ['spike', 'drop'] },
+    opened_at: time,
+    last_seen_at: time,
+    resolved_at: nullableTime,
+    peak_z_score: { type: 'number' },
+    last_z_score: { type: 'number' },
+    detections: { type: 'integer' },
+    clean_runs: { type: 'integer' },
+    last_evaluated_slot: time,
+  },
+} as const
+
+export const runSchema = {
+  type: 'object',
+  properties: {
+    run_id: { type: 'string' },
+    slot: time,
+    status: { type: 'string', enum: ['running', 'completed', 'failed'] },
+    checked: { type: 'integer', description: 'customer x metric series evaluated' },
+    anomalies_found: { type: 'integer' },
+    timestamp: time,
+    duration_ms: { type: ['integer', 'null'] },
+    finished_at: nullableTime,
+    customers: { type: 'integer' },
+    anomalies_stored: { type: 'integer', description: 'of anomalies_found, those stored for the first time' },
+    insufficient_data: { type: 'integer' },
+    incidents_opened: { type: 'integer' },
+    incidents_escalated: { type: 'integer' },
+    incidents_resolved: { type: 'integer' },
+    trigger: { type: 'string' },
+    error: { type: ['string', 'null'] },
+  },
+} as const
+
+export const customerSchema = {
+  type: 'object',
+  properties: {
+    customer_id: { type: 'string' },
+    status: { type: 'string', enum: ['active', 'disabled'] },
+    threshold: { type: ['number', 'null'] },
+    critical_threshold: { type: ['number', 'null'] },
+    metrics: { type: ['array', 'null'], items: { type: 'string' } },
+    registered: { type: 'boolean', description: 'false: no entry, the defaults apply' },
+    updated_at: nullableTime,
+  },
+} as const
+
+export function pageSchema(item: object) {
+  return {
+    type: 'object',
+    properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } },
+  } as const
+}
+
+export function pageQuery(extra: Record<string, object>) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...extra,
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      cursor: { type: 'string', maxLength: 2000 },
+    },
+  } as const
+}

@@ -1,0 +1,80 @@
+import type { AnomalyRecord } from '../domain/anomaly.js'
+import type { CustomerProfile } from '../domain/customer.js'
+import type { Incident } from '../domain/incident.js'
+import type { DetectionRun } from '../domain/run.js'
+import { toIso } from '../domain/time.js'
+
+const iso = (ms: number | null) => (ms === null ? null : toIso(ms))
+
+/** The seed's anomaly fields (customer_id ... detected_at) plus the context a reader needs. */
+export function anomalyJson(a: AnomalyRecord) {
+  return {
+    customer_id: a.customerId,
+    metric: a.metric,
+    detected_at: toIso(a.detectedAt),
+    current_value: a.currentValue,
+    baseline_mean: a.baselineMean,
+    baseline_stddev: a.baselineStddev,
+    z_score: a.zScore,
+    severity: a.severity,
+    direction: a.direction,
+    window: { start: toIso(a.windowStart), end: toIso(a.windowEnd) },
+    samples: a.samples,
+    incident_id: a.incidentId,
+    run_id: a.runId,
+    expires_at: toIso(a.ttl * 1000),
+  }
+}
+
+export function incidentJson(i: Incident) {
+  return {
+    id: i.id,
+    customer_id: i.customerId,
+    metric: i.metric,
+    status: i.status,
+    severity: i.severity,
+    direction: i.direction,
+    opened_at: toIso(i.openedAt),
+    last_seen_at: toIso(i.lastSeenAt),
+    resolved_at: iso(i.resolvedAt),
+    peak_z_score: i.peakZScore,
+    last_z_score: i.lastZScore,
+    detections: i.detections,
+    clean_runs: i.cleanRuns,
+    last_evaluated_slot: toIso(i.lastEvaluatedSlot),
+  }
+}
+
+/** The seed handler's `{ checked, anomalies_found, timestamp, duration_ms }` plus the rest of the run. */
+export function runJson(r: DetectionRun) {
+  return {
+    run_id: r.runId,
+    slot: toIso(r.slot),
+    status: r.status,
+    checked: r.checked,
+    anomalies_found: r.anomaliesFound,
+    timestamp: toIso(r.startedAt),
+    duration_ms: r.durationMs,
+    finished_at: iso(r.finishedAt),
+    customers: r.customers,
+    anomalies_stored: r.anomaliesStored,
+    insufficient_data: r.insufficientData,
+    incidents_opened: r.incidentsOpened,
+    incidents_escalated: r.incidentsEscalated,
+    incidents_resolved: r.incidentsResolved,
+    trigger: r.trigger,
+    error: r.error,
+  }
+}
+
+export function customerJson(p: CustomerProfile, registered: boolean) {
+  return {
+    customer_id: p.customerId,
+    status: p.status,
+    threshold: p.threshold,
+    critical_threshold: p.criticalThreshold,
+    metrics: p.metrics,
+    registered,
+    updated_at: registered ? toIso(p.updatedAt) : null,
+  }
+}

@@ -1,0 +1,276 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { SqliteAnomalyStore } from '../src/adapters/sqlite/anomaly-store.js'
+import { StoreError, ValidationError } from '../src/errors.js'
+import {
+  anomaly,
+  customer,
+  DAY,
+  describeAnomalyStoreContract,
+  HOUR,
+  identity,
+  incident,
+  NOW,
+  NOW_S,
+  run,
+  SLOT,
+  walk,
+} from './contract/anomaly-store.contract.js'
+import { ManualClock, tempDataDir } from './helpers.js'
+
+describeAnomalyStoreContract('SQLite', async (clock) => {
+  const data = tempDataDir('meterflow-sqlite-')
+  const store = SqliteAnomalyStore.open(join(data.dir, 'anomalies.db'), clock)
+  return {
+    store,
+    async cleanup() {
+      await store.close()
+      data.remove()
+    },
+  }
+})
+
+describe('SqliteAnomalyStore', () => {
+  let data: { dir: string; remove(): void }
+  let path: string
+  let clock: ManualClock
+  const opened: SqliteAnomalyStore[] = []
+  const raw: Database.Database[] = []
+
+  const open = (options?: { busyTimeoutMs?: number }) => {
+    const store = SqliteAnomalyStore.open(path, clock, options)
+    opened.push(store)
+    return store
+  }
+  /** A second, plain connection to look at the file behind the store's back. */
+  const inspect = (readonly = true) => {
+    const db = new Database(path, { readonly })
+    raw.push(db)
+    return db
+  }
+  const count = (table: string) =>
+    (inspect().prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+
+  beforeEach(() => {
+    data = tempDataDir('meterflow-sqlite-')
+    // A directory that does not exist yet: open creates it.
+    path = join(data.dir, 'nested', 'dir', 'anomalies.db')
+    clock = new ManualClock(NOW)
+  })
+
+  afterEach(async () => {
+    for (const db of raw.splice(0)) db.close()
+    for (const store of opened.splice(0)) await store.close()
+    data.remove()
+  })
+
+  it('keeps everything across close and reopen, and migrates once', async () => {
+    const store = open()
+    const record = anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT, zScore: 0.1 + 0.7 })
+    const inc = incident({ id: 'i1', customerId: 'c1', metric: 'api_calls', openedAt: SLOT })
+    const r = run({ runId: 'r1', slot: SLOT, startedAt: SLOT + 1, durationMs: 12.5, status: 'completed' })
+    const profile = customer({ customerId: 'c1', metrics: ['api_calls'], threshold: 3.3 })
+    await store.putAnomalies([record])
+    await store.saveIncidents([inc])
+    await store.saveRun(r)
+    await store.putCustomer(profile)
+    await store.close()
+    await store.close()
+
+    const reopened = open()
+    expect((await reopened.queryAnomalies({ customerId: 'c1', limit: 5 })).items).toStrictEqual([record])
+    expect(await reopened.getIncident('i1')).toStrictEqual(inc)
+    expect(await reopened.getRun('r1')).toStrictEqual(r)
+    expect(await reopened.getCustomer('c1')).toStrictEqual(profile)
+    expect(await reopened.putAnomalies([record])).toBe(0)
+    await reopened.close()
+    open()
+
+    const db = inspect()
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      { version: 1, name: 'anomalies, incidents, runs, customers' },
+    ])
+    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+  })
+
+  it('deletes expired rows on a write, at most once a minute, and hides them until then', async () => {
+    const store = open()
+    const short = anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT - HOUR, ttl: NOW_S + 30 })
+    const shorter = anomaly({
+      customerId: 'c1',
+      metric: 'bandwidth',
+      detectedAt: SLOT - HOUR,
+      ttl: NOW_S + 10,
+    })
+    const kept = anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT })
+    await store.putAnomalies([short, shorter, kept])
+    expect(count('anomalies')).toBe(3)
+
+    // Both expired, but the last sweep (with the write above) was less than a minute ago: hidden, not deleted.
+    clock.ms = NOW + 40_000
+    expect(count('anomalies')).toBe(3)
+    expect((await store.queryAnomalies({ customerId: 'c1', limit: 10 })).items.map(identity)).toEqual([
+      identity(kept),
+    ])
+    await store.putAnomalies([anomaly({ customerId: 'c2', metric: 'api_calls', detectedAt: SLOT })])
+    expect(count('anomalies')).toBe(4)
+    // An expired row not swept yet does not block a record with its identity: that record is new.
+    const renewed = { ...shorter, ttl: NOW_S + 3600, runId: 'renewed' }
+    expect(await store.putAnomalies([renewed])).toBe(1)
+    expect(await store.putAnomalies([renewed])).toBe(0)
+    expect((await store.queryAnomalies({ metric: 'bandwidth', limit: 10 })).items).toStrictEqual([renewed])
+    expect(count('anomalies')).toBe(4)
+
+    // A minute after the last sweep the next write sweeps, whether it stores anomalies or a run.
+    clock.ms = NOW + 61_000
+    await store.saveRun(run({ runId: 'r1', slot: SLOT, startedAt: clock.ms }))
+    expect(count('anomalies')).toBe(3)
+    const left = inspect()
+      .prepare('SELECT customer_id, metric, detected_at FROM anomalies ORDER BY 1, 2')
+      .all()
+    expect(left).toEqual([
+      { customer_id: 'c1', metric: 'api_calls', detected_at: SLOT },
+      { customer_id: 'c1', metric: 'bandwidth', detected_at: SLOT - HOUR },
+      { customer_id: 'c2', metric: 'api_calls', detected_at: SLOT },
+    ])
+  })
+
+  it('orders ties by metric then customer (ascending, as the app merge expects) and pages without a trailing empty page', async () => {
+    const store = open()
+    await store.putAnomalies([
+      anomaly({ customerId: 'a', metric: 'm1', detectedAt: SLOT }),
+      anomaly({ customerId: 'b', metric: 'm1', detectedAt: SLOT }),
+      anomaly({ customerId: 'a', metric: 'm2', detectedAt: SLOT }),
+      anomaly({ customerId: 'a', metric: 'm1', detectedAt: SLOT - HOUR }),
+      anomaly({ customerId: 'a', metric: 'm3', detectedAt: SLOT - DAY }),
+    ])
+    const byCustomer = await walk((cursor) => store.queryAnomalies({ customerId: 'a', limit: 2, cursor }))
+    expect(byCustomer.map((page) => page.map(identity))).toEqual([
+      [`a|m1|${SLOT}`, `a|m2|${SLOT}`],
+      [`a|m1|${SLOT - HOUR}`, `a|m3|${SLOT - DAY}`],
+    ])
+    const byMetric = await walk((cursor) => store.queryAnomalies({ metric: 'm1', limit: 1, cursor }))
+    expect(byMetric.map((page) => page.map(identity))).toEqual([
+      [`a|m1|${SLOT}`],
+      [`b|m1|${SLOT}`],
+      [`a|m1|${SLOT - HOUR}`],
+    ])
+  })
+
+  it('continues a walk correctly when rows are written between pages', async () => {
+    const store = open()
+    await store.putAnomalies(
+      [1, 2, 3, 4].map((h) => anomaly({ customerId: 'c', metric: 'm', detectedAt: SLOT - h * HOUR })),
+    )
+    const first = await store.queryAnomalies({ customerId: 'c', limit: 2 })
+    // A newer record lands before the cursor's position: the walk neither repeats nor skips what remains.
+    await store.putAnomalies([anomaly({ customerId: 'c', metric: 'm', detectedAt: SLOT })])
+    const second = await store.queryAnomalies({ customerId: 'c', limit: 2, cursor: first.nextCursor ?? '' })
+    expect([...first.items, ...second.items].map((r) => r.detectedAt)).toEqual(
+      [1, 2, 3, 4].map((h) => SLOT - h * HOUR),
+    )
+    expect(second.nextCursor).toBeNull()
+  })
+
+  it('rejects bad limits, non-finite numbers and a cursor from another listing with a ValidationError', async () => {
+    const store = open()
+    const fieldsOf = async (promise: Promise<unknown>) => {
+      const err = await promise.then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(ValidationError)
+      return (err as ValidationError).details.map((d) => d.field)
+    }
+    expect(await fieldsOf(store.queryAnomalies({ customerId: 'c', limit: 0 }))).toEqual(['limit'])
+    expect(await fieldsOf(store.listRuns({ limit: 1.5 }))).toEqual(['limit'])
+    expect(
+      await fieldsOf(
+        store.putAnomalies([
+          anomaly({ customerId: 'c', metric: 'm', detectedAt: SLOT }),
+          {
+            ...anomaly({ customerId: 'c', metric: 'm', detectedAt: SLOT }),
+            detectedAt: SLOT + 0.5,
+            zScore: Number.NaN,
+          },
+        ]),
+      ),
+    ).toEqual(['detected_at', 'z_score'])
+    expect(count('anomalies')).toBe(0)
+
+    await store.saveRun(run({ runId: 'r1', slot: SLOT, startedAt: SLOT }))
+    await store.saveRun(run({ runId: 'r2', slot: SLOT - HOUR, startedAt: SLOT }))
+    const runCursor = (await store.listRuns({ limit: 1 })).nextCursor ?? ''
+    expect(await fieldsOf(store.queryAnomalies({ customerId: 'c', limit: 1, cursor: runCursor }))).toEqual([
+      'cursor',
+    ])
+    expect(await fieldsOf(store.listIncidents({ limit: 1, cursor: runCursor }))).toEqual(['cursor'])
+    expect((await store.listRuns({ limit: 1, cursor: runCursor })).items.map((r) => r.runId)).toEqual(['r2'])
+  })
+
+  describe('failures become StoreErrors naming the operation', () => {
+    const storeError = async (promise: Promise<unknown> | (() => unknown)) => {
+      let err: unknown = null
+      try {
+        await (typeof promise === 'function' ? promise() : promise)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(StoreError)
+      return err as StoreError
+    }
+
+    it('when the path is a directory', async () => {
+      mkdirSync(path, { recursive: true })
+      const err = await storeError(() => open())
+      expect(err.message).toMatch(/failed to open the anomaly store at .*anomalies\.db/)
+      expect((err.cause as { code?: string }).code).toBe('SQLITE_CANTOPEN')
+    })
+
+    it('when the file is not a database', async () => {
+      mkdirSync(join(path, '..'), { recursive: true })
+      writeFileSync(path, 'this is not a database file, just some text that is long enough'.repeat(100))
+      const err = await storeError(() => open())
+      expect(err.message).toMatch(/failed to open the anomaly store/)
+      expect(err.message).toMatch(/not a database/)
+    })
+
+    it('when the file was written by a newer schema', async () => {
+      await open().close()
+      inspect(false)
+        .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)')
+        .run('from the future')
+      const err = await storeError(() => open())
+      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(1\)/)
+    })
+
+    it('when another connection holds the write lock, and recovers once it is released', async () => {
+      const store = open({ busyTimeoutMs: 50 })
+      const other = inspect(false)
+      other.exec('BEGIN IMMEDIATE')
+      const record = anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT })
+      const err = await storeError(store.putAnomalies([record]))
+      expect(err.message).toMatch(/failed to store anomalies .*database is locked/)
+      expect((err.cause as { code?: string }).code).toBe('SQLITE_BUSY')
+      expect(err.code).toBe('store_unavailable')
+      await storeError(
+        store.saveIncidents([incident({ id: 'i', customerId: 'c1', metric: 'm', openedAt: SLOT })]),
+      )
+      // Readers are not blocked by a writer in WAL mode.
+      expect((await store.queryAnomalies({ customerId: 'c1', limit: 1 })).items).toEqual([])
+      other.exec('ROLLBACK')
+      expect(await store.putAnomalies([record])).toBe(1)
+    })
+
+    it('when the store is used after close', async () => {
+      const store = open()
+      await store.close()
+      const err = await storeError(store.queryAnomalies({ metric: 'api_calls', limit: 1 }))
+      expect(err.message).toMatch(/failed to query anomalies/)
+      await storeError(store.getCustomer('c1'))
+    })
+  })
+})
