@@ -10,6 +10,7 @@ import { buildServer } from '../src/http/server.js'
 import { openMeterFlow } from '../src/wiring.js'
 import { checkLatency } from './check-latency.js'
 import { ingestDirect, ingestInProcess, ingestOverHttp, requestBodies } from './ingest.js'
+import { benchJob, type JobBenchResult } from './job.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -17,8 +18,11 @@ const { values: args } = parseArgs({
     days: { type: 'string', default: '35' },
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
+    'job-customers': { type: 'string', default: '1000,10000,100000' },
+    'loop-seconds': { type: 'string', default: '20' },
   },
 })
+const jobSizes = (args['job-customers'] as string).split(',').filter(Boolean).map(Number)
 const customers = Number(args.customers)
 const days = Number(args.days)
 const seconds = Number(args.seconds)
@@ -99,6 +103,14 @@ try {
   // autocannon drops its sockets at the deadline; handlers of the last requests may still be querying.
   await new Promise((resolve) => setTimeout(resolve, 1000))
 
+  await client.close()
+
+  const jobs: JobBenchResult[] = []
+  for (const customers of jobSizes) {
+    log(`detection job: ${customers} customers`)
+    jobs.push(await benchJob(dataDir, customers, Number(args['loop-seconds']), log))
+  }
+
   const results = {
     measuredAt: new Date().toISOString(),
     machine: {
@@ -113,6 +125,7 @@ try {
       ratioToDirect: r.eventsPerSecond / direct.eventsPerSecond,
     })),
     checkLatency: [rawLatency, rollupLatency],
+    job: jobs,
   }
   console.log('\nIngest throughput')
   console.table(
@@ -136,10 +149,24 @@ try {
       errors: r.errors + r.non2xx,
     })),
   )
+  console.log('Detection job (customers x 4 metrics x 31 days hourly; embedded engine)')
+  console.table(
+    results.job.map((j) => ({
+      customers: j.customers,
+      series: j.series,
+      'rollup rows': j.rollupRows,
+      'batched s': j.batchedSeconds.toFixed(2),
+      'RSS before/peak MiB': `${Math.round(j.rssBeforeRunMiB)}/${Math.round(j.runPeakRssMiB)}`,
+      'JS peak MiB': Math.round(j.runPeakJsMiB),
+      anomalies: j.anomaliesFound,
+      'per-pair loop s': `${j.loopEstimatedSeconds.toFixed(0)}${j.loopIsExtrapolated ? ` (est. from ${j.loopSampledPairs} pairs)` : ''}`,
+      speedup: `${j.speedup.toFixed(0)}x`,
+    })),
+  )
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`)
   log('written to bench/results/latest.json')
 } finally {
-  await client.close()
+  await client.close().catch(() => undefined)
   rmSync(dataDir, { recursive: true, force: true })
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { checkReport } from './app/check-report.js'
 import { queryAnomalies } from './app/query-anomalies.js'
+import { registerDynamoDbCommands } from './cli/dynamodb-command.js'
 import { MeterFlowHttpClient, RemoteError } from './cli/http-client.js'
 import { ingestFile } from './cli/ingest-file.js'
 import { printCheck } from './cli/print-check.js'
@@ -206,6 +207,8 @@ program
       if (!o.json) console.error(`${printed} anomalies`)
     })
   })
+
+registerDynamoDbCommands(program, config)
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof MeterFlowError || err instanceof RemoteError) {

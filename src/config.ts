@@ -82,8 +82,12 @@ export const configSchema = z.object({
           }
         }),
       resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
+      /** Customers per detection query: bounds the job's memory (see docs/decisions.md). */
+      customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
     })
     .prefault({}),
+  /** The AWS SDK's own credential variables, as found in the environment (the SDK reads their values itself). */
+  awsCredentialEnv: z.record(z.string(), z.string()).default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -127,8 +131,18 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_SCHEDULER: 'job.schedulerEnabled',
   METERFLOW_SCHEDULE: 'job.schedule',
   METERFLOW_RESOLVE_AFTER_CLEAN_RUNS: 'job.resolveAfterCleanRuns',
+  METERFLOW_JOB_CUSTOMERS_PER_CHUNK: 'job.customersPerChunk',
   METERFLOW_LOG_LEVEL: 'logLevel',
 }
+
+/** Where the AWS SDK's default chain finds credentials; with none, a local endpoint gets dummy ones. */
+const AWS_CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+]
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.')
@@ -164,6 +178,9 @@ export function loadConfig(env: Env, overrides: ConfigInput = {}): Config {
     const value = env[name]
     if (value !== undefined && value !== '') setPath(input, path, value)
   }
+  input.awsCredentialEnv = Object.fromEntries(
+    AWS_CREDENTIAL_VARIABLES.filter((name) => (env[name] ?? '') !== '').map((name) => [name, 'set']),
+  )
   const merged = deepMerge(input, overrides as Record<string, unknown>)
   const result = configSchema.safeParse(merged)
   if (!result.success) {

@@ -46,13 +46,13 @@ export interface UsageStore {
   firstEventHour(customerId: string, metric: string): Promise<number | null>
   /**
    * Every series with usage in the slot's baseline period: the slot's 24 h window and its daily baseline samples,
-   * computed in a fixed number of queries whatever the number of customers.
+   * in chunks of customers, each chunk from a few queries over all its customers (never one per customer).
    */
   seriesStats(
     slotMs: number,
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
-  ): Promise<SeriesStats[]>
+  ): AsyncIterable<SeriesStats[]>
   countEvents(): Promise<number>
   ping(): Promise<void>
   close(): Promise<void>

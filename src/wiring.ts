@@ -4,6 +4,7 @@ import { createClickHouseClient } from './adapters/clickhouse/client.js'
 import { ClickHouseMetricStore } from './adapters/clickhouse/metric-store.js'
 import { migrate } from './adapters/clickhouse/migrations.js'
 import { ClickHouseUsageStore } from './adapters/clickhouse/usage-store.js'
+import { DynamoDbAnomalyStore } from './adapters/dynamodb/anomaly-store.js'
 import { SqliteAnomalyStore } from './adapters/sqlite/anomaly-store.js'
 import { type CheckRequest, type CheckResult, checkAnomaly } from './app/check-anomaly.js'
 import { CustomerRegistry } from './app/customers.js'
@@ -43,9 +44,8 @@ const anomalyStores: Record<
       config.anomalyStore.sqlitePath ?? join(config.dataDir, 'anomalies.sqlite'),
       clock,
     ),
-  dynamodb: async () => {
-    throw new Error('the DynamoDB anomaly store is not available yet')
-  },
+  dynamodb: async (config, clock) =>
+    DynamoDbAnomalyStore.open({ ...config.anomalyStore.dynamodb, clock, env: config.awsCredentialEnv }),
 }
 
 /** Composition root: the one place that picks adapters from config. */
@@ -59,7 +59,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     await client.close()
     throw err
   }
-  const usage = new ClickHouseUsageStore(client, database)
+  const usage = new ClickHouseUsageStore(client, database, config.job.customersPerChunk)
   const metrics = new MetricCatalog(new ClickHouseMetricStore(client, database))
   let anomalies: AnomalyStore
   try {
@@ -90,7 +90,10 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
     async close() {
       await job.idle()
-      await Promise.allSettled([usage.close(), anomalies.close()])
+      // Close both even if one fails, then report the failure.
+      const results = await Promise.allSettled([usage.close(), anomalies.close()])
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failure) throw failure.reason
     },
   }
 }

@@ -10,7 +10,8 @@ const END = Date.UTC(2026, 10, 25, 12)
 let h: Harness
 
 beforeAll(async () => {
-  h = await openHarness(END)
+  // chunks of 3 customers: the comparison below also proves chunking loses and repeats no series
+  h = await openHarness(END, { job: { customersPerChunk: 3 } })
   await loadDemo(generateDemo({ customers: 10, days: 35, seed: 11, endMs: END }), (batch) =>
     h.meterflow.ingest(batch),
   )
@@ -31,8 +32,9 @@ describe('batched series statistics', () => {
     [END - 3 * DAY, 36],
   ] as const) {
     it(`match the per-series check for every customer and metric (slot ${new Date(slot).toISOString()})`, async () => {
-      const stats = await h.meterflow.usage.seriesStats(slot, 30, metrics())
+      const stats = await allSeries(slot)
       expect(stats.length).toBe(series)
+      expect(new Set(stats.map((s) => `${s.customerId}/${s.metric}`)).size).toBe(series)
       for (const s of stats) {
         const check = await h.meterflow.check({
           customerId: s.customerId,
@@ -57,13 +59,22 @@ describe('batched series statistics', () => {
       { customer_id: 'newbie', metric: 'api_calls', value: 7, timestamp: END - HOUR },
       { customer_id: 'gone', metric: 'api_calls', value: 5, timestamp: END - 60 * DAY },
     ])
-    const stats = await h.meterflow.usage.seriesStats(END, 30, metrics())
+    const stats = await allSeries(END)
     const newbie = stats.find((s) => s.customerId === 'newbie') as SeriesStats
     // first hour END-73h: samples k=1 [END-48h, END-24h) = 4 and k=2 [END-72h, END-48h) = 0; k=3 starts before it
     expect(newbie).toMatchObject({ currentValue: 7, samples: 2, mean: 2, stddev: 2 })
     expect(stats.some((s) => s.customerId === 'gone')).toBe(false)
   })
 })
+
+async function allSeries(slot: number): Promise<SeriesStats[]> {
+  const all: SeriesStats[] = []
+  for await (const chunk of h.meterflow.usage.seriesStats(slot, 30, metrics())) {
+    expect(new Set(chunk.map((s) => s.customerId)).size).toBeLessThanOrEqual(3)
+    all.push(...chunk)
+  }
+  return all
+}
 
 function relative(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)

@@ -135,6 +135,40 @@ describe('the service (npm start)', () => {
   })
 })
 
+describe('the scheduler inside the service', () => {
+  it('runs the current hour at start (catch-up) and records it', async () => {
+    const config = testConfig(join(data.dir, 'sched'), {
+      demo: { enabled: true, customers: 5, days: 35 },
+      http: { port: 0 },
+      job: { schedulerEnabled: true, schedule: 'cron(0 * * * ? *)' },
+    })
+    const service = await startService(config)
+    try {
+      const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString()
+      let runs: { slot: string; trigger: string; status: string; checked: number }[] = []
+      for (let i = 0; i < 100 && !runs.some((r) => r.status === 'completed'); i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        runs = ((await (await fetch(`${service.url}/v1/runs`)).json()) as { items: typeof runs }).items
+      }
+      expect(runs[0]).toMatchObject({ slot: hour, trigger: 'schedule', status: 'completed', checked: 5 * 4 })
+      const incidents = (await (await fetch(`${service.url}/v1/incidents?status=open`)).json()) as {
+        items: { customer_id: string }[]
+      }
+      expect(incidents.items.map((i) => i.customer_id)).toEqual(
+        expect.arrayContaining([SHOWCASE.spike, SHOWCASE.drop]),
+      )
+    } finally {
+      await service.stop()
+    }
+  })
+
+  it('refuses an invalid schedule expression at start', () => {
+    expect(() => testConfig(join(data.dir, 'x'), { job: { schedule: 'cron(0 * * * *)' } })).toThrow(
+      /job\.schedule/,
+    )
+  })
+})
+
 describe('the process', () => {
   it('starts from the environment and exits 0 on SIGTERM', async () => {
     const port = await freePort()

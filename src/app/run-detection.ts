@@ -61,44 +61,27 @@ export async function runDetection(
   try {
     const registry = await deps.metrics.refresh()
     const profiles = new Map((await deps.anomalies.listCustomers()).map((p) => [p.customerId, p]))
-    const series = await deps.usage.seriesStats(slot, deps.volume.baselineDays, registry.list())
-    const open = new Map((await deps.anomalies.openIncidents()).map((i) => [key(i.customerId, i.metric), i]))
-
-    // A series with an open incident but no usage left in the whole period still gets a verdict (zero against
-    // zero), so that its incident can resolve instead of staying open forever.
-    const seen = new Set(series.map((s) => key(s.customerId, s.metric)))
-    for (const incident of open.values()) {
-      if (!seen.has(key(incident.customerId, incident.metric)) && registry.has(incident.metric)) {
-        series.push({
-          customerId: incident.customerId,
-          metric: incident.metric,
-          currentValue: 0,
-          mean: 0,
-          stddev: 0,
-          samples: deps.volume.baselineDays,
-        })
-      }
-    }
-
+    // Open incidents not yet met in this run's series; what is left at the end had no usage in the whole period.
+    const unseen = new Map(
+      (await deps.anomalies.openIncidents()).map((i) => [key(i.customerId, i.metric), i]),
+    )
+    const open = new Map(unseen)
     const records: AnomalyRecord[] = []
     const changed: Incident[] = []
     const customers = new Set<string>()
     const ttl = retentionTtl(startedAt)
-    for (const s of series) {
+
+    const evaluate = (s: SeriesStats) => {
       const profile = profiles.get(s.customerId)
-      if (!isChecked(profile, s)) continue
+      if (!isChecked(profile, s)) return
       customers.add(s.customerId)
       run.checked++
-      const options = optionsFor(deps.volume, profile)
-      const verdict = verdictFromStats(s.currentValue, s, options)
+      const verdict = verdictFromStats(s.currentValue, s, optionsFor(deps.volume, profile))
       if (verdict.status === 'insufficient_data') run.insufficientData++
       const current = open.get(key(s.customerId, s.metric)) ?? null
       const step = applyVerdict(s, current, verdict, slot, deps.incidents)
       if (step.incident && step.incident !== current) changed.push(step.incident)
-      if (
-        step.incident &&
-        (step.transition === 'opened' || step.transition === 'escalated' || step.transition === 'resolved')
-      ) {
+      if (step.incident && step.transition && step.transition !== 'updated') {
         transitions.push({ incident: step.incident, transition: step.transition })
       }
       if (verdict.isAnomaly && verdict.severity && verdict.direction && verdict.zScore !== null) {
@@ -120,6 +103,20 @@ export async function runDetection(
           ttl,
         })
       }
+    }
+
+    for await (const chunk of deps.usage.seriesStats(slot, deps.volume.baselineDays, registry.list())) {
+      for (const s of chunk) {
+        unseen.delete(key(s.customerId, s.metric))
+        evaluate(s)
+      }
+    }
+    // A series with an open incident but no usage left in the whole period is zero against zero: clean, so the
+    // incident can resolve instead of staying open forever.
+    for (const incident of unseen.values()) {
+      if (!registry.has(incident.metric)) continue
+      const { customerId, metric } = incident
+      evaluate({ customerId, metric, currentValue: 0, mean: 0, stddev: 0, samples: deps.volume.baselineDays })
     }
     run.customers = customers.size
     run.anomaliesFound = records.length

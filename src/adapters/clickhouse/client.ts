@@ -15,6 +15,7 @@ export const SESSION_SETTING_DEFAULTS = {
   insert_deduplication_token: '',
   deduplicate_blocks_in_dependent_materialized_views: 0,
   max_partitions_per_insert_block: '100',
+  max_bytes_before_external_group_by: '0',
 } as const
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>

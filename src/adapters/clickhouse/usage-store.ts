@@ -5,7 +5,7 @@ import type { Aggregation } from '../../domain/metrics.js'
 import type { TimeWindow } from '../../domain/windows.js'
 import { StoreError } from '../../errors.js'
 import type { InsertResult, SeriesStats, UsageStore, WindowAggregate } from '../../ports.js'
-import { seriesStatsForSlot } from './detection-stats.js'
+import { CUSTOMERS_PER_CHUNK, seriesStatsForSlot } from './detection-stats.js'
 
 const ROLLUP_WINDOWS_SQL = `
   SELECT idx, sum(s) AS total, max(m) AS peak, sum(n) AS events FROM (
@@ -51,6 +51,7 @@ export class ClickHouseUsageStore implements UsageStore {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
+    private readonly customersPerChunk = CUSTOMERS_PER_CHUNK,
   ) {}
 
   insertEvents(events: readonly UsageEvent[]): Promise<InsertResult> {
@@ -161,8 +162,15 @@ export class ClickHouseUsageStore implements UsageStore {
     slotMs: number,
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
-  ): Promise<SeriesStats[]> {
-    return seriesStatsForSlot(this.client, this.database, slotMs, baselineDays, metrics)
+  ): AsyncIterable<SeriesStats[]> {
+    return seriesStatsForSlot(
+      this.client,
+      this.database,
+      slotMs,
+      baselineDays,
+      metrics,
+      this.customersPerChunk,
+    )
   }
 
   async countEvents(): Promise<number> {

@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process'
+import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { loadConfig } from '../src/config.js'
+import { HOURS, writeHourlyUsage } from './job-data.js'
+
+export interface JobBenchResult {
+  customers: number
+  series: number
+  rollupRows: number
+  generateSeconds: number
+  checked: number
+  anomaliesFound: number
+  batchedSeconds: number
+  /** max RSS of the whole child process (embedded engine and its background merges included) */
+  peakRssMiB: number
+  rssBeforeRunMiB: number
+  /** sampled during the run */
+  runPeakRssMiB: number
+  /** JS heap + external + array buffers, sampled during the run: what the process holds besides the engine */
+  runPeakJsMiB: number
+  loopSampledPairs: number
+  loopSecondsPerPair: number
+  loopEstimatedSeconds: number
+  loopIsExtrapolated: boolean
+  speedup: number
+}
+
+/** The detection job over `customers` x 4 metrics x 31 days of hourly usage: batched vs the seed's per-pair loop. */
+export async function benchJob(
+  dataDir: string,
+  customers: number,
+  loopSeconds: number,
+  log: (s: string) => void,
+): Promise<JobBenchResult> {
+  const database = `bench_job_${customers}`
+  const slot = Date.UTC(2026, 10, 1)
+  const config = loadConfig({}, { dataDir, logLevel: 'warn', demo: { enabled: false } })
+  const client = createClickHouseClient(config)
+  const generateStarted = performance.now()
+  log(
+    `  generating ${customers} customers x 4 metrics x ${HOURS} hours = ${(customers * 4 * HOURS).toLocaleString('en-US')} rollup rows`,
+  )
+  try {
+    await writeHourlyUsage(client, database, customers, slot)
+  } finally {
+    await client.close()
+  }
+  const generateSeconds = (performance.now() - generateStarted) / 1000
+  log(`  generated in ${generateSeconds.toFixed(1)} s; running the job in a child process`)
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/job-child.ts',
+      '--data-dir',
+      dataDir,
+      '--database',
+      database,
+      '--slot',
+      String(slot),
+      '--customers',
+      String(customers),
+      '--loop-seconds',
+      String(loopSeconds),
+    ],
+    { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
+  )
+  if (child.status !== 0) throw new Error(`job benchmark child failed: ${child.stderr}`)
+  const m = JSON.parse(child.stdout.trim().split('\n').pop() as string)
+  const series = customers * 4
+  const loopEstimatedSeconds = m.loopSecondsPerPair * series
+  return {
+    customers,
+    series,
+    rollupRows: series * HOURS,
+    generateSeconds,
+    checked: m.checked,
+    anomaliesFound: m.anomaliesFound,
+    batchedSeconds: m.batchedSeconds,
+    peakRssMiB: m.peakRssMiB,
+    rssBeforeRunMiB: m.rssBeforeMiB,
+    runPeakRssMiB: m.runPeakRssMiB,
+    runPeakJsMiB: m.runPeakJsMiB,
+    loopSampledPairs: m.loopSampledPairs,
+    loopSecondsPerPair: m.loopSecondsPerPair,
+    loopEstimatedSeconds,
+    loopIsExtrapolated: m.loopSampledPairs < series,
+    speedup: loopEstimatedSeconds / m.batchedSeconds,
+  }
+}

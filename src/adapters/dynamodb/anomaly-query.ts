@@ -1,0 +1,139 @@
+import type { AnomalyQuery, AnomalyRecord } from '../../domain/anomaly.js'
+import { ValidationError } from '../../errors.js'
+import { checkOneOf, checkTime } from '../sqlite/paging.js'
+import { ANOMALY_INTEGERS, ANOMALY_REALS, checkNumbers } from '../sqlite/rows.js'
+import {
+  anomalyKey,
+  anomalySkRange,
+  checkKeyTime,
+  customerPk,
+  MAX_KEY_TIME,
+  METRIC_INDEX,
+  PK,
+  SK,
+  TTL,
+} from './keys.js'
+import type { QueryInput } from './query.js'
+
+const SEVERITIES: readonly string[] = ['warning', 'critical']
+
+export function invalidCursor(reason: string): ValidationError {
+  return new ValidationError(`invalid cursor: ${reason}`, [
+    { field: 'cursor', reason: `${reason}; pass back nextCursor of the previous page unchanged` },
+  ])
+}
+
+/** Numbers must be finite (DynamoDB refuses NaN and Infinity) and detected_at must fit the 13-digit key. */
+export function checkAnomalyRecords(records: readonly AnomalyRecord[]): void {
+  checkNumbers('anomaly records', records, ANOMALY_INTEGERS, ANOMALY_REALS)
+  records.forEach((r, index) => {
+    checkKeyTime('detected_at', r.detectedAt, index)
+  })
+}
+
+/** One record per identity (customer, metric, detected_at), the first of each. */
+export function dedupeAnomalies(records: readonly AnomalyRecord[]): AnomalyRecord[] {
+  const unique = new Map<string, AnomalyRecord>()
+  for (const r of records) {
+    const id = JSON.stringify([r.customerId, r.metric, r.detectedAt])
+    if (!unique.has(id)) unique.set(id, r)
+  }
+  return [...unique.values()]
+}
+
+/** The arguments' checks, in the SQLite store's order, so both stores refuse the same queries alike. */
+export function checkAnomalyQuery(query: AnomalyQuery): void {
+  if (query.customerId === undefined && query.metric === undefined) {
+    const reason = 'an anomaly query needs customer_id or metric (or both)'
+    throw new ValidationError(reason, [
+      { field: 'customer_id', reason },
+      { field: 'metric', reason },
+    ])
+  }
+  checkOneOf('severity', query.severity, SEVERITIES)
+  checkTime('since', query.since)
+  checkTime('until', query.until)
+}
+
+export interface AnomalyQueryPlan {
+  input: QueryInput
+  /** The last returned item's key (table key, plus the GSI's for an index query). */
+  startKey: Record<string, unknown> | undefined
+  readAhead: number
+}
+
+/**
+ * The Query that answers an anomaly query, newest first: by customer, the table's partition (sk range over
+ * detected_at; a metric, if given too, filters); by metric alone, the seed's GSI (detected_at range). Expired
+ * items (ttl in the past, not yet deleted by DynamoDB's lazy TTL) and other severities are filtered out.
+ * `after` is the cursor's (detected_at, metric, customer_id): its position becomes ExclusiveStartKey and the
+ * time range's upper end. Null when nothing can match.
+ */
+export function anomalyQueryPlan(
+  table: string,
+  query: AnomalyQuery,
+  after: readonly [number, string, string] | null,
+  nowS: number,
+): AnomalyQueryPlan | null {
+  const from = query.since === undefined ? 0 : Math.max(0, Math.ceil(query.since))
+  let to = query.until === undefined ? MAX_KEY_TIME : Math.min(MAX_KEY_TIME, Math.ceil(query.until) - 1)
+  let startKey: Record<string, unknown> | undefined
+  if (after) {
+    const [t, metric, customerId] = after
+    if (!Number.isSafeInteger(t) || t < 0 || t > MAX_KEY_TIME)
+      throw invalidCursor('not a cursor this store issued')
+    if (query.customerId !== undefined && customerId !== query.customerId) {
+      throw invalidCursor('the cursor belongs to a query for another customer')
+    }
+    if (query.metric !== undefined && metric !== query.metric) {
+      throw invalidCursor('the cursor belongs to a query for another metric')
+    }
+    if (t < from) return null
+    // A cursor past the range's upper end resumes from the top of the range.
+    if (t <= to) {
+      to = t
+      startKey = anomalyKey(customerId, t, metric)
+      if (query.customerId === undefined) startKey = { ...startKey, metric, detected_at: t }
+    }
+  }
+  if (from > to) return null
+
+  const names: Record<string, string> = { '#ttl': TTL }
+  const values: Record<string, unknown> = { ':now': nowS }
+  const filters = ['#ttl >= :now']
+  if (query.severity !== undefined) {
+    filters.push('#severity = :severity')
+    names['#severity'] = 'severity'
+    values[':severity'] = query.severity
+  }
+  let keyCondition: string
+  if (query.customerId !== undefined) {
+    const [low, high] = anomalySkRange(from, to)
+    keyCondition = '#pk = :pk AND #sk BETWEEN :low AND :high'
+    Object.assign(names, { '#pk': PK, '#sk': SK })
+    Object.assign(values, { ':pk': customerPk(query.customerId), ':low': low, ':high': high })
+    if (query.metric !== undefined) {
+      filters.push('#metric = :metric')
+      names['#metric'] = 'metric'
+      values[':metric'] = query.metric
+    }
+  } else {
+    keyCondition = '#metric = :metric AND #detected_at BETWEEN :low AND :high'
+    Object.assign(names, { '#metric': 'metric', '#detected_at': 'detected_at' })
+    Object.assign(values, { ':metric': query.metric, ':low': from, ':high': to })
+  }
+  return {
+    input: {
+      TableName: table,
+      ...(query.customerId === undefined ? { IndexName: METRIC_INDEX } : {}),
+      KeyConditionExpression: keyCondition,
+      FilterExpression: filters.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+    },
+    startKey,
+    // Only expired items fail the ttl filter; a severity or metric filter can drop most of what is read.
+    readAhead: filters.length > 1 ? 4 : 1,
+  }
+}

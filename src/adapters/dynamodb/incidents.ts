@@ -1,0 +1,133 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb'
+import type { Incident } from '../../domain/incident.js'
+import { ConflictError } from '../../errors.js'
+import type { IncidentQuery } from '../../ports.js'
+import { mapLimit } from './batch.js'
+import { errorName } from './client.js'
+import { type Item, incidentItem } from './items.js'
+import { INCIDENT_PK, incidentSk, PK, parseIncidentId, SK } from './keys.js'
+import { getItem, type QueryInput, queryAll, type TableContext } from './query.js'
+
+// Incidents live in one partition (pk INCIDENT), sorted by `{opened ISO}#{customer}#{metric}`: newest opened
+// last in key order, so listings query it backwards.
+
+/** Conditional incident writes in flight at once. */
+const PARALLELISM = 8
+
+/** A listing cursor holds the sort key of the last incident returned. */
+export const INCIDENT_CURSOR = ['string'] as const
+
+/**
+ * Upserts incidents: each write is a PutItem on condition that no item is there or that the stored one is the
+ * same incident at an older slot (a failed condition is a replay: skipped, not an error). Versions of one
+ * incident are applied in order, different incidents in parallel. Returns the ids written.
+ */
+export async function putIncidents(ctx: TableContext, incidents: readonly Incident[]): Promise<string[]> {
+  const byId = new Map<string, Incident[]>()
+  for (const incident of incidents) byId.set(incident.id, [...(byId.get(incident.id) ?? []), incident])
+  const written = await mapLimit([...byId.values()], PARALLELISM, async (versions) => {
+    let wrote = false
+    for (const version of versions) wrote = (await putIncident(ctx, version)) || wrote
+    return wrote ? (versions[0] as Incident).id : null
+  })
+  return written.filter((id): id is string => id !== null)
+}
+
+/** Whether the incident was written. An item of *another* id under the same key is a conflict. */
+async function putIncident(ctx: TableContext, incident: Incident): Promise<boolean> {
+  const item = incidentItem(incident)
+  try {
+    await ctx.doc.send(
+      new PutCommand({
+        TableName: ctx.table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk) OR (#id = :id AND #slot < :slot)',
+        ExpressionAttributeNames: { '#pk': PK, '#id': 'id', '#slot': 'last_evaluated_slot' },
+        ExpressionAttributeValues: { ':id': incident.id, ':slot': incident.lastEvaluatedSlot },
+      }),
+    )
+    return true
+  } catch (err) {
+    if (errorName(err) !== 'ConditionalCheckFailedException') throw err
+  }
+  const stored = await getItem(ctx, { [PK]: INCIDENT_PK, [SK]: String(item[SK]) })
+  if (stored && stored.id !== incident.id) {
+    throw new ConflictError(
+      `incident ${incident.id} has the same customer, metric and opening time as stored incident ${String(stored.id)}`,
+      [{ field: 'id', reason: 'another incident is stored under the same customer, metric and opened_at' }],
+    )
+  }
+  return false
+}
+
+/**
+ * The item of incident `id`: for an id the domain makes (`{customer}|{metric}|{opened ISO}`) one GetItem on the
+ * key derived from it; any other id cannot be mapped to a key, so the partition is searched.
+ */
+export async function findIncident(ctx: TableContext, id: string): Promise<Item | null> {
+  const parsed = parseIncidentId(id)
+  let item: Item | null
+  if (parsed) {
+    item = await getItem(ctx, {
+      [PK]: INCIDENT_PK,
+      [SK]: incidentSk(parsed.openedAt, parsed.customerId, parsed.metric),
+    })
+  } else {
+    const found = await queryAll(ctx.doc, {
+      TableName: ctx.table,
+      KeyConditionExpression: '#pk = :pk',
+      FilterExpression: '#id = :id',
+      ExpressionAttributeNames: { '#pk': PK, '#id': 'id' },
+      ExpressionAttributeValues: { ':pk': INCIDENT_PK, ':id': id },
+      ConsistentRead: true,
+    })
+    item = found[0] ?? null
+  }
+  return item && item.id === id ? item : null
+}
+
+/** Every open incident; strongly consistent, since the job applies its verdicts to what the last run left. */
+export function openIncidentsInput(table: string): QueryInput {
+  return {
+    TableName: table,
+    KeyConditionExpression: '#pk = :pk',
+    FilterExpression: '#status = :open',
+    ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': INCIDENT_PK, ':open': 'open' },
+    ScanIndexForward: false,
+    ConsistentRead: true,
+  }
+}
+
+/** Newest opened first, filtered by status and customer; `afterSk` is the cursor's sort key. */
+export function incidentListPlan(
+  table: string,
+  query: IncidentQuery,
+  afterSk: string | null,
+): { input: QueryInput; startKey: Record<string, string> | undefined; readAhead: number } {
+  const filters: string[] = []
+  const names: Record<string, string> = { '#pk': PK }
+  const values: Record<string, unknown> = { ':pk': INCIDENT_PK }
+  if (query.status !== undefined) {
+    filters.push('#status = :status')
+    names['#status'] = 'status'
+    values[':status'] = query.status
+  }
+  if (query.customerId !== undefined) {
+    filters.push('#customer = :customer')
+    names['#customer'] = 'customer_id'
+    values[':customer'] = query.customerId
+  }
+  return {
+    input: {
+      TableName: table,
+      KeyConditionExpression: '#pk = :pk',
+      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+    },
+    startKey: afterSk === null ? undefined : { [PK]: INCIDENT_PK, [SK]: afterSk },
+    readAhead: filters.length > 0 ? 4 : 1,
+  }
+}

@@ -1,0 +1,238 @@
+import { ANOMALY_RETENTION_DAYS, type AnomalyRecord } from '../../domain/anomaly.js'
+import type { CustomerProfile } from '../../domain/customer.js'
+import type { Incident } from '../../domain/incident.js'
+import type { DetectionRun } from '../../domain/run.js'
+import { StoreError } from '../../errors.js'
+import {
+  anomalyKey,
+  customerKey,
+  INCIDENT_PK,
+  incidentSk,
+  PK,
+  RUNS_PK,
+  runListingSk,
+  runLookupKey,
+  SK,
+  TTL,
+} from './keys.js'
+
+/** An item as the document client reads and writes it (numbers are read back as JS numbers). */
+export type Item = Record<string, unknown>
+
+const RETENTION_S = ANOMALY_RETENTION_DAYS * 86_400
+
+function expiresAfter(ms: number): number {
+  return Math.floor(ms / 1000) + RETENTION_S
+}
+
+// ---- Writing -----------------------------------------------------------------------------------------------
+
+/** The seed's item (pk, sk, customer_id, metric, detected_at, ..., ttl) plus the record's context. */
+export function anomalyItem(r: AnomalyRecord): Item {
+  return {
+    ...anomalyKey(r.customerId, r.detectedAt, r.metric),
+    customer_id: r.customerId,
+    metric: r.metric,
+    detected_at: r.detectedAt,
+    current_value: r.currentValue,
+    baseline_mean: r.baselineMean,
+    baseline_stddev: r.baselineStddev,
+    z_score: r.zScore,
+    severity: r.severity,
+    [TTL]: r.ttl,
+    direction: r.direction,
+    window_start: r.windowStart,
+    window_end: r.windowEnd,
+    samples: r.samples,
+    incident_id: r.incidentId,
+    run_id: r.runId,
+  }
+}
+
+/** The metric is `incident_metric`: an item with `metric` and `detected_at` would enter the seed's GSI. */
+export function incidentItem(i: Incident): Item {
+  return {
+    [PK]: INCIDENT_PK,
+    [SK]: incidentSk(i.openedAt, i.customerId, i.metric),
+    id: i.id,
+    customer_id: i.customerId,
+    incident_metric: i.metric,
+    status: i.status,
+    severity: i.severity,
+    direction: i.direction,
+    opened_at: i.openedAt,
+    last_seen_at: i.lastSeenAt,
+    resolved_at: i.resolvedAt,
+    peak_z_score: i.peakZScore,
+    last_z_score: i.lastZScore,
+    detections: i.detections,
+    clean_runs: i.cleanRuns,
+    last_evaluated_slot: i.lastEvaluatedSlot,
+    // Open incidents stay until resolved; a resolved one is kept as long as an anomaly.
+    [TTL]: i.status === 'resolved' && i.resolvedAt !== null ? expiresAfter(i.resolvedAt) : undefined,
+  }
+}
+
+function runAttributes(r: DetectionRun): Item {
+  return {
+    run_id: r.runId,
+    slot: r.slot,
+    status: r.status,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    duration_ms: r.durationMs,
+    checked: r.checked,
+    customers: r.customers,
+    anomalies_found: r.anomaliesFound,
+    anomalies_stored: r.anomaliesStored,
+    insufficient_data: r.insufficientData,
+    incidents_opened: r.incidentsOpened,
+    incidents_escalated: r.incidentsEscalated,
+    incidents_resolved: r.incidentsResolved,
+    trigger: r.trigger,
+    error: r.error,
+    [TTL]: expiresAfter(r.startedAt),
+  }
+}
+
+/** The listing item (pk RUNS, newest slot last in key order) and the lookup item by run id; both hold it all. */
+export function runItems(r: DetectionRun): { listing: Item; lookup: Item } {
+  const listingSk = runListingSk(r.slot, r.startedAt, r.runId)
+  return {
+    listing: { [PK]: RUNS_PK, [SK]: listingSk, ...runAttributes(r) },
+    lookup: { ...runLookupKey(r.runId), listing_sk: listingSk, ...runAttributes(r) },
+  }
+}
+
+export function customerItem(c: CustomerProfile): Item {
+  return {
+    ...customerKey(c.customerId),
+    customer_id: c.customerId,
+    status: c.status,
+    threshold: c.threshold,
+    critical_threshold: c.criticalThreshold,
+    metrics: c.metrics,
+    updated_at: c.updatedAt,
+  }
+}
+
+// ---- Reading -----------------------------------------------------------------------------------------------
+// Items come from a table other tools can write to: each attribute is checked, and a malformed item is a
+// StoreError naming its key and attribute rather than a half-built domain object.
+
+class Reader {
+  constructor(private readonly item: Item) {}
+
+  private fail(name: string, expected: string): never {
+    const key = `${String(this.item[PK])} / ${String(this.item[SK])}`
+    throw new StoreError(`malformed DynamoDB item ${key}: attribute ${name} is not ${expected}`)
+  }
+
+  str(name: string): string {
+    const v = this.item[name]
+    return typeof v === 'string' ? v : this.fail(name, 'a string')
+  }
+
+  num(name: string): number {
+    const v = this.item[name]
+    return typeof v === 'number' && Number.isFinite(v) ? v : this.fail(name, 'a number')
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const v = this.item[name]
+    return allowed.includes(v as T) ? (v as T) : this.fail(name, `one of ${allowed.join(', ')}`)
+  }
+
+  nullableStr(name: string): string | null {
+    return this.item[name] === null || this.item[name] === undefined ? null : this.str(name)
+  }
+
+  nullableNum(name: string): number | null {
+    return this.item[name] === null || this.item[name] === undefined ? null : this.num(name)
+  }
+
+  nullableStrList(name: string): string[] | null {
+    const v = this.item[name]
+    if (v === null || v === undefined) return null
+    if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v as string[]
+    return this.fail(name, 'a list of strings')
+  }
+}
+
+const SEVERITIES = ['warning', 'critical'] as const
+const DIRECTIONS = ['spike', 'drop'] as const
+
+export function itemToAnomaly(item: Item): AnomalyRecord {
+  const r = new Reader(item)
+  return {
+    customerId: r.str('customer_id'),
+    metric: r.str('metric'),
+    detectedAt: r.num('detected_at'),
+    currentValue: r.num('current_value'),
+    baselineMean: r.num('baseline_mean'),
+    baselineStddev: r.num('baseline_stddev'),
+    zScore: r.num('z_score'),
+    severity: r.oneOf('severity', SEVERITIES),
+    direction: r.oneOf('direction', DIRECTIONS),
+    windowStart: r.num('window_start'),
+    windowEnd: r.num('window_end'),
+    samples: r.num('samples'),
+    incidentId: r.nullableStr('incident_id'),
+    runId: r.str('run_id'),
+    ttl: r.num(TTL),
+  }
+}
+
+export function itemToIncident(item: Item): Incident {
+  const r = new Reader(item)
+  return {
+    id: r.str('id'),
+    customerId: r.str('customer_id'),
+    metric: r.str('incident_metric'),
+    status: r.oneOf('status', ['open', 'resolved'] as const),
+    severity: r.oneOf('severity', SEVERITIES),
+    direction: r.oneOf('direction', DIRECTIONS),
+    openedAt: r.num('opened_at'),
+    lastSeenAt: r.num('last_seen_at'),
+    resolvedAt: r.nullableNum('resolved_at'),
+    peakZScore: r.num('peak_z_score'),
+    lastZScore: r.num('last_z_score'),
+    detections: r.num('detections'),
+    cleanRuns: r.num('clean_runs'),
+    lastEvaluatedSlot: r.num('last_evaluated_slot'),
+  }
+}
+
+export function itemToRun(item: Item): DetectionRun {
+  const r = new Reader(item)
+  return {
+    runId: r.str('run_id'),
+    slot: r.num('slot'),
+    status: r.oneOf('status', ['running', 'completed', 'failed'] as const),
+    startedAt: r.num('started_at'),
+    finishedAt: r.nullableNum('finished_at'),
+    durationMs: r.nullableNum('duration_ms'),
+    checked: r.num('checked'),
+    customers: r.num('customers'),
+    anomaliesFound: r.num('anomalies_found'),
+    anomaliesStored: r.num('anomalies_stored'),
+    insufficientData: r.num('insufficient_data'),
+    incidentsOpened: r.num('incidents_opened'),
+    incidentsEscalated: r.num('incidents_escalated'),
+    incidentsResolved: r.num('incidents_resolved'),
+    trigger: r.oneOf('trigger', ['schedule', 'api', 'cli', 'lambda'] as const),
+    error: r.nullableStr('error'),
+  }
+}
+
+export function itemToCustomer(item: Item): CustomerProfile {
+  const r = new Reader(item)
+  return {
+    customerId: r.str('customer_id'),
+    status: r.oneOf('status', ['active', 'disabled'] as const),
+    threshold: r.nullableNum('threshold'),
+    criticalThreshold: r.nullableNum('critical_threshold'),
+    metrics: r.nullableStrList('metrics'),
+    updatedAt: r.num('updated_at'),
+  }
+}

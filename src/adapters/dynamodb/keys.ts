@@ -1,0 +1,104 @@
+import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
+import { ValidationError } from '../../errors.js'
+
+// The table's key layout. Anomalies use the seed's keys exactly; the other entities share the table under
+// partition keys that cannot collide with `CUSTOMER#...`, and none of them carries both `metric` and
+// `detected_at`, so only anomalies appear in the seed's GSI.
+
+export const PK = 'pk'
+export const SK = 'sk'
+export const TTL = 'ttl'
+export const METRIC_INDEX = 'metric-severity-index'
+
+export const INCIDENT_PK = 'INCIDENT'
+export const RUNS_PK = 'RUNS'
+export const RUN_SK = 'RUN'
+export const CUSTOMERS_PK = 'CUSTOMERS'
+
+/** Times in sort keys are zero-padded epoch milliseconds, so string order is time order. */
+const TIME_DIGITS = 13
+export const MAX_KEY_TIME = 10 ** TIME_DIGITS - 1
+
+export type Key = Record<string, string>
+
+export function pad13(ms: number): string {
+  return String(ms).padStart(TIME_DIGITS, '0')
+}
+
+/** Throws a ValidationError unless `value` is an integer time that fits the 13-digit key format. */
+export function checkKeyTime(field: string, value: number, index?: number): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_KEY_TIME) {
+    throw new ValidationError(`invalid ${field}: ${String(value)}`, [
+      {
+        field,
+        reason: `must be an integer epoch-milliseconds time between 0 and ${MAX_KEY_TIME}`,
+        ...(index === undefined ? {} : { index }),
+      },
+    ])
+  }
+}
+
+// ---- Anomalies (the seed's keys) ---------------------------------------------------------------------------
+
+export function customerPk(customerId: string): string {
+  return `CUSTOMER#${customerId}`
+}
+
+export function anomalySk(detectedAt: number, metric: string): string {
+  return `ANOMALY#${pad13(detectedAt)}#${metric}`
+}
+
+export function anomalyKey(customerId: string, detectedAt: number, metric: string): Key {
+  return { [PK]: customerPk(customerId), [SK]: anomalySk(detectedAt, metric) }
+}
+
+/**
+ * Inclusive sort-key bounds covering detected_at in [fromMs, toMs]: '$' follows '#', so `ANOMALY#{to}$` sorts
+ * after every `ANOMALY#{to}#{metric}`.
+ */
+export function anomalySkRange(fromMs: number, toMs: number): [string, string] {
+  return [`ANOMALY#${pad13(fromMs)}#`, `ANOMALY#${pad13(toMs)}$`]
+}
+
+// ---- Incidents ---------------------------------------------------------------------------------------------
+
+export function incidentSk(openedAt: number, customerId: string, metric: string): string {
+  return `${new Date(openedAt).toISOString()}#${customerId}#${metric}`
+}
+
+/**
+ * Splits an id made by the domain's `incidentId` (`{customer}|{metric}|{opened ISO}`) from the right: a
+ * customer id may contain '|', a metric name may not. Null for any other id.
+ */
+export function parseIncidentId(id: string): { customerId: string; metric: string; openedAt: number } | null {
+  const lastBar = id.lastIndexOf('|')
+  if (lastBar < 0) return null
+  const iso = id.slice(lastBar + 1)
+  const rest = id.slice(0, lastBar)
+  const metricBar = rest.lastIndexOf('|')
+  if (metricBar <= 0) return null
+  const metric = rest.slice(metricBar + 1)
+  const customerId = rest.slice(0, metricBar)
+  const openedAt = Date.parse(iso)
+  if (!METRIC_NAME_PATTERN.test(metric) || !Number.isFinite(openedAt)) return null
+  if (new Date(openedAt).toISOString() !== iso) return null
+  return { customerId, metric, openedAt }
+}
+
+// ---- Runs and customers ------------------------------------------------------------------------------------
+
+export function runListingSk(slot: number, startedAt: number, runId: string): string {
+  return `${pad13(slot)}#${pad13(startedAt)}#${runId}`
+}
+
+export function runListingKey(slot: number, startedAt: number, runId: string): Key {
+  return { [PK]: RUNS_PK, [SK]: runListingSk(slot, startedAt, runId) }
+}
+
+export function runLookupKey(runId: string): Key {
+  return { [PK]: `RUN#${runId}`, [SK]: RUN_SK }
+}
+
+export function customerKey(customerId: string): Key {
+  return { [PK]: CUSTOMERS_PK, [SK]: customerId }
+}
