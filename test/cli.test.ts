@@ -88,6 +88,47 @@ describe('meterflow CLI', () => {
     expect(result.stderr).toMatch(/baseline-days.*1\.\.365/)
   })
 
+  it('runs the detection job for a slot and lists what it found', () => {
+    const store = join(data.dir, 'job-store')
+    const demo = meterflow(
+      [
+        'demo',
+        '--customers',
+        '6',
+        '--days',
+        '35',
+        '--end',
+        new Date(END).toISOString(),
+        '--labels',
+        join(data.dir, 'l.json'),
+      ],
+      store,
+    )
+    expect(demo.code).toBe(0)
+    const run = meterflow(['job', 'run', '--slot', new Date(END).toISOString(), '--json'], store)
+    expect(run.code, run.stderr).toBe(0)
+    const record = JSON.parse(run.stdout)
+    expect(record).toMatchObject({
+      status: 'completed',
+      slot: new Date(END).toISOString(),
+      checked: 24,
+      trigger: 'cli',
+    })
+    expect(record.anomalies_found).toBeGreaterThan(0)
+    const human = meterflow(['job', 'run', '--slot', String(END)], store)
+    expect(human.stdout).toMatch(/completed; checked 24 series of 6 customers .*\(0 new\)/)
+
+    const list = meterflow(['anomalies', 'list', '--customer', 'acme-corp', '--json'], store)
+    const lines = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(lines[0]).toMatchObject({ customer_id: 'acme-corp', metric: 'api_calls', direction: 'spike' })
+    const all = meterflow(['anomalies', 'list', '--limit', '2'], store)
+    expect(all.stdout.trim().split('\n')).toHaveLength(2)
+    expect(all.stderr).toContain('2 anomalies')
+  })
+
   it('generates demo data and writes its labels', () => {
     const labels = join(data.dir, 'labels.json')
     const result = meterflow(
