@@ -8,6 +8,17 @@ const boolFlag = z.union([
   z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
 ])
 
+const detectorSchema = z.object({
+  statistic: z.enum(['zscore', 'robust']).default('zscore'),
+  baseline: z.enum(['all', 'daytype', 'weekday']).default('all'),
+  windows: z
+    .array(z.enum(['day', 'hour']))
+    .min(1)
+    .default(['day']),
+  levelShiftDays: z.coerce.number().int().min(0).max(14).default(0),
+  minVolume: z.coerce.number().min(0).default(0),
+})
+
 export const configSchema = z.object({
   dataDir: z.string().min(1).default('./.meterflow'),
   http: z
@@ -45,6 +56,9 @@ export const configSchema = z.object({
       minSamples: z.coerce.number().int().min(1).default(7),
       minRelativeStddev: z.coerce.number().min(0).default(0.01),
       minAbsoluteStddev: z.coerce.number().min(0).default(1),
+      /** The detector the job uses (see docs/detection.md); per-metric entries override it. */
+      detector: detectorSchema.prefault({}),
+      detectorsByMetric: z.record(z.string(), detectorSchema.partial()).default({}),
     })
     .prefault({})
     .refine((d) => d.criticalThreshold >= d.threshold, {

@@ -1,5 +1,6 @@
 import type { AnomalyQuery, AnomalyRecord, Page } from './domain/anomaly.js'
 import type { CustomerProfile } from './domain/customer.js'
+import type { SeriesHistory } from './domain/detector.js'
 import type { UsageEvent } from './domain/events.js'
 import type { Incident, IncidentStatus } from './domain/incident.js'
 import type { Aggregation, MetricDefinition } from './domain/metrics.js'
@@ -18,15 +19,10 @@ export interface InsertResult {
   alreadyStored: number
 }
 
-/** One series' current value and baseline statistics for a detection slot. */
-export interface SeriesStats {
+/** One series' per-day windows for a detection slot (see SeriesHistory). */
+export interface SeriesWindows extends SeriesHistory {
   customerId: string
   metric: string
-  currentValue: number
-  mean: number
-  /** population standard deviation of the samples */
-  stddev: number
-  samples: number
 }
 
 export interface UsageStore {
@@ -48,11 +44,11 @@ export interface UsageStore {
    * Every series with usage in the slot's baseline period: the slot's 24 h window and its daily baseline samples,
    * in chunks of customers, each chunk from a few queries over all its customers (never one per customer).
    */
-  seriesStats(
+  seriesWindows(
     slotMs: number,
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
-  ): AsyncIterable<SeriesStats[]>
+  ): AsyncIterable<SeriesWindows[]>
   countEvents(): Promise<number>
   ping(): Promise<void>
   close(): Promise<void>

@@ -69,7 +69,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     await usage.close()
     throw err
   }
-  const defaults = { ...config.detection }
+  const { detector: _detector, detectorsByMetric: _byMetric, ...defaults } = config.detection
   const job = new DetectionJob({
     usage,
     anomalies,
@@ -77,6 +77,10 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     clock,
     volume: defaults,
     incidents: { resolveAfterCleanRuns: config.job.resolveAfterCleanRuns },
+    detectorFor: (metric) => ({
+      ...config.detection.detector,
+      ...config.detection.detectorsByMetric[metric],
+    }),
   })
   return {
     config,

@@ -4,6 +4,7 @@ import { SqliteAnomalyStore } from '../src/adapters/sqlite/anomaly-store.js'
 import { runDetection } from '../src/app/run-detection.js'
 import { generateDemo } from '../src/demo/generator.js'
 import { loadDemo } from '../src/demo/load.js'
+import { SEED_DETECTOR } from '../src/domain/detector.js'
 import type { Incident } from '../src/domain/incident.js'
 import { DEFAULT_VOLUME_OPTIONS } from '../src/domain/volume.js'
 import type { AnomalyStore } from '../src/ports.js'
@@ -50,6 +51,7 @@ describe('a run that failed half-way', () => {
       clock: h.clock,
       volume: { ...DEFAULT_VOLUME_OPTIONS, baselineDays: 30 },
       incidents: { resolveAfterCleanRuns: 2 },
+      detectorFor: () => SEED_DETECTOR,
     }
     const crashed = await runDetection({ ...deps, anomalies: failingOnceAtIncidents(store) }, END, 'cli')
     expect(crashed.run).toMatchObject({ status: 'failed', error: expect.stringMatching(/injected/) })

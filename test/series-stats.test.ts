@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateDemo } from '../src/demo/generator.js'
 import { loadDemo } from '../src/demo/load.js'
-import type { SeriesStats } from '../src/ports.js'
+import { detect, SEED_DETECTOR } from '../src/domain/detector.js'
+import { DEFAULT_VOLUME_OPTIONS } from '../src/domain/volume.js'
+import type { SeriesWindows } from '../src/ports.js'
 import { type Harness, openHarness } from './helpers.js'
 
 const HOUR = 3_600_000
@@ -35,7 +37,12 @@ describe('batched series statistics', () => {
       const stats = await allSeries(slot)
       expect(stats.length).toBe(series)
       expect(new Set(stats.map((s) => `${s.customerId}/${s.metric}`)).size).toBe(series)
-      for (const s of stats) {
+      for (const series of stats) {
+        const s = {
+          ...series,
+          ...detect(series, SEED_DETECTOR, DEFAULT_VOLUME_OPTIONS).verdict.baseline,
+          currentValue: series.daily[0],
+        }
         const check = await h.meterflow.check({
           customerId: s.customerId,
           metric: s.metric,
@@ -60,16 +67,23 @@ describe('batched series statistics', () => {
       { customer_id: 'gone', metric: 'api_calls', value: 5, timestamp: END - 60 * DAY },
     ])
     const stats = await allSeries(END)
-    const newbie = stats.find((s) => s.customerId === 'newbie') as SeriesStats
+    const series = stats.find((s) => s.customerId === 'newbie') as SeriesWindows
+    const newbie = {
+      ...detect(series, SEED_DETECTOR, DEFAULT_VOLUME_OPTIONS).verdict.baseline,
+      currentValue: series.daily[0],
+    }
+    expect(series.daily.slice(0, 5)).toEqual([7, 4, 0, 5, 0])
+    expect(series.hourly.slice(0, 2)).toEqual([7, 0])
+    expect(series.firstHourMs).toBe(END - 73 * HOUR)
     // first hour END-73h: samples k=1 [END-48h, END-24h) = 4 and k=2 [END-72h, END-48h) = 0; k=3 starts before it
     expect(newbie).toMatchObject({ currentValue: 7, samples: 2, mean: 2, stddev: 2 })
     expect(stats.some((s) => s.customerId === 'gone')).toBe(false)
   })
 })
 
-async function allSeries(slot: number): Promise<SeriesStats[]> {
-  const all: SeriesStats[] = []
-  for await (const chunk of h.meterflow.usage.seriesStats(slot, 30, metrics())) {
+async function allSeries(slot: number): Promise<SeriesWindows[]> {
+  const all: SeriesWindows[] = []
+  for await (const chunk of h.meterflow.usage.seriesWindows(slot, 30, metrics())) {
     expect(new Set(chunk.map((s) => s.customerId)).size).toBeLessThanOrEqual(3)
     all.push(...chunk)
   }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { type AnomalyRecord, retentionTtl } from '../domain/anomaly.js'
 import type { CustomerProfile } from '../domain/customer.js'
+import { type DetectorConfig, detect } from '../domain/detector.js'
 import { applyVerdict, type Incident, type IncidentOptions } from '../domain/incident.js'
 import type { DetectionRun } from '../domain/run.js'
 import { DAY_MS, floorToHour } from '../domain/time.js'
-import { type VolumeOptions, verdictFromStats } from '../domain/volume.js'
-import type { AnomalyStore, Clock, SeriesStats, UsageStore } from '../ports.js'
+import type { VolumeOptions } from '../domain/volume.js'
+import type { AnomalyStore, Clock, SeriesWindows, UsageStore } from '../ports.js'
 import type { MetricCatalog } from './metric-catalog.js'
 
 export interface DetectionDeps {
@@ -15,6 +16,8 @@ export interface DetectionDeps {
   clock: Clock
   volume: VolumeOptions & { baselineDays: number }
   incidents: IncidentOptions
+  /** The detector for a metric (config: a default plus per-metric choices). */
+  detectorFor(metric: string): DetectorConfig
 }
 
 export interface DetectionOutcome {
@@ -71,12 +74,13 @@ export async function runDetection(
     const customers = new Set<string>()
     const ttl = retentionTtl(startedAt)
 
-    const evaluate = (s: SeriesStats) => {
+    const evaluate = (s: SeriesWindows) => {
       const profile = profiles.get(s.customerId)
       if (!isChecked(profile, s)) return
       customers.add(s.customerId)
       run.checked++
-      const verdict = verdictFromStats(s.currentValue, s, optionsFor(deps.volume, profile))
+      const detection = detect(s, deps.detectorFor(s.metric), optionsFor(deps.volume, profile))
+      const { verdict } = detection
       if (verdict.status === 'insufficient_data') run.insufficientData++
       const current = open.get(key(s.customerId, s.metric)) ?? null
       const step = applyVerdict(s, current, verdict, slot, deps.incidents)
@@ -89,15 +93,15 @@ export async function runDetection(
           customerId: s.customerId,
           metric: s.metric,
           detectedAt: slot,
-          currentValue: s.currentValue,
-          baselineMean: s.mean,
-          baselineStddev: s.stddev,
+          currentValue: verdict.currentValue,
+          baselineMean: verdict.baseline.mean,
+          baselineStddev: verdict.baseline.stddev,
           zScore: verdict.zScore,
           severity: verdict.severity,
           direction: verdict.direction,
-          windowStart: slot - DAY_MS,
-          windowEnd: slot,
-          samples: s.samples,
+          windowStart: detection.windowStart,
+          windowEnd: detection.windowEnd,
+          samples: verdict.baseline.samples,
           incidentId: step.incident?.id ?? null,
           runId: run.runId,
           ttl,
@@ -105,7 +109,7 @@ export async function runDetection(
       }
     }
 
-    for await (const chunk of deps.usage.seriesStats(slot, deps.volume.baselineDays, registry.list())) {
+    for await (const chunk of deps.usage.seriesWindows(slot, deps.volume.baselineDays, registry.list())) {
       for (const s of chunk) {
         unseen.delete(key(s.customerId, s.metric))
         evaluate(s)
@@ -116,7 +120,9 @@ export async function runDetection(
     for (const incident of unseen.values()) {
       if (!registry.has(incident.metric)) continue
       const { customerId, metric } = incident
-      evaluate({ customerId, metric, currentValue: 0, mean: 0, stddev: 0, samples: deps.volume.baselineDays })
+      const zeros = new Array<number>(deps.volume.baselineDays + 1).fill(0)
+      const firstHourMs = slot - (deps.volume.baselineDays + 1) * DAY_MS
+      evaluate({ customerId, metric, slot, firstHourMs, daily: zeros, hourly: zeros })
     }
     run.customers = customers.size
     run.anomaliesFound = records.length
@@ -145,7 +151,7 @@ export async function runDetection(
   return { run, transitions }
 }
 
-function isChecked(profile: CustomerProfile | undefined, series: SeriesStats): boolean {
+function isChecked(profile: CustomerProfile | undefined, series: SeriesWindows): boolean {
   if (!profile) return true
   if (profile.status === 'disabled') return false
   return profile.metrics === null || profile.metrics.includes(series.metric)

@@ -4,8 +4,8 @@ import type { UsageEvent } from '../../domain/events.js'
 import type { Aggregation } from '../../domain/metrics.js'
 import type { TimeWindow } from '../../domain/windows.js'
 import { StoreError } from '../../errors.js'
-import type { InsertResult, SeriesStats, UsageStore, WindowAggregate } from '../../ports.js'
-import { CUSTOMERS_PER_CHUNK, seriesStatsForSlot } from './detection-stats.js'
+import type { InsertResult, SeriesWindows, UsageStore, WindowAggregate } from '../../ports.js'
+import { CUSTOMERS_PER_CHUNK, seriesWindowsForSlot } from './series-windows.js'
 
 const ROLLUP_WINDOWS_SQL = `
   SELECT idx, sum(s) AS total, max(m) AS peak, sum(n) AS events FROM (
@@ -158,12 +158,12 @@ export class ClickHouseUsageStore implements UsageStore {
     return first === null || first === undefined ? null : Number(first)
   }
 
-  seriesStats(
+  seriesWindows(
     slotMs: number,
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
-  ): AsyncIterable<SeriesStats[]> {
-    return seriesStatsForSlot(
+  ): AsyncIterable<SeriesWindows[]> {
+    return seriesWindowsForSlot(
       this.client,
       this.database,
       slotMs,

@@ -1,0 +1,142 @@
+import { DAY_MS, HOUR_MS } from './time.js'
+import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats } from './volume.js'
+
+/** How a series is judged; selectable per metric. The seed's method is SEED_DETECTOR. */
+export interface DetectorConfig {
+  /** zscore: mean and population stddev (the seed). robust: median and MAD, so past anomalies do not inflate the baseline. */
+  statistic: 'zscore' | 'robust'
+  /** all: every previous day. daytype: only days of the same kind (weekday vs weekend). weekday: the same weekday. */
+  baseline: 'all' | 'daytype' | 'weekday'
+  /** day: the trailing 24 h (slow drifts). hour: the last hour against the same hour on previous days (early). */
+  windows: readonly ('day' | 'hour')[]
+  /** >0: once the last N days all sit beyond the threshold on the same side, they are the new normal. */
+  levelShiftDays: number
+  /** Below this (current and baseline both) nothing alerts: tiny series do not page. */
+  minVolume: number
+}
+
+export const SEED_DETECTOR: DetectorConfig = {
+  statistic: 'zscore',
+  baseline: 'all',
+  windows: ['day'],
+  levelShiftDays: 0,
+  minVolume: 0,
+}
+
+/** One series' per-day history for a slot S: index 0 is the current window, index k the window k days back. */
+export interface SeriesHistory {
+  slot: number
+  /** Start of the series' first hour; windows starting before it are not samples. */
+  firstHourMs: number
+  /** The metric's aggregate over [S - 24 h - k days, S - k days). */
+  daily: readonly number[]
+  /** The aggregate over the hour [S - 1 h - k days, S - k days). */
+  hourly: readonly number[]
+}
+
+export interface Detection {
+  verdict: VolumeVerdict
+  window: 'day' | 'hour'
+  windowStart: number
+  windowEnd: number
+}
+
+const MAD_TO_STDDEV = 1.4826
+
+function median(sorted: readonly number[]): number {
+  const mid = sorted.length >> 1
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+/** Median and scaled median absolute deviation, in the shape the verdict takes (mean, stddev). */
+export function robustStats(samples: readonly number[]): { mean: number; stddev: number; samples: number } {
+  if (samples.length === 0) return { mean: 0, stddev: 0, samples: 0 }
+  const center = median([...samples].sort((a, b) => a - b))
+  const deviations = samples.map((v) => Math.abs(v - center)).sort((a, b) => a - b)
+  return { mean: center, stddev: median(deviations) * MAD_TO_STDDEV, samples: samples.length }
+}
+
+const isWeekend = (ms: number) => {
+  const day = new Date(ms).getUTCDay()
+  return day === 0 || day === 6
+}
+
+/** Indices k >= 1 of the windows that are samples for this window kind and baseline choice. */
+function sampleIndices(history: SeriesHistory, kind: 'day' | 'hour', config: DetectorConfig): number[] {
+  const length = kind === 'day' ? DAY_MS : HOUR_MS
+  // A window's calendar day: the day of its middle (a trailing 24 h window straddles two dates).
+  const middle = (k: number) => history.slot - k * DAY_MS - length / 2
+  const indices: number[] = []
+  const values = kind === 'day' ? history.daily : history.hourly
+  for (let k = 1; k < values.length; k++) {
+    if (history.slot - k * DAY_MS - length < history.firstHourMs) break
+    if (config.baseline === 'weekday' && k % 7 !== 0) continue
+    if (config.baseline === 'daytype' && isWeekend(middle(k)) !== isWeekend(middle(0))) continue
+    indices.push(k)
+  }
+  return indices
+}
+
+function statsOf(samples: readonly number[], config: DetectorConfig, options: VolumeOptions) {
+  return config.statistic === 'robust' ? robustStats(samples) : baselineStats(samples, options)
+}
+
+function judgeWindow(
+  history: SeriesHistory,
+  kind: 'day' | 'hour',
+  config: DetectorConfig,
+  options: VolumeOptions,
+): Detection {
+  const values = kind === 'day' ? history.daily : history.hourly
+  const current = values[0] ?? 0
+  const indices = sampleIndices(history, kind, config)
+  const samples = indices.map((k) => values[k] ?? 0)
+  let stats = statsOf(samples, config, options)
+  let verdict = verdictFromStats(current, stats, options)
+  const shiftDays = kind === 'day' ? config.levelShiftDays : 0
+  if (verdict.isAnomaly && shiftDays > 0 && indices.length >= shiftDays + options.minSamples) {
+    // The newest days, judged against the older baseline: all beyond the threshold on the current side means
+    // the level moved days ago and has stayed. Judge the current window against that new level instead.
+    const recent = samples.slice(0, shiftDays)
+    const older = statsOf(samples.slice(shiftDays), config, options)
+    const side = Math.sign(verdict.zScore ?? 0)
+    const shifted = recent.every((v) => {
+      const z = verdictFromStats(v, older, options).zScore ?? 0
+      return Math.sign(z) === side && Math.abs(z) >= options.threshold
+    })
+    if (shifted) {
+      stats = {
+        mean: recent.reduce((a, b) => a + b, 0) / recent.length,
+        stddev: older.stddev,
+        samples: older.samples,
+      }
+      verdict = verdictFromStats(current, stats, options)
+    }
+  }
+  if (verdict.isAnomaly && Math.max(current, verdict.baseline.mean) < config.minVolume) {
+    verdict = { ...verdict, isAnomaly: false, severity: null }
+  }
+  const windowEnd = history.slot
+  return { verdict, window: kind, windowStart: windowEnd - (kind === 'day' ? DAY_MS : HOUR_MS), windowEnd }
+}
+
+/**
+ * Judges a series with a detector: every configured window, and the strongest anomaly among them wins (the
+ * largest |z| relative to the threshold); without one, the day window's verdict stands.
+ */
+export function detect(history: SeriesHistory, config: DetectorConfig, options: VolumeOptions): Detection {
+  const results = config.windows.map((kind) => judgeWindow(history, kind, config, options))
+  const firing = results.filter((r) => r.verdict.isAnomaly)
+  if (firing.length > 0) {
+    return firing.reduce((best, r) =>
+      Math.abs(r.verdict.zScore ?? 0) > Math.abs(best.verdict.zScore ?? 0) ? r : best,
+    )
+  }
+  return (
+    results.find((r) => r.window === 'day' && r.verdict.status === 'ok') ??
+    results.find((r) => r.verdict.status === 'ok') ??
+    (results[0] as Detection)
+  )
+}
