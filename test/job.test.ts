@@ -80,8 +80,12 @@ describe('the detection job over demo data', () => {
     await runSlot(END - HOUR)
     const incidents = await get(`/v1/incidents?customer_id=${SHOWCASE.spike}`)
     const spike = incidents.items.filter((i: { metric: string }) => i.metric === 'api_calls')
-    // END ran first, then two earlier slots: out-of-order replays never roll an incident back
+    // END ran first, then two earlier slots: backfills store anomalies but never open or roll back an incident
     expect(spike).toHaveLength(1)
+    const backfilled = await get(`/v1/anomalies?customer_id=${SHOWCASE.spike}&metric=api_calls`)
+    expect(backfilled.items.map((a: { detected_at: string }) => a.detected_at)).toEqual(
+      [END, END - HOUR, END - 2 * HOUR].map((t) => new Date(t).toISOString()),
+    )
     const next1 = await runSlot(END + HOUR)
     const open = await get(`/v1/incidents?customer_id=${SHOWCASE.spike}&status=open`)
     expect(open.items).toHaveLength(1)
@@ -135,7 +139,7 @@ describe('the customer registry', () => {
     const run = await runSlot(slot)
     expect(run.customers).toBe(39)
     expect(run.checked).toBe(38 * 4 + 1)
-    const found = await get(`/v1/anomalies?since=${slot}&limit=1000`)
+    const found = await get(`/v1/anomalies?since=${slot}&until=${slot + 1}&limit=1000`)
     const customers = found.items.map((a: { customer_id: string }) => a.customer_id)
     expect(customers).not.toContain(SHOWCASE.drop)
     expect(customers).not.toContain(SHOWCASE.spike)
@@ -206,5 +210,41 @@ describe('the query API', () => {
     expect(
       (await h.app.inject({ method: 'POST', url: '/v1/runs', payload: { slot: 'noon' } })).statusCode,
     ).toBe(400)
+  })
+})
+
+describe('incidents over time', () => {
+  it('resolve after two clean runs, and a late run of an old slot does not reopen them', async () => {
+    const T = END + 10 * HOUR
+    h.clock.ms = T + 26 * HOUR
+    const events = []
+    for (let hour = -25; hour <= 35 * 24; hour++) {
+      events.push({
+        customer_id: 'steady',
+        metric: 'api_calls',
+        value: hour === 1 ? 900 : 100,
+        timestamp: T - hour * HOUR,
+      })
+    }
+    expect((await h.app.inject({ method: 'POST', url: '/v1/events', payload: events })).statusCode).toBe(200)
+    const opened = await runSlot(T)
+    expect(opened.incidents_opened).toBeGreaterThanOrEqual(1)
+    const incident = () => get('/v1/incidents?customer_id=steady')
+    expect((await incident()).items).toMatchObject([{ status: 'open', opened_at: new Date(T).toISOString() }])
+    // the spike hour leaves the 24 h window at T + 24 h; two clean runs resolve the incident
+    await runSlot(T + 24 * HOUR)
+    expect((await incident()).items[0].status).toBe('open')
+    const resolved = await runSlot(T + 25 * HOUR)
+    expect(resolved.incidents_resolved).toBeGreaterThanOrEqual(1)
+    expect((await incident()).items).toMatchObject([
+      { status: 'resolved', resolved_at: new Date(T + 25 * HOUR).toISOString() },
+    ])
+    const late = await runSlot(T + 2 * HOUR)
+    expect(late.incidents_opened).toBe(0)
+    expect((await incident()).items).toHaveLength(1)
+    const stored = await get(
+      `/v1/anomalies?customer_id=steady&since=${T + 2 * HOUR}&until=${T + 2 * HOUR + 1}`,
+    )
+    expect(stored.items).toHaveLength(1)
   })
 })

@@ -63,6 +63,12 @@ export async function runDetection(
   const transitions: DetectionOutcome['transitions'] = []
   try {
     const registry = await deps.metrics.refresh()
+    // Incidents only move forward in time: a run for a slot older than the latest completed one (a backfill, a
+    // late retry) stores its anomalies but neither opens nor resolves anything, so it cannot re-alert.
+    const latest = (await deps.anomalies.listRuns({ limit: 50 })).items.find(
+      (r) => r.status === 'completed' && r.runId !== run.runId,
+    )
+    const backfill = latest !== undefined && slot < latest.slot
     const profiles = new Map((await deps.anomalies.listCustomers()).map((p) => [p.customerId, p]))
     // Open incidents not yet met in this run's series; what is left at the end had no usage in the whole period.
     const unseen = new Map(
@@ -83,7 +89,9 @@ export async function runDetection(
       const { verdict } = detection
       if (verdict.status === 'insufficient_data') run.insufficientData++
       const current = open.get(key(s.customerId, s.metric)) ?? null
-      const step = applyVerdict(s, current, verdict, slot, deps.incidents)
+      const step = backfill
+        ? { incident: current, transition: null }
+        : applyVerdict(s, current, verdict, slot, deps.incidents)
       if (step.incident && step.incident !== current) changed.push(step.incident)
       if (step.incident && step.transition && step.transition !== 'updated') {
         transitions.push({ incident: step.incident, transition: step.transition })
