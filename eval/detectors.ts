@@ -1,28 +1,40 @@
 import { type DetectorConfig, SEED_DETECTOR } from '../src/domain/detector.js'
 
+/** A detector plus the global detection settings it is run with. */
+export interface EvalConfiguration {
+  detector: DetectorConfig
+  detection?: { threshold?: number; minRelativeStddev?: number }
+}
+
+const seed = (
+  detector: Partial<DetectorConfig>,
+  detection?: EvalConfiguration['detection'],
+): EvalConfiguration => ({
+  detector: { ...SEED_DETECTOR, ...detector },
+  ...(detection ? { detection } : {}),
+})
+
 /** The configurations the evaluation compares; the first is the reference (the seed's plain z-score). */
-export const EVAL_DETECTORS: Record<string, DetectorConfig> = {
-  seed: SEED_DETECTOR,
-  robust: { ...SEED_DETECTOR, statistic: 'robust' },
-  daytype: { ...SEED_DETECTOR, baseline: 'daytype' },
-  'robust+daytype': { ...SEED_DETECTOR, statistic: 'robust', baseline: 'daytype' },
-  'robust+daytype+hour': {
-    ...SEED_DETECTOR,
-    statistic: 'robust',
-    baseline: 'daytype',
-    windows: ['day', 'hour'],
-  },
-  'robust+daytype+levelshift': {
-    ...SEED_DETECTOR,
-    statistic: 'robust',
-    baseline: 'daytype',
-    levelShiftDays: 3,
-  },
-  'robust+daytype+hour+levelshift': {
-    ...SEED_DETECTOR,
-    statistic: 'robust',
-    baseline: 'daytype',
-    windows: ['day', 'hour'],
-    levelShiftDays: 3,
-  },
+export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
+  seed: seed({}),
+  robust: seed({ statistic: 'robust' }),
+  daytype: seed({ baseline: 'daytype' }),
+  'robust+daytype': seed({ statistic: 'robust', baseline: 'daytype' }),
+  'robust+daytype+hour': seed({ statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'] }),
+  'robust+daytype+levelshift': seed({ statistic: 'robust', baseline: 'daytype', levelShiftDays: 3 }),
+  'seed+floor10': seed({}, { minRelativeStddev: 0.1 }),
+  'daytype+floor10': seed({ baseline: 'daytype' }, { minRelativeStddev: 0.1 }),
+  'robust+daytype+floor10': seed({ statistic: 'robust', baseline: 'daytype' }, { minRelativeStddev: 0.1 }),
+  'robust+daytype+levelshift+floor10': seed(
+    { statistic: 'robust', baseline: 'daytype', levelShiftDays: 3 },
+    { minRelativeStddev: 0.1 },
+  ),
+  'auto+floor10': seed({ baseline: 'auto' }, { minRelativeStddev: 0.1 }),
+  'auto+floor10+t2.5': seed({ baseline: 'auto' }, { minRelativeStddev: 0.1, threshold: 2.5 }),
+  'auto+floor5': seed({ baseline: 'auto' }, { minRelativeStddev: 0.05 }),
+  'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
+  'robust+daytype+hour+levelshift+floor10': seed(
+    { statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'], levelShiftDays: 3 },
+    { minRelativeStddev: 0.1 },
+  ),
 }

@@ -1,9 +1,9 @@
 import { join } from 'node:path'
 import { type Config, loadConfig } from '../src/config.js'
-import type { DetectorConfig } from '../src/domain/detector.js'
 import { HOUR_MS } from '../src/domain/time.js'
 import { openMeterFlow } from '../src/wiring.js'
 import type { EvalDataset } from './datasets.js'
+import type { EvalConfiguration } from './detectors.js'
 
 export interface ReplayResult {
   /** Alert times (incident openings) per series key. */
@@ -16,7 +16,7 @@ function evalConfig(
   dataDir: string,
   database: string,
   sqliteName: string,
-  detector?: DetectorConfig,
+  configuration?: EvalConfiguration,
 ): Config {
   return loadConfig(
     {},
@@ -27,7 +27,14 @@ function evalConfig(
       job: { schedulerEnabled: false },
       clickhouse: { database },
       anomalyStore: { sqlitePath: join(dataDir, `${sqliteName}.sqlite`) },
-      ...(detector ? { detection: { detector: { ...detector, windows: [...detector.windows] } } } : {}),
+      ...(configuration
+        ? {
+            detection: {
+              ...configuration.detection,
+              detector: { ...configuration.detector, windows: [...configuration.detector.windows] },
+            },
+          }
+        : {}),
     },
   )
 }
@@ -55,11 +62,11 @@ export async function replay(
   dataDir: string,
   dataset: EvalDataset,
   name: string,
-  detector: DetectorConfig,
+  configuration: EvalConfiguration,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<ReplayResult> {
   const meterflow = await openMeterFlow(
-    evalConfig(dataDir, database(dataset), `${dataset.name}-${name}`, detector),
+    evalConfig(dataDir, database(dataset), `${dataset.name}-${name}`, configuration),
   )
   const started = performance.now()
   try {

@@ -69,7 +69,8 @@ async function evaluate(detectors: string[]): Promise<Row[]> {
             scored.push({ key: s.key, timestamps: s.timestamps, windows: s.windows, alerts })
             s.windows.forEach(([a, b], i) => {
               const kind = s.kinds[i] ?? 'unknown'
-              const entry = (kinds[kind] ??= { found: 0, total: 0 })
+              const entry = kinds[kind] ?? { found: 0, total: 0 }
+              kinds[kind] = entry
               entry.total++
               if (alerts.some((t) => t >= a && t <= b)) entry.found++
             })

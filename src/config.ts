@@ -10,7 +10,7 @@ const boolFlag = z.union([
 
 const detectorSchema = z.object({
   statistic: z.enum(['zscore', 'robust']).default('zscore'),
-  baseline: z.enum(['all', 'daytype', 'weekday']).default('all'),
+  baseline: z.enum(['all', 'daytype', 'weekday', 'auto']).default('auto'),
   windows: z
     .array(z.enum(['day', 'hour']))
     .min(1)
@@ -54,7 +54,7 @@ export const configSchema = z.object({
       threshold: z.coerce.number().positive().default(3),
       criticalThreshold: z.coerce.number().positive().default(5),
       minSamples: z.coerce.number().int().min(1).default(7),
-      minRelativeStddev: z.coerce.number().min(0).default(0.01),
+      minRelativeStddev: z.coerce.number().min(0).default(0.05),
       minAbsoluteStddev: z.coerce.number().min(0).default(1),
       /** The detector the job uses (see docs/detection.md); per-metric entries override it. */
       detector: detectorSchema.prefault({}),

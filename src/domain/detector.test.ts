@@ -44,6 +44,18 @@ describe('detect', () => {
     expect(seasonal.verdict).toMatchObject({ isAnomaly: true, direction: 'drop' })
   })
 
+  it('uses the day-type baseline with auto only for a series that has a weekly pattern', () => {
+    const weekly = detect(history(300), config({ baseline: 'auto' }), options)
+    expect(weekly.verdict).toMatchObject({ isAnomaly: true, direction: 'drop' })
+    expect(weekly.verdict.baseline.samples).toBe(
+      detect(history(300), config({ baseline: 'daytype' }), options).verdict.baseline.samples,
+    )
+    const flat = history(1000, {
+      daily: [1000, ...Array.from({ length: 30 }, (_, k) => 1000 + ((k * 7) % 5) * 10)],
+    })
+    expect(detect(flat, config({ baseline: 'auto' }), options).verdict.baseline.samples).toBe(30)
+  })
+
   it('compares only the same weekday with baseline weekday', () => {
     expect(
       detect(history(1000), config({ baseline: 'weekday' }), { ...options, minSamples: 3 }).verdict.baseline

@@ -5,8 +5,11 @@ import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats
 export interface DetectorConfig {
   /** zscore: mean and population stddev (the seed). robust: median and MAD, so past anomalies do not inflate the baseline. */
   statistic: 'zscore' | 'robust'
-  /** all: every previous day. daytype: only days of the same kind (weekday vs weekend). weekday: the same weekday. */
-  baseline: 'all' | 'daytype' | 'weekday'
+  /**
+   * all: every previous day. daytype: only days of the same kind (weekday vs weekend). weekday: the same weekday.
+   * auto: daytype for a series whose weekends clearly differ from its weekdays, else all.
+   */
+  baseline: 'all' | 'daytype' | 'weekday' | 'auto'
   /** day: the trailing 24 h (slow drifts). hour: the last hour against the same hour on previous days (early). */
   windows: readonly ('day' | 'hour')[]
   /** >0: once the last N days all sit beyond the threshold on the same side, they are the new normal. */
@@ -63,20 +66,52 @@ const isWeekend = (ms: number) => {
   return day === 0 || day === 6
 }
 
+/** A weekly pattern counts when weekend and weekday means differ by this many pooled standard deviations. */
+const WEEKLY_PATTERN_SEPARATION = 3
+
 /** Indices k >= 1 of the windows that are samples for this window kind and baseline choice. */
 function sampleIndices(history: SeriesHistory, kind: 'day' | 'hour', config: DetectorConfig): number[] {
   const length = kind === 'day' ? DAY_MS : HOUR_MS
   // A window's calendar day: the day of its middle (a trailing 24 h window straddles two dates).
-  const middle = (k: number) => history.slot - k * DAY_MS - length / 2
-  const indices: number[] = []
+  const weekend = (k: number) => isWeekend(history.slot - k * DAY_MS - length / 2)
   const values = kind === 'day' ? history.daily : history.hourly
+  const all: number[] = []
   for (let k = 1; k < values.length; k++) {
     if (history.slot - k * DAY_MS - length < history.firstHourMs) break
-    if (config.baseline === 'weekday' && k % 7 !== 0) continue
-    if (config.baseline === 'daytype' && isWeekend(middle(k)) !== isWeekend(middle(0))) continue
-    indices.push(k)
+    all.push(k)
   }
-  return indices
+  const sameType = all.filter((k) => weekend(k) === weekend(0))
+  switch (config.baseline) {
+    case 'all':
+      return all
+    case 'weekday':
+      return all.filter((k) => k % 7 === 0)
+    case 'daytype':
+      return sameType
+    case 'auto': {
+      const otherType = all.filter((k) => weekend(k) !== weekend(0))
+      return hasWeeklyPattern(
+        sameType.map((k) => values[k] ?? 0),
+        otherType.map((k) => values[k] ?? 0),
+      )
+        ? sameType
+        : all
+    }
+  }
+}
+
+/** Whether two groups of days (weekend, weekday) clearly differ: their means apart by several pooled stddevs. */
+function hasWeeklyPattern(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length < 2 || b.length < 2) return false
+  const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length
+  const variance = (xs: readonly number[], m: number) => xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length
+  const ma = mean(a)
+  const mb = mean(b)
+  const pooled = Math.sqrt((variance(a, ma) * a.length + variance(b, mb) * b.length) / (a.length + b.length))
+  return (
+    Math.abs(ma - mb) >
+    WEEKLY_PATTERN_SEPARATION * Math.max(pooled, 1e-9 * Math.max(Math.abs(ma), Math.abs(mb)))
+  )
 }
 
 function statsOf(samples: readonly number[], config: DetectorConfig, options: VolumeOptions) {
