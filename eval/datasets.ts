@@ -68,7 +68,6 @@ export function syntheticDataset(seed: number, customers = 40, days = 42): EvalD
 
 /** NAB series start in this week (a Monday), shifted by whole weeks so weekday and hour of day are kept. */
 const NAB_ANCHOR = Date.UTC(2026, 5, 1)
-const WEEK_MS = 7 * DAY_MS
 
 export async function nabDataset(dir: string): Promise<EvalDataset> {
   const nab = await readNab(dir)

@@ -31,6 +31,7 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
   ),
   'auto+floor10': seed({ baseline: 'auto' }, { minRelativeStddev: 0.1 }),
   'auto+floor10+t2.5': seed({ baseline: 'auto' }, { minRelativeStddev: 0.1, threshold: 2.5 }),
+  // MeterFlow's default (src/config.ts), chosen from these results: see docs/detection.md.
   'auto+floor5': seed({ baseline: 'auto' }, { minRelativeStddev: 0.05 }),
   'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
   'robust+daytype+hour+levelshift+floor10': seed(

@@ -97,7 +97,7 @@ export const configSchema = z.object({
         }),
       resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
       /** Customers per detection query: bounds the job's memory (see docs/decisions.md). */
-      customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
+      customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(2_500),
     })
     .prefault({}),
   /** The AWS SDK's own credential variables, as found in the environment (the SDK reads their values itself). */
@@ -137,6 +137,7 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_THRESHOLD: 'detection.threshold',
   METERFLOW_CRITICAL_THRESHOLD: 'detection.criticalThreshold',
   METERFLOW_MIN_SAMPLES: 'detection.minSamples',
+  METERFLOW_MIN_RELATIVE_STDDEV: 'detection.minRelativeStddev',
   METERFLOW_ANOMALY_STORE: 'anomalyStore.kind',
   METERFLOW_SQLITE_PATH: 'anomalyStore.sqlitePath',
   METERFLOW_DYNAMODB_TABLE: 'anomalyStore.dynamodb.table',

@@ -49,7 +49,7 @@ const SQL = (aggregation: Aggregation, days: number) => {
 type Row = [metric: string, customerId: string, firstMs: number | string, byDay: number[], byHour: number[]]
 
 /** Customers per query: bounds the memory of one query and of its result whatever the number of customers. */
-export const CUSTOMERS_PER_CHUNK = 10_000
+export const CUSTOMERS_PER_CHUNK = 2_500
 const EXTERNAL_GROUP_BY_BYTES = 50_000_000
 
 /**

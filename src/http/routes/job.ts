@@ -26,7 +26,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { slot: { type: ['string', 'integer'] } },
+          properties: { slot: { anyOf: [{ type: 'string' }, { type: 'integer' }] } },
         },
         response: { 200: runSchema, 400: errorResponseSchema, 409: errorResponseSchema, 500: runSchema },
       },
