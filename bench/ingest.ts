@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
+import { clickhouseTime } from '../src/adapters/clickhouse/errors.js'
 import { migrate } from '../src/adapters/clickhouse/migrations.js'
 import type { DemoDataset } from '../src/demo/generator.js'
 import { toApiEvent } from '../src/demo/load.js'
@@ -70,7 +71,7 @@ export async function ingestDirect(
     batch.map((e) => ({
       customer_id: e.customerId,
       metric: e.metric,
-      ts: new Date(e.timestampMs).toISOString().replace('T', ' ').replace('Z', ''),
+      ts: clickhouseTime(e.timestampMs),
       value: e.value,
       event_id: e.eventId ?? '',
     })),

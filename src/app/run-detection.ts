@@ -60,7 +60,9 @@ export async function runDetection(
     error: null,
   }
   await deps.anomalies.saveRun(run)
-  const transitions: DetectionOutcome['transitions'] = []
+  // Transitions this run computed; only those it also wrote are returned (and counted).
+  const candidates: DetectionOutcome['transitions'] = []
+  let transitions: DetectionOutcome['transitions'] = []
   try {
     const registry = await deps.metrics.refresh()
     // Incidents only move forward in time: a run for a slot older than the latest completed one (a backfill, a
@@ -94,7 +96,7 @@ export async function runDetection(
         : applyVerdict(s, current, verdict, slot, deps.incidents)
       if (step.incident && step.incident !== current) changed.push(step.incident)
       if (step.incident && step.transition && step.transition !== 'updated') {
-        transitions.push({ incident: step.incident, transition: step.transition })
+        candidates.push({ incident: step.incident, transition: step.transition })
       }
       if (verdict.isAnomaly && verdict.severity && verdict.direction && verdict.zScore !== null) {
         records.push({
@@ -143,11 +145,10 @@ export async function runDetection(
     }
     // Count (and later alert on) only transitions this run actually wrote: a concurrent or earlier replay of the
     // slot that got there first owns them.
-    const applied = transitions.filter((t) => written.has(t.incident.id))
-    transitions.splice(0, transitions.length, ...applied)
-    run.incidentsOpened = applied.filter((t) => t.transition === 'opened').length
-    run.incidentsEscalated = applied.filter((t) => t.transition === 'escalated').length
-    run.incidentsResolved = applied.filter((t) => t.transition === 'resolved').length
+    transitions = candidates.filter((t) => written.has(t.incident.id))
+    run.incidentsOpened = transitions.filter((t) => t.transition === 'opened').length
+    run.incidentsEscalated = transitions.filter((t) => t.transition === 'escalated').length
+    run.incidentsResolved = transitions.filter((t) => t.transition === 'resolved').length
     run.status = 'completed'
   } catch (err) {
     run.status = 'failed'

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { UsageEvent } from '../domain/events.js'
-import { toIso } from '../domain/time.js'
+import { DAY_MS, toIso } from '../domain/time.js'
 import type { DemoDataset } from './generator.js'
 
 /** The wire format of POST /v1/events: demo data goes through the same validation and ingest path as users' data. */
@@ -36,7 +36,7 @@ export function writeLabels(path: string, dataset: DemoDataset): void {
   const { customers, days, seed, endMs } = dataset.options
   const body = {
     generator: 'meterflow demo',
-    options: { customers, days, seed, end: toIso(endMs), start: toIso(endMs - days * 86_400_000) },
+    options: { customers, days, seed, end: toIso(endMs), start: toIso(endMs - days * DAY_MS) },
     customers: dataset.customers.map((c) => ({
       customer_id: c.customerId,
       segment: c.segment,

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Aggregation, MetricDefinition } from '../../domain/metrics.js'
-import { StoreError } from '../../errors.js'
 import type { MetricStore } from '../../ports.js'
+import { clickhouseTime, withStoreError } from './errors.js'
 
 interface MetricRow {
   name: string
@@ -17,8 +17,8 @@ export class ClickHouseMetricStore implements MetricStore {
     private readonly database: string,
   ) {}
 
-  async list(): Promise<MetricDefinition[]> {
-    try {
+  list(): Promise<MetricDefinition[]> {
+    return withStoreError('list metrics', async () => {
       const result = await this.client.query({
         query: `SELECT name, argMax(aggregation, registered_at) AS aggregation,
                   argMax(description, registered_at) AS description, argMax(unit, registered_at) AS unit
@@ -28,14 +28,12 @@ export class ClickHouseMetricStore implements MetricStore {
       })
       const rows = await result.json<MetricRow>()
       return rows.map((r) => ({ ...r, builtin: false }))
-    } catch (err) {
-      throw new StoreError(`ClickHouse failed to list metrics: ${(err as Error).message}`, [], { cause: err })
-    }
+    })
   }
 
   async save(metric: MetricDefinition): Promise<void> {
-    try {
-      await this.client.insert({
+    await withStoreError(`save metric ${metric.name}`, () =>
+      this.client.insert({
         table: `${this.database}.metrics`,
         values: [
           {
@@ -43,15 +41,11 @@ export class ClickHouseMetricStore implements MetricStore {
             aggregation: metric.aggregation,
             description: metric.description,
             unit: metric.unit,
-            registered_at: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+            registered_at: clickhouseTime(Date.now()),
           },
         ],
         format: 'JSONEachRow',
-      })
-    } catch (err) {
-      throw new StoreError(`ClickHouse failed to save metric ${metric.name}: ${(err as Error).message}`, [], {
-        cause: err,
-      })
-    }
+      }),
+    )
   }
 }

@@ -1,10 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Aggregation } from '../../domain/metrics.js'
-import { StoreError } from '../../errors.js'
+import { DAY_MS, HOUR_MS } from '../../domain/time.js'
 import type { SeriesWindows } from '../../ports.js'
-
-const DAY_MS = 86_400_000
-const HOUR_MS = 3_600_000
+import { withStoreError } from './errors.js'
 
 /**
  * Per-day history of every series (customer x metric) for one slot S, from the hourly rollup: the aggregate of
@@ -71,7 +69,7 @@ export async function* seriesWindowsForSlot(
     for (const aggregation of ['sum', 'max'] as const) {
       const names = metrics.filter((m) => m.aggregation === aggregation).map((m) => m.name)
       if (names.length === 0) continue
-      const rows = await run('compute detection statistics', async () => {
+      const rows = await withStoreError('compute detection statistics', async () => {
         const result = await client.query({
           query: SQL(aggregation, baselineDays),
           query_params: {
@@ -99,7 +97,7 @@ export async function* seriesWindowsForSlot(
 
 /** Lower bounds of customer-id ranges of `size` customers each; the first is '' (everything from the start). */
 async function chunkBounds(client: ClickHouseClient, database: string, size: number): Promise<string[]> {
-  const rows = await run('split customers into chunks', async () => {
+  const rows = await withStoreError('split customers into chunks', async () => {
     const result = await client.query({
       query: `SELECT arrayFilter((id, i) -> i > 1 AND (i - 1) % {size:UInt32} = 0, ids, arrayEnumerate(ids))
         FROM (SELECT arraySort(groupUniqArray(customer_id)) AS ids FROM {db:Identifier}.usage_first_seen)`,
@@ -109,12 +107,4 @@ async function chunkBounds(client: ClickHouseClient, database: string, size: num
     return result.json<[string[]]>()
   })
   return ['', ...(rows[0]?.[0] ?? [])]
-}
-
-async function run<T>(what: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation()
-  } catch (err) {
-    throw new StoreError(`ClickHouse failed to ${what}: ${(err as Error).message}`, [], { cause: err })
-  }
 }

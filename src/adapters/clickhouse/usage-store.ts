@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto'
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { UsageEvent } from '../../domain/events.js'
 import type { Aggregation } from '../../domain/metrics.js'
+import { isHourAligned } from '../../domain/time.js'
 import type { TimeWindow } from '../../domain/windows.js'
-import { StoreError } from '../../errors.js'
 import type { InsertResult, SeriesWindows, UsageStore, WindowAggregate } from '../../ports.js'
+import { clickhouseTime, withStoreError } from './errors.js'
 import { CUSTOMERS_PER_CHUNK, seriesWindowsForSlot } from './series-windows.js'
 
 const ROLLUP_WINDOWS_SQL = `
@@ -38,11 +39,6 @@ interface WindowRow {
   events: string | number
 }
 
-/** ClickHouse formats DateTime64 input this way regardless of server settings. */
-function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
-}
-
 export class ClickHouseUsageStore implements UsageStore {
   // Serialises "which ids exist?" + insert within this process so that two concurrent batches
   // carrying the same event id cannot both pass the check.
@@ -74,7 +70,7 @@ export class ClickHouseUsageStore implements UsageStore {
     // The same rows sent again (a client retry of a batch without event ids) hash to the same token and are
     // dropped by block deduplication in the raw table and in the rollup alike.
     const token = createHash('sha256').update(JSON.stringify(rows)).digest('hex')
-    await this.run('insert usage events', () =>
+    await withStoreError('insert usage events', () =>
       this.client.insert({
         table: `${this.database}.usage_events`,
         values: rows,
@@ -124,7 +120,7 @@ export class ClickHouseUsageStore implements UsageStore {
     windows: readonly TimeWindow[],
   ): Promise<WindowAggregate[]> {
     if (windows.length === 0) return []
-    const aligned = windows.every((w) => w.startMs % 3_600_000 === 0 && w.endMs % 3_600_000 === 0)
+    const aligned = windows.every((w) => isHourAligned(w.startMs) && isHourAligned(w.endMs))
     const rows = await this.select<WindowRow>(
       'aggregate usage windows',
       aligned ? ROLLUP_WINDOWS_SQL : RAW_WINDOWS_SQL,
@@ -192,7 +188,7 @@ export class ClickHouseUsageStore implements UsageStore {
   }
 
   private async select<T>(what: string, query: string, params: Record<string, unknown>): Promise<T[]> {
-    return this.run(what, async () => {
+    return withStoreError(what, async () => {
       const result = await this.client.query({
         query,
         query_params: { db: this.database, ...params },
@@ -200,13 +196,5 @@ export class ClickHouseUsageStore implements UsageStore {
       })
       return result.json<T>()
     })
-  }
-
-  private async run<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation()
-    } catch (err) {
-      throw new StoreError(`ClickHouse failed to ${what}: ${(err as Error).message}`, [], { cause: err })
-    }
   }
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { queryAnomalies } from '../../app/query-anomalies.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
+import { parseTime } from '../params.js'
 import { anomalyJson } from '../serialize.js'
-import { parseTime } from './job.js'
 import { anomalySchema, pageQuery, pageSchema } from './schemas.js'
 
 interface ListQuery {

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { checkReport } from '../../app/check-report.js'
-import { parseTimestamp } from '../../domain/time.js'
-import { ValidationError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
+import { parseTime } from '../params.js'
 
 interface CheckQuery {
   customer_id: string
@@ -92,8 +91,8 @@ export function checkRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       const result = await meterflow.check({
         customerId: q.customer_id,
         metric: q.metric,
-        currentStartMs: optionalTimestamp('current_start', q.current_start),
-        currentEndMs: optionalTimestamp('current_end', q.current_end),
+        currentStartMs: parseTime('current_start', q.current_start),
+        currentEndMs: parseTime('current_end', q.current_end),
         baselineDays: q.baseline_days,
         threshold: q.threshold,
         criticalThreshold: q.critical_threshold,
@@ -101,12 +100,4 @@ export function checkRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       return checkReport(result)
     },
   )
-}
-
-function optionalTimestamp(field: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const parsed = parseTimestamp(value)
-  if (!parsed.ok)
-    throw new ValidationError(`invalid ${field}: ${parsed.reason}`, [{ field, reason: parsed.reason }])
-  return parsed.ms
 }

@@ -1,18 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { parseTimestamp } from '../../domain/time.js'
-import { NotFoundError, ValidationError } from '../../errors.js'
+import { NotFoundError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
+import { parseTime } from '../params.js'
 import { customerJson, incidentJson, runJson } from '../serialize.js'
 import { customerSchema, incidentSchema, pageQuery, pageSchema, runSchema } from './schemas.js'
-
-export function parseTime(field: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const parsed = parseTimestamp(value)
-  if (!parsed.ok)
-    throw new ValidationError(`invalid ${field}: ${parsed.reason}`, [{ field, reason: parsed.reason }])
-  return parsed.ms
-}
 
 export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.post<{ Body: { slot?: string | number } | undefined }>(
