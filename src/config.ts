@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { parseSchedule } from './schedule/expression.js'
-
-const boolFlag = z.union([
-  z.boolean(),
-  z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
-])
+import { ALERT_ENV_VARIABLES, alertsConfigSchema, boolFlag, scheduleExpression } from './alerts-config.js'
 
 const detectorSchema = z.object({
   statistic: z.enum(['zscore', 'robust']).default('zscore'),
@@ -84,22 +79,13 @@ export const configSchema = z.object({
     .object({
       /** Run detection on this EventBridge schedule inside the server. */
       schedulerEnabled: boolFlag.default(true),
-      schedule: z
-        .string()
-        .min(1)
-        .default('rate(1 hour)')
-        .superRefine((expression, ctx) => {
-          try {
-            parseSchedule(expression)
-          } catch (err) {
-            ctx.addIssue({ code: 'custom', message: (err as Error).message })
-          }
-        }),
+      schedule: scheduleExpression.default('rate(1 hour)'),
       resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
       /** Customers per detection query: bounds the job's memory (see docs/decisions.md). */
       customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(2_500),
     })
     .prefault({}),
+  alerts: alertsConfigSchema.prefault({}),
   /** The AWS SDK's own credential variables, as found in the environment (the SDK reads their values itself). */
   awsCredentialEnv: z.record(z.string(), z.string()).default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -148,6 +134,7 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_RESOLVE_AFTER_CLEAN_RUNS: 'job.resolveAfterCleanRuns',
   METERFLOW_JOB_CUSTOMERS_PER_CHUNK: 'job.customersPerChunk',
   METERFLOW_LOG_LEVEL: 'logLevel',
+  ...ALERT_ENV_VARIABLES,
 }
 
 /** Where the AWS SDK's default chain finds credentials; with none, a local endpoint gets dummy ones. */

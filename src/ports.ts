@@ -1,3 +1,4 @@
+import type { Alert } from './domain/alert.js'
 import type { AnomalyQuery, AnomalyRecord, Page } from './domain/anomaly.js'
 import type { CustomerProfile } from './domain/customer.js'
 import type { SeriesHistory } from './domain/detector.js'
@@ -112,4 +113,26 @@ export interface AnomalyStore {
   listCustomers(): Promise<CustomerProfile[]>
 
   close(): Promise<void>
+}
+
+/** The outcome of one delivery attempt; channels report failures as values, they do not throw. */
+export type DeliveryResult =
+  | { status: 'delivered' }
+  /** Worth trying again (5xx, 429, timeout, connection refused); retryAfterMs when the receiver said so. */
+  | { status: 'retry'; error: string; retryAfterMs?: number }
+  /** The receiver refused this alert for good (4xx other than 429): dead-lettered without further attempts. */
+  | { status: 'rejected'; error: string }
+
+export interface DeliveryContext {
+  /** Unique per alert and channel; stable across retries. */
+  deliveryId: string
+  /** 1 for the first attempt. */
+  attempt: number
+}
+
+/** One way of telling people (Slack, PagerDuty, ...): one folder under adapters/alerts each. */
+export interface AlertChannel {
+  readonly name: string
+  send(alert: Alert, context: DeliveryContext): Promise<DeliveryResult>
+  close?(): Promise<void>
 }

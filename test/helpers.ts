@@ -15,7 +15,14 @@ export function tempDataDir(prefix = 'meterflow-test-'): { dir: string; remove()
 export function testConfig(dataDir: string, overrides: ConfigInput = {}): Config {
   return loadConfig(
     {},
-    { dataDir, logLevel: 'warn', demo: { enabled: false }, job: { schedulerEnabled: false }, ...overrides },
+    {
+      dataDir,
+      logLevel: 'warn',
+      demo: { enabled: false },
+      job: { schedulerEnabled: false },
+      alerts: { console: { enabled: false } },
+      ...overrides,
+    },
   )
 }
 

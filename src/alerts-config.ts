@@ -1,0 +1,122 @@
+import { z } from 'zod'
+import { parseSchedule } from './schedule/expression.js'
+
+export const boolFlag = z.union([
+  z.boolean(),
+  z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
+])
+
+const severity = z.enum(['warning', 'critical'])
+const transition = z.enum(['opened', 'escalated', 'resolved'])
+
+/** Which alerts a channel receives; unset fields keep the channel's default route. */
+export const routeSchema = z.object({
+  /** Incident alerts of these severities (the incident's current severity). */
+  severities: z.array(severity).optional(),
+  /** Incident alerts for these transitions. */
+  transitions: z.array(transition).optional(),
+  /** Ops alerts: storm summaries and job health. */
+  ops: z.boolean().optional(),
+  /** The periodic digest. */
+  digest: z.boolean().optional(),
+})
+
+export const scheduleExpression = z
+  .string()
+  .min(1)
+  .superRefine((expression, ctx) => {
+    try {
+      parseSchedule(expression)
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message })
+    }
+  })
+
+const emailList = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : v,
+  z.array(z.email()).min(1),
+)
+
+export const alertsConfigSchema = z.object({
+  /** The dashboard's public base URL: alerts link to it when set. */
+  publicUrl: z.url().optional(),
+  /** A run opening more incidents than this holds their alerts and sends one summary to ops (the seed's 50/hour). */
+  stormLimit: z.coerce.number().int().min(1).default(50),
+  /** Delivery attempts before an alert is dead-lettered (status failed). */
+  maxAttempts: z.coerce.number().int().min(1).max(100).default(8),
+  /** First retry delay; doubles per attempt up to retryMaxMs. */
+  retryBaseMs: z.coerce.number().int().min(0).default(30_000),
+  retryMaxMs: z.coerce.number().int().min(0).default(3_600_000),
+  /** How often the server delivers due alerts (retries; fresh alerts go out right after their run). */
+  deliveryIntervalMs: z.coerce.number().int().min(100).default(15_000),
+  /** Per-request timeout for a channel. */
+  timeoutMs: z.coerce.number().int().min(100).default(10_000),
+  /** A run longer than this alerts ops (the seed's CloudWatch duration alarm). */
+  jobSlowMs: z.coerce.number().int().min(1).default(600_000),
+  /** When the ops digest is sent (EventBridge expression, UTC). */
+  digestSchedule: scheduleExpression.default('cron(0 8 * * ? *)'),
+  /** Per-channel overrides of the default routes (src/adapters/alerts/registry.ts). */
+  routes: z.record(z.string(), routeSchema).default({}),
+  /** One line per alert on stdout (the embedded default). */
+  console: z.object({ enabled: boolFlag.default(true) }).prefault({}),
+  slack: z.object({ webhookUrl: z.url().optional() }).prefault({}),
+  pagerduty: z
+    .object({
+      routingKey: z.string().min(1).optional(),
+      url: z.url().default('https://events.pagerduty.com/v2/enqueue'),
+    })
+    .prefault({}),
+  webhook: z
+    .object({
+      url: z.url().optional(),
+      /** HMAC-SHA256 key for the X-MeterFlow-Signature header. */
+      secret: z.string().min(16).optional(),
+    })
+    .prefault({}),
+  email: z
+    .object({
+      /** smtp://user:pass@host:port or smtps://... */
+      smtpUrl: z.url().optional(),
+      from: z.email().default('meterflow@localhost'),
+      to: emailList.optional(),
+    })
+    .prefault({}),
+  sns: z
+    .object({
+      topicArn: z.string().startsWith('arn:').optional(),
+      /** Default: the anomaly store's region and endpoint. */
+      region: z.string().min(1).optional(),
+      endpoint: z.url().optional(),
+    })
+    .prefault({}),
+})
+
+export type AlertsConfig = z.infer<typeof alertsConfigSchema>
+export type RouteOverride = z.infer<typeof routeSchema>
+
+/** Environment variable -> path under `alerts`. */
+export const ALERT_ENV_VARIABLES: Record<string, string> = {
+  METERFLOW_PUBLIC_URL: 'alerts.publicUrl',
+  METERFLOW_ALERT_CONSOLE: 'alerts.console.enabled',
+  METERFLOW_STORM_LIMIT: 'alerts.stormLimit',
+  METERFLOW_ALERT_MAX_ATTEMPTS: 'alerts.maxAttempts',
+  METERFLOW_JOB_SLOW_MS: 'alerts.jobSlowMs',
+  METERFLOW_DIGEST_SCHEDULE: 'alerts.digestSchedule',
+  METERFLOW_SLACK_WEBHOOK_URL: 'alerts.slack.webhookUrl',
+  METERFLOW_PAGERDUTY_ROUTING_KEY: 'alerts.pagerduty.routingKey',
+  METERFLOW_PAGERDUTY_URL: 'alerts.pagerduty.url',
+  METERFLOW_WEBHOOK_URL: 'alerts.webhook.url',
+  METERFLOW_WEBHOOK_SECRET: 'alerts.webhook.secret',
+  METERFLOW_SMTP_URL: 'alerts.email.smtpUrl',
+  METERFLOW_ALERT_EMAIL_FROM: 'alerts.email.from',
+  METERFLOW_ALERT_EMAIL_TO: 'alerts.email.to',
+  // The seed Lambda's variable name; METERFLOW_SNS_TOPIC_ARN (read after it) wins when both are set.
+  ALERT_TOPIC_ARN: 'alerts.sns.topicArn',
+  METERFLOW_SNS_TOPIC_ARN: 'alerts.sns.topicArn',
+}

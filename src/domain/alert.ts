@@ -1,0 +1,107 @@
+import type { IncidentStatus } from './incident.js'
+import type { Direction, Severity } from './volume.js'
+
+/** The incident transitions people are told about ('updated' never alerts: that is the point of incidents). */
+export type AlertTransition = 'opened' | 'escalated' | 'resolved'
+export const ALERT_TRANSITIONS: readonly AlertTransition[] = ['opened', 'escalated', 'resolved']
+
+interface AlertBase {
+  /**
+   * Stable and unique per alert: the same transition computed twice (a replayed slot) gets the same id, so it is
+   * also the idempotency key receivers see (webhook event id). Starts with the alert's ISO time so ids sort by time.
+   */
+  id: string
+  severity: Severity
+  /** When the condition happened (the slot for incident alerts), ms. */
+  createdAt: number
+  /** One line for subjects and notifications, e.g. "Critical anomaly: acme-corp - api_calls". */
+  title: string
+  /** Where a person looks at it (the dashboard), when a public URL is configured. */
+  link: string | null
+}
+
+/** An incident opened, escalated or resolved; carries the seed's SNS fields. */
+export interface IncidentAlert extends AlertBase {
+  kind: 'incident'
+  transition: AlertTransition
+  incident: {
+    id: string
+    customerId: string
+    metric: string
+    status: IncidentStatus
+    severity: Severity
+    direction: Direction
+    openedAt: number
+    resolvedAt: number | null
+    peakZScore: number
+  }
+  /** The run's evaluation of the series at this transition (for a resolve: the clean value). */
+  detection: {
+    slot: number
+    currentValue: number
+    baselineMean: number
+    baselineStddev: number
+    zScore: number | null
+    windowStart: number
+    windowEnd: number
+  }
+}
+
+/** One run opened more incidents than the storm limit: their alerts are held and this one goes to ops instead. */
+export interface StormAlert extends AlertBase {
+  kind: 'storm'
+  storm: {
+    runId: string
+    slot: number
+    opened: number
+    limit: number
+    /** The first few held incidents, for a glance at what broke. */
+    sample: {
+      incidentId: string
+      customerId: string
+      metric: string
+      severity: Severity
+      direction: Direction
+    }[]
+  }
+}
+
+/** The detection job itself is unhealthy: a run failed or took longer than the limit. */
+export interface JobHealthAlert extends AlertBase {
+  kind: 'job_health'
+  job: {
+    problem: 'failed' | 'slow'
+    runId: string
+    slot: number
+    durationMs: number | null
+    limitMs: number | null
+    error: string | null
+  }
+}
+
+/** The ops team's periodic summary of incidents (email digest). */
+export interface DigestAlert extends AlertBase {
+  kind: 'digest'
+  digest: {
+    from: number
+    to: number
+    opened: number
+    resolved: number
+    stillOpen: number
+    /** Incidents opened in the period or still open, newest first, capped. */
+    incidents: {
+      id: string
+      customerId: string
+      metric: string
+      status: IncidentStatus
+      severity: Severity
+      direction: Direction
+      openedAt: number
+      resolvedAt: number | null
+      peakZScore: number
+    }[]
+  }
+}
+
+export type Alert = IncidentAlert | StormAlert | JobHealthAlert | DigestAlert
+export type AlertKind = Alert['kind']
