@@ -41,7 +41,8 @@ function timestamp(value: string): number {
 
 /** Runs `work` against the embedded store in this process, closing it afterwards. */
 async function withMeterFlow<T>(work: (meterflow: MeterFlow) => Promise<T>): Promise<T> {
-  const meterflow = await openMeterFlow(config)
+  // stdout carries the command's output (--json): console alerts go to stderr.
+  const meterflow = await openMeterFlow(config, { write: (line) => process.stderr.write(`${line}\n`) })
   try {
     return await work(meterflow)
   } finally {
@@ -156,12 +157,19 @@ job
   )
   .option('--json', 'print the run record as JSON')
   .action(async (o: { slot?: number; json?: boolean }) => {
-    const { run } = await withMeterFlow((meterflow) => meterflow.job.runNow(o.slot ?? Date.now(), 'cli'))
+    const { run, delivery } = await withMeterFlow(async (meterflow) => {
+      const outcome = await meterflow.job.runNow(o.slot ?? Date.now(), 'cli')
+      // A one-shot process: send the run's alerts before exiting (failures stay in the outbox for the server).
+      return { ...outcome, delivery: await meterflow.alerts.deliver() }
+    })
     if (o.json) console.log(JSON.stringify(runJson(run), null, 2))
     else
       console.log(
         `run ${run.runId} slot ${new Date(run.slot).toISOString()}: ${run.status}; checked ${run.checked} series of ${run.customers} customers in ${run.durationMs} ms; ${run.anomaliesFound} anomalies (${run.anomaliesStored} new), incidents opened ${run.incidentsOpened}, escalated ${run.incidentsEscalated}, resolved ${run.incidentsResolved}${run.error ? `; error: ${run.error}` : ''}`,
       )
+    console.error(
+      `alerts: ${delivery.delivered} delivered, ${delivery.retrying} to retry, ${delivery.failed} failed (see GET /v1/alerts)`,
+    )
     if (run.status === 'failed') process.exitCode = 1
   })
 

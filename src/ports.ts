@@ -1,4 +1,4 @@
-import type { Alert } from './domain/alert.js'
+import type { Alert, AlertDelivery, DeliveryStatus, Mute } from './domain/alert.js'
 import type { AnomalyQuery, AnomalyRecord, Page } from './domain/anomaly.js'
 import type { CustomerProfile } from './domain/customer.js'
 import type { SeriesHistory } from './domain/detector.js'
@@ -112,6 +112,15 @@ export interface AnomalyStore {
   /** Every registry entry (customers without one are active with defaults). */
   listCustomers(): Promise<CustomerProfile[]>
 
+  /**
+   * Marks an open incident acknowledged (at, by whom); further escalations of it are not notified. Detection
+   * writes (saveIncidents) never clear it. Returns the incident, or null when the id is unknown.
+   */
+  acknowledgeIncident(id: string, at: number, by: string | null): Promise<Incident | null>
+
+  /** The alert outbox and mutes, in the same store so that an alert is as durable as its incident. */
+  readonly alerts: AlertStore
+
   close(): Promise<void>
 }
 
@@ -135,4 +144,33 @@ export interface AlertChannel {
   readonly name: string
   send(alert: Alert, context: DeliveryContext): Promise<DeliveryResult>
   close?(): Promise<void>
+}
+
+export interface AlertQuery {
+  status?: DeliveryStatus
+  channel?: string
+  limit: number
+  cursor?: string
+}
+
+/** The durable outbox of alert deliveries, and the mutes. */
+export interface AlertStore {
+  /** Adds the deliveries whose id is not stored yet (a replayed run adds nothing); returns how many were added. */
+  enqueue(deliveries: readonly AlertDelivery[]): Promise<number>
+  /** Pending deliveries with nextAttemptAt <= now, earliest due first, at most `limit`. */
+  due(now: number, limit: number): Promise<AlertDelivery[]>
+  /**
+   * Replaces a delivery only if the stored one still has the expected status and attempts (optimistic lock: of
+   * two workers claiming the same delivery, one wins). Returns whether it was written.
+   */
+  update(next: AlertDelivery, expected: { status: DeliveryStatus; attempts: number }): Promise<boolean>
+  get(id: string): Promise<AlertDelivery | null>
+  /** Newest first by id (ids start with the alert's ISO time). */
+  list(query: AlertQuery): Promise<Page<AlertDelivery>>
+
+  putMute(mute: Mute): Promise<void>
+  /** Mutes with until > now, newest created first. */
+  activeMutes(now: number): Promise<Mute[]>
+  /** Returns whether a mute with that id existed. */
+  deleteMute(id: string): Promise<boolean>
 }

@@ -27,10 +27,16 @@ export async function startService(config: Config): Promise<RunningService> {
     }
     const url = await app.listen({ port: config.http.port, host: config.http.host })
     const scheduler = config.job.schedulerEnabled ? startScheduler(meterflow, app) : null
+    const digest = config.job.schedulerEnabled ? startDigestScheduler(meterflow, app) : null
+    // Retries (and anything a crashed process left in the outbox) go out on this timer.
+    meterflow.alerts.start(config.alerts.deliveryIntervalMs, (err) =>
+      app.log.error({ err }, 'alert delivery pass failed'),
+    )
     let stopping: Promise<void> | undefined
     const stop = () => {
       stopping ??= (async () => {
         await scheduler?.stop()
+        await digest?.stop()
         await app.close()
         await meterflow.close()
       })()
@@ -53,7 +59,7 @@ function startScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
       return runs.items.find((r) => r.status === 'completed')?.slot ?? null
     },
     async runSlot(slot) {
-      const { run } = await meterflow.job.runWhenFree(slot, 'schedule')
+      const { run, alertError } = await meterflow.job.runWhenFree(slot, 'schedule')
       const summary = {
         run_id: run.runId,
         slot: new Date(run.slot).toISOString(),
@@ -63,6 +69,9 @@ function startScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
       }
       if (run.status === 'failed') app.log.error({ ...summary, error: run.error }, 'detection run failed')
       else app.log.info(summary, 'detection run completed')
+      if (alertError) app.log.error({ run_id: run.runId, error: alertError }, 'job-health alert not raised')
+      const delivery = await meterflow.alerts.deliver()
+      if (delivery.delivered + delivery.retrying + delivery.failed > 0) app.log.info(delivery, 'alerts sent')
     },
     onError(err, slot) {
       app.log.error({ err, slot: new Date(slot).toISOString() }, 'detection run could not start')
@@ -70,6 +79,29 @@ function startScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
   })
   scheduler.start()
   app.log.info(`detection scheduled: ${schedule.describe()}`)
+  return scheduler
+}
+
+/** Sends the ops digest on its own schedule (config alerts.digestSchedule); a missed one is sent once on start. */
+function startDigestScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
+  const scheduler = new Scheduler({
+    schedule: parseSchedule(meterflow.config.alerts.digestSchedule),
+    async lastCompletedSlot() {
+      const sent = await meterflow.anomalies.alerts.list({ limit: 100 })
+      const digest = sent.items.find((d) => d.alert.kind === 'digest')
+      // Nothing sent yet: do not send one the moment a fresh install starts.
+      return digest ? digest.alert.createdAt : meterflow.clock.now()
+    },
+    async runSlot(slot) {
+      const enqueued = await meterflow.alerts.raiseDigest(slot)
+      await meterflow.alerts.deliver()
+      app.log.info({ slot: new Date(slot).toISOString(), enqueued }, 'digest raised')
+    },
+    onError(err) {
+      app.log.error({ err }, 'digest could not be raised')
+    },
+  })
+  scheduler.start()
   return scheduler
 }
 

@@ -1,17 +1,20 @@
 import { join } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
+import { alertChannels, type ChannelContext } from './adapters/alerts/registry.js'
 import { createClickHouseClient } from './adapters/clickhouse/client.js'
 import { ClickHouseMetricStore } from './adapters/clickhouse/metric-store.js'
 import { migrate } from './adapters/clickhouse/migrations.js'
 import { ClickHouseUsageStore } from './adapters/clickhouse/usage-store.js'
 import { DynamoDbAnomalyStore } from './adapters/dynamodb/anomaly-store.js'
 import { SqliteAnomalyStore } from './adapters/sqlite/anomaly-store.js'
+import type { RoutedChannel } from './app/alerting/raise.js'
+import { AlertService } from './app/alerting/service.js'
 import { type CheckRequest, type CheckResult, checkAnomaly } from './app/check-anomaly.js'
 import { CustomerRegistry } from './app/customers.js'
 import { DetectionJob } from './app/detection-job.js'
 import { type IngestResult, ingestEvents } from './app/ingest.js'
 import { MetricCatalog } from './app/metric-catalog.js'
-import type { Config } from './config.js'
+import { type Config, ConfigError } from './config.js'
 import { type AnomalyStore, type Clock, systemClock, type UsageStore } from './ports.js'
 
 /** The running application: the use cases bound to the adapters the config selects. */
@@ -23,6 +26,7 @@ export interface MeterFlow {
   anomalies: AnomalyStore
   customers: CustomerRegistry
   job: DetectionJob
+  alerts: AlertService
   ingest(raw: unknown): Promise<IngestResult>
   check(request: CheckRequest): Promise<CheckResult>
   close(): Promise<void>
@@ -32,6 +36,34 @@ export interface OpenOptions {
   clock?: Clock
   /** An already open client (benchmarks share one engine between databases); closed with MeterFlow. */
   clickhouse?: ClickHouseClient
+  /** Where the console channel writes (default: stdout). */
+  write?: (line: string) => void
+}
+
+/** The configured channels with their routes (a channel's default route, overridden field by field by config). */
+export function configuredChannels(config: Config, context: ChannelContext): RoutedChannel[] {
+  const unknown = Object.keys(config.alerts.routes).filter((name) => !(name in alertChannels))
+  if (unknown.length > 0) {
+    throw new ConfigError('invalid configuration', [
+      `alerts.routes: unknown channel ${unknown.join(', ')} (known: ${Object.keys(alertChannels).join(', ')})`,
+    ])
+  }
+  const routed: RoutedChannel[] = []
+  for (const [name, registration] of Object.entries(alertChannels)) {
+    const channel = registration.create(config, context)
+    if (!channel) continue
+    const override = config.alerts.routes[name] ?? {}
+    routed.push({
+      channel,
+      route: {
+        severities: override.severities ?? registration.defaultRoute.severities,
+        transitions: override.transitions ?? registration.defaultRoute.transitions,
+        ops: override.ops ?? registration.defaultRoute.ops,
+        digest: override.digest ?? registration.defaultRoute.digest,
+      },
+    })
+  }
+  return routed
 }
 
 /** Anomaly store adapters by config kind: a new store is one folder plus one line here. */
@@ -51,6 +83,12 @@ const anomalyStores: Record<
 /** Composition root: the one place that picks adapters from config. */
 export async function openMeterFlow(config: Config, options: OpenOptions = {}): Promise<MeterFlow> {
   const clock = options.clock ?? systemClock
+  // Before any store opens: a bad channel config fails fast and leaves nothing to close.
+  const channels = configuredChannels(config, {
+    clock,
+    timeoutMs: config.alerts.timeoutMs,
+    write: options.write ?? ((line) => process.stdout.write(`${line}\n`)),
+  })
   const client = options.clickhouse ?? createClickHouseClient(config)
   const database = config.clickhouse.database
   try {
@@ -69,6 +107,18 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     await usage.close()
     throw err
   }
+  const alerts = new AlertService(anomalies, channels, clock, {
+    stormLimit: config.alerts.stormLimit,
+    jobSlowMs: config.alerts.jobSlowMs,
+    publicUrl: config.alerts.publicUrl?.replace(/\/+$/, '') ?? null,
+    retry: {
+      maxAttempts: config.alerts.maxAttempts,
+      baseMs: config.alerts.retryBaseMs,
+      maxMs: config.alerts.retryMaxMs,
+    },
+    // Long enough for one send to time out, short enough that a crashed attempt is retried soon.
+    leaseMs: 2 * config.alerts.timeoutMs + 30_000,
+  })
   const { detector: _detector, detectorsByMetric: _byMetric, ...defaults } = config.detection
   const job = new DetectionJob({
     usage,
@@ -81,6 +131,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
       ...config.detection.detector,
       ...config.detection.detectorsByMetric[metric],
     }),
+    alerts,
   })
   return {
     config,
@@ -90,10 +141,12 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     anomalies,
     customers: new CustomerRegistry(anomalies, metrics, clock),
     job,
+    alerts,
     ingest: (raw) => ingestEvents({ usage, metrics, clock }, raw),
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
     async close() {
       await job.idle()
+      await alerts.stop()
       // Close both even if one fails, then report the failure.
       const results = await Promise.allSettled([usage.close(), anomalies.close()])
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')

@@ -14,8 +14,10 @@ import { createDocumentClient, createDynamoDbClient } from '../src/adapters/dyna
 import { createAnomalyTable } from '../src/adapters/dynamodb/table.js'
 import { registerDynamoDbCommands } from '../src/cli/dynamodb-command.js'
 import { loadConfig } from '../src/config.js'
+import type { IncidentAlert } from '../src/domain/alert.js'
 import { incidentId } from '../src/domain/incident.js'
 import { ConflictError, StoreError, ValidationError } from '../src/errors.js'
+import { ALERT_NOW, delivery, describeAlertStoreContract } from './contract/alert-store.contract.js'
 import {
   anomaly,
   customer,
@@ -82,6 +84,24 @@ describeAnomalyStoreContract('DynamoDB (dynalite)', async (clock) => {
   }
 })
 
+describeAlertStoreContract('DynamoDB (dynalite)', async (clock) => {
+  const table = await freshTable()
+  const store = await DynamoDbAnomalyStore.open({
+    table,
+    region: REGION,
+    endpoint: dynalite.endpoint,
+    clock,
+    env: NO_CREDENTIALS,
+  })
+  return {
+    store,
+    async cleanup() {
+      await store.close()
+      await dropTable(table)
+    },
+  }
+})
+
 interface Sent {
   command: string
   input: Record<string, unknown>
@@ -100,6 +120,8 @@ function instrumentedStore(
     endpoint?: string
     /** How many of a batch call's n requests DynamoDB processes (the rest come back unprocessed); all if unset. */
     process?: (command: string, call: number, n: number) => number | undefined
+    /** When it says so, a command fails before it is sent, as if the process died just before it. */
+    crash?: (command: string, input: Record<string, unknown>) => boolean
   } = {},
 ) {
   const client = createDynamoDbClient({
@@ -110,10 +132,23 @@ function instrumentedStore(
   })
   const sent: Sent[] = []
   const calls = new Map<string, number>()
+  const concurrency = { now: 0, max: 0 }
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      concurrency.max = Math.max(concurrency.max, ++concurrency.now)
+      try {
+        return await next(args)
+      } finally {
+        concurrency.now--
+      }
+    },
+    { step: 'initialize', name: 'countInFlight' },
+  )
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName).replace(/Command$/, '')
       const input = args.input as Record<string, unknown>
+      if (options.crash?.(command, input)) throw new Error(`simulated crash before ${command}`)
       sent.push({ command, input: structuredClone(input) })
       const call = (calls.get(command) ?? 0) + 1
       calls.set(command, call)
@@ -144,7 +179,7 @@ function instrumentedStore(
     retry: { baseDelayMs: 1, maxDelayMs: 5 },
     onClose: () => client.destroy(),
   })
-  return { store, client, sent }
+  return { store, client, sent, concurrency }
 }
 
 describe('DynamoDbAnomalyStore on dynalite', () => {
@@ -549,6 +584,362 @@ describe('meterflow dynamodb create-table', () => {
       log.mockRestore()
       warn.mockRestore()
       await dropTable(table)
+    }
+  })
+})
+
+describe('DynamoDbAlertStore on dynalite', () => {
+  const MINUTE = 60_000
+  let table: string
+  let clock: ManualClock
+  const closers: (() => Promise<void>)[] = []
+
+  const open = (options?: Parameters<typeof instrumentedStore>[2]) => {
+    const opened = instrumentedStore(table, clock, options)
+    closers.push(() => opened.store.close())
+    return opened
+  }
+  const rawPartition = async (pk: string) =>
+    (
+      await admin.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items ?? []
+  const dueKeys = async () => (await rawPartition('ALERTS_DUE')).map((item) => item.sk?.S)
+  const dueSk = (at: number, id: string) => `${String(at).padStart(13, '0')}#${id}`
+
+  beforeEach(async () => {
+    table = await freshTable()
+    clock = new ManualClock(ALERT_NOW)
+  })
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close()
+    await dropTable(table)
+  })
+
+  it('keeps deliveries, their due entries and mutes under their own keys, out of the GSI', async () => {
+    const { store } = open()
+    const pending = delivery({ slot: SLOT, customerId: 'acme', channel: 'slack' })
+    const done = delivery({ slot: SLOT, customerId: 'acme', channel: 'webhook', status: 'delivered' })
+    await store.alerts.enqueue([pending, done])
+    await store.alerts.putMute({
+      id: 'm1',
+      customerId: null,
+      metric: 'api_calls',
+      until: ALERT_NOW + HOUR,
+      reason: null,
+      createdAt: ALERT_NOW,
+    })
+    const indexed = await admin.send(
+      new ScanCommand({ TableName: table, IndexName: 'metric-severity-index' }),
+    )
+    expect(indexed.Items).toEqual([])
+    const all = (await admin.send(new ScanCommand({ TableName: table }))).Items ?? []
+    expect(all.map((item) => `${item.pk?.S} ${item.sk?.S}`).sort()).toEqual(
+      [
+        `ALERTS ${pending.id}`,
+        `ALERTS ${done.id}`,
+        `ALERTS_DUE ${dueSk(ALERT_NOW, pending.id)}`,
+        'MUTES m1',
+      ].sort(),
+    )
+    const raw = (id: string) => all.find((item) => item.pk?.S === 'ALERTS' && item.sk?.S === id)
+    expect(JSON.parse(String(raw(pending.id)?.alert_json?.S))).toStrictEqual(pending.alert)
+    // Settled deliveries expire after the retention; pending ones never do.
+    expect(raw(pending.id)?.ttl).toBeUndefined()
+    expect(raw(done.id)?.ttl).toEqual({ N: String(Math.floor(ALERT_NOW / 1000) + 90 * 86_400) })
+    const entry = all.find((item) => item.pk?.S === 'ALERTS_DUE')
+    expect(entry?.nonce).toEqual(raw(pending.id)?.due_nonce)
+    expect(all.find((item) => item.pk?.S === 'MUTES')?.ttl).toEqual({
+      N: String((ALERT_NOW + HOUR) / 1000 + 7 * 86_400),
+    })
+  })
+
+  it('moves the due entry with every change of a pending delivery and drops it when it leaves pending', async () => {
+    const { store } = open()
+    const d = delivery({ slot: SLOT, customerId: 'a', channel: 'slack' })
+    await store.alerts.enqueue([d])
+    const claimed = { ...d, attempts: 1, nextAttemptAt: ALERT_NOW + MINUTE }
+    expect(await store.alerts.update(claimed, d)).toBe(true)
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW + MINUTE, d.id)])
+    // Same due time, other attempts: the entry is re-written in place, not dropped.
+    const same = { ...claimed, attempts: 2 }
+    expect(await store.alerts.update(same, claimed)).toBe(true)
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW + MINUTE, d.id)])
+    const failed = { ...same, status: 'failed' as const, lastError: 'HTTP 400' }
+    expect(await store.alerts.update(failed, same)).toBe(true)
+    expect(await dueKeys()).toEqual([])
+    const requeued = {
+      ...failed,
+      status: 'pending' as const,
+      attempts: 0,
+      nextAttemptAt: ALERT_NOW + 2 * MINUTE,
+    }
+    expect(await store.alerts.update(requeued, failed)).toBe(true)
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW + 2 * MINUTE, d.id)])
+    expect(await store.alerts.due(ALERT_NOW + 2 * MINUTE, 10)).toStrictEqual([requeued])
+  })
+
+  it('leaves no entry behind for a losing claim, and keeps the winner’s when both chose the same time', async () => {
+    const { store } = open()
+    const d = delivery({ slot: SLOT, customerId: 'a', channel: 'slack' })
+    await store.alerts.enqueue([d])
+    const winner = { ...d, attempts: 1, nextAttemptAt: ALERT_NOW + MINUTE }
+    expect(await store.alerts.update(winner, d)).toBe(true)
+    expect(await store.alerts.update({ ...winner, nextAttemptAt: ALERT_NOW + 2 * MINUTE }, d)).toBe(false)
+    expect(await store.alerts.update(winner, d)).toBe(false)
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW + MINUTE, d.id)])
+    expect(await store.alerts.due(ALERT_NOW + MINUTE, 10)).toStrictEqual([winner])
+    // An update of an unknown id writes nothing at all.
+    const unknown = delivery({ slot: SLOT, customerId: 'z', channel: 'slack' })
+    expect(await store.alerts.update(unknown, unknown)).toBe(false)
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW + MINUTE, d.id)])
+  })
+
+  it('never loses a pending delivery when the process dies between the entry and the delivery write', async () => {
+    // Dies before a `crash` command to the deliveries' partition (input not marshalled yet here), or a DeleteItem.
+    let crash: string | null = 'PutItem'
+    const { store } = open({
+      crash: (command, input) =>
+        command === crash &&
+        (command === 'DeleteItem' ||
+          ((input.Item ?? input.Key) as Record<string, unknown> | undefined)?.pk === 'ALERTS'),
+    })
+    const d = delivery({ slot: SLOT, customerId: 'a', channel: 'slack' })
+    await expect(store.alerts.enqueue([d])).rejects.toBeInstanceOf(StoreError)
+    // The entry came first: an extra entry, never a pending delivery without one.
+    expect(await store.alerts.get(d.id)).toBeNull()
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW, d.id)])
+    expect(await store.alerts.due(ALERT_NOW, 10)).toEqual([])
+    // Young unconfirmed entries may belong to a writer between its two writes: they stay.
+    expect(await dueKeys()).toHaveLength(1)
+    crash = null
+    expect(await store.alerts.enqueue([d])).toBe(1)
+    expect(await store.alerts.due(ALERT_NOW, 10)).toStrictEqual([d])
+
+    // A claim that dies after its entry: the delivery is still due at its old time.
+    crash = 'UpdateItem'
+    const claimed = { ...d, attempts: 1, nextAttemptAt: ALERT_NOW + MINUTE }
+    await expect(store.alerts.update(claimed, d)).rejects.toBeInstanceOf(StoreError)
+    expect(await store.alerts.due(ALERT_NOW, 10)).toStrictEqual([d])
+    expect(await dueKeys()).toHaveLength(2)
+    // A claim that dies after the delivery write, before dropping the old entry: done all the same.
+    crash = 'DeleteItem'
+    expect(await store.alerts.update(claimed, d)).toBe(true)
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW, d.id), dueSk(ALERT_NOW + MINUTE, d.id)])
+    expect(await store.alerts.due(ALERT_NOW, 10)).toEqual([])
+    expect(await store.alerts.due(ALERT_NOW + MINUTE, 10)).toStrictEqual([claimed])
+    // Once old enough, entries the deliveries do not confirm are deleted by due().
+    crash = null
+    clock.ms = ALERT_NOW + 11 * MINUTE
+    expect(await store.alerts.due(clock.ms, 10)).toStrictEqual([claimed])
+    expect(await dueKeys()).toEqual([dueSk(ALERT_NOW + MINUTE, d.id)])
+  })
+
+  it('enqueues an alert storm with bounded parallel requests, and a replay writes nothing', async () => {
+    const { store, sent, concurrency } = open()
+    const storm = Array.from({ length: 300 }, (_, i) =>
+      delivery({
+        slot: SLOT,
+        customerId: `c${String(i).padStart(3, '0')}`,
+        channel: 'pagerduty',
+        nextAttemptAt: ALERT_NOW - i,
+      }),
+    )
+    expect(await store.alerts.enqueue(storm)).toBe(300)
+    const count = (command: string) => sent.filter((s) => s.command === command).length
+    expect([count('BatchGetItem'), count('BatchWriteItem'), count('PutItem')]).toEqual([3, 12, 300])
+    expect(concurrency.max).toBeLessThanOrEqual(16)
+    expect(concurrency.max).toBeGreaterThan(1)
+    const due = await store.alerts.due(ALERT_NOW, 500)
+    expect(due.map((d) => d.id)).toEqual([...storm].reverse().map((d) => d.id))
+    sent.length = 0
+    expect(await store.alerts.enqueue(storm)).toBe(0)
+    expect(sent.map((s) => s.command)).toEqual(['BatchGetItem', 'BatchGetItem', 'BatchGetItem'])
+  })
+
+  it('reads only due entries: the delivered history is never read by due()', async () => {
+    const { store, sent } = open()
+    const history = Array.from({ length: 50 }, (_, i) =>
+      delivery({ slot: SLOT - i * HOUR, customerId: `h${i}`, channel: 'slack', status: 'delivered' }),
+    )
+    const d = delivery({ slot: SLOT, customerId: 'a', channel: 'slack' })
+    await store.alerts.enqueue([...history, d])
+    sent.length = 0
+    expect(await store.alerts.due(ALERT_NOW, 100)).toStrictEqual([d])
+    expect(sent.map((s) => s.command)).toEqual(['Query', 'BatchGetItem'])
+  })
+
+  it('round-trips alert payloads exactly, whatever their numbers and strings', async () => {
+    const { store } = open()
+    const base = delivery({ slot: SLOT, customerId: 'ünïcødé 🚀', channel: 'webhook' })
+    const d = {
+      ...base,
+      lastError: '',
+      alert: {
+        kind: 'digest' as const,
+        id: base.alert.id,
+        severity: 'warning' as const,
+        createdAt: SLOT,
+        title: '',
+        link: 'https://example.com/v1/incidents?x=1&y=2',
+        digest: {
+          from: SLOT - 7 * 24 * HOUR,
+          to: SLOT,
+          opened: 0,
+          resolved: 2 ** 53 + 2,
+          stillOpen: 1e300,
+          incidents: [
+            {
+              id: 'i|m|t',
+              customerId: 'c',
+              metric: 'm',
+              status: 'resolved' as const,
+              severity: 'critical' as const,
+              direction: 'drop' as const,
+              openedAt: SLOT,
+              resolvedAt: null,
+              peakZScore: -1e-12,
+            },
+          ],
+        },
+      },
+    }
+    await store.alerts.enqueue([d])
+    expect(await store.alerts.get(d.id)).toStrictEqual(d)
+    expect((await store.alerts.list({ limit: 1 })).items).toStrictEqual([d])
+  })
+
+  it('pages through a sparse filtered listing, every match exactly once', async () => {
+    const { store } = open()
+    const all = Array.from({ length: 60 }, (_, i) =>
+      delivery({
+        slot: SLOT - i * HOUR,
+        customerId: `c${i}`,
+        channel: i % 20 === 7 ? 'email' : 'slack',
+        status: i % 20 === 7 ? 'failed' : 'delivered',
+      }),
+    )
+    await store.alerts.enqueue(all)
+    const expected = all.filter((d) => d.channel === 'email').map((d) => d.id)
+    const walked: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await store.alerts.list({ channel: 'email', status: 'failed', limit: 1, cursor })
+      walked.push(...page.items.map((d) => d.id))
+      cursor = page.nextCursor ?? undefined
+    } while (cursor)
+    expect(walked).toEqual(expected)
+  })
+
+  it('refuses bad input as ValidationErrors before writing anything', async () => {
+    const { store, sent } = open()
+    const d = delivery({ slot: SLOT, customerId: 'a', channel: 'slack' })
+    const fields = async (promise: Promise<unknown>) => {
+      const err = await promise.then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(ValidationError)
+      return (err as ValidationError).details.map((x) => x.field)
+    }
+    const alert = d.alert as IncidentAlert
+    const badAlert = { ...d, alert: { ...alert, detection: { ...alert.detection, zScore: Number.NaN } } }
+    expect(await fields(store.alerts.enqueue([badAlert]))).toEqual(['alert'])
+    expect(await fields(store.alerts.enqueue([{ ...d, nextAttemptAt: -1 }]))).toEqual(['next_attempt_at'])
+    expect(await fields(store.alerts.enqueue([{ ...d, id: '' }]))).toEqual(['id'])
+    expect(await fields(store.alerts.enqueue([{ ...d, attempts: 1.5 }]))).toEqual(['attempts'])
+    expect(await fields(store.alerts.due(ALERT_NOW, 0))).toEqual(['limit'])
+    const incidentCursor = Buffer.from(JSON.stringify({ k: 'incidents', v: ['x'] })).toString('base64url')
+    expect(await fields(store.alerts.list({ limit: 1, cursor: incidentCursor }))).toEqual(['cursor'])
+    const emptyCursor = Buffer.from(JSON.stringify({ k: 'alerts', v: [''] })).toString('base64url')
+    expect(await fields(store.alerts.list({ limit: 1, cursor: emptyCursor }))).toEqual(['cursor'])
+    expect(sent).toEqual([])
+    expect(await store.alerts.get('')).toBeNull()
+    expect(await store.alerts.deleteMute('')).toBe(false)
+  })
+
+  it('counts a mute past its ttl as gone, whether or not TTL has swept it', async () => {
+    const { store } = open()
+    const mute = {
+      id: 'm1',
+      customerId: 'acme',
+      metric: null,
+      until: ALERT_NOW - HOUR,
+      reason: null,
+      createdAt: 0,
+    }
+    await store.alerts.putMute(mute)
+    await store.alerts.putMute({ ...mute, id: 'm2' })
+    expect(await store.alerts.activeMutes(ALERT_NOW)).toEqual([])
+    // Recently expired: still there to delete.
+    expect(await store.alerts.deleteMute('m1')).toBe(true)
+    clock.ms = ALERT_NOW + 8 * 24 * HOUR
+    expect(await store.alerts.deleteMute('m2')).toBe(false)
+  })
+
+  it('surfaces SDK failures of alert operations as StoreErrors naming the operation and the table', async () => {
+    const missing = `${table}-missing`
+    const { store } = instrumentedStore(missing, clock)
+    closers.push(() => store.close())
+    const d = delivery({ slot: SLOT, customerId: 'a', channel: 'slack' })
+    await expect(store.alerts.enqueue([d])).rejects.toThrow(/failed to enqueue alerts \(table .*-missing\)/)
+    await expect(store.alerts.due(ALERT_NOW, 1)).rejects.toThrow(/failed to read due alerts/)
+    await expect(store.alerts.update(d, d)).rejects.toThrow(/failed to update an alert/)
+    await expect(store.alerts.list({ limit: 1 })).rejects.toThrow(/failed to list alerts/)
+    await expect(store.alerts.activeMutes(ALERT_NOW)).rejects.toBeInstanceOf(StoreError)
+    await expect(store.acknowledgeIncident('x', ALERT_NOW, null)).rejects.toThrow(
+      /failed to acknowledge an incident/,
+    )
+    await store.close()
+    await expect(store.alerts.get(d.id)).rejects.toThrow(/closed/)
+  })
+})
+
+describe('incident acknowledgement on dynalite', () => {
+  let table: string
+
+  beforeEach(async () => {
+    table = await freshTable()
+  })
+
+  afterEach(async () => {
+    await dropTable(table)
+  })
+
+  it('writes detections with UpdateItem so the acknowledgement survives, also through resolution', async () => {
+    const { store, sent } = instrumentedStore(table, new ManualClock(NOW))
+    try {
+      const id = incidentId('c1', 'api_calls', SLOT - HOUR)
+      const open = incident({ id, customerId: 'c1', metric: 'api_calls', openedAt: SLOT - HOUR })
+      await store.saveIncidents([open])
+      expect(sent.filter((s) => s.command === 'PutItem')).toEqual([])
+      await store.acknowledgeIncident(id, NOW, null)
+      const resolved = { ...open, status: 'resolved' as const, resolvedAt: SLOT, lastEvaluatedSlot: SLOT }
+      expect(await store.saveIncidents([resolved])).toEqual([id])
+      expect(await store.getIncident(id)).toStrictEqual({
+        ...resolved,
+        acknowledgedAt: NOW,
+        acknowledgedBy: null,
+      })
+      // An id the domain did not make is found by searching the partition.
+      const other = incident({ id: 'custom-id', customerId: 'c2', metric: 'api_calls', openedAt: SLOT })
+      await store.saveIncidents([other])
+      expect(await store.acknowledgeIncident('custom-id', NOW, 'bob')).toStrictEqual({
+        ...other,
+        acknowledgedAt: NOW,
+        acknowledgedBy: 'bob',
+      })
+      expect(await store.acknowledgeIncident(incidentId('c9', 'api_calls', SLOT), NOW, 'bob')).toBeNull()
+      await expect(store.acknowledgeIncident(id, Number.NaN, null)).rejects.toBeInstanceOf(ValidationError)
+    } finally {
+      await store.close()
     }
   })
 })

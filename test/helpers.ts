@@ -20,8 +20,9 @@ export function testConfig(dataDir: string, overrides: ConfigInput = {}): Config
       logLevel: 'warn',
       demo: { enabled: false },
       job: { schedulerEnabled: false },
-      alerts: { console: { enabled: false } },
       ...overrides,
+      // Quiet tests: the console channel only where a test switches it on.
+      alerts: { ...overrides.alerts, console: { enabled: false, ...overrides.alerts?.console } },
     },
   )
 }

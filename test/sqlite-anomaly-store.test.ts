@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SqliteAnomalyStore } from '../src/adapters/sqlite/anomaly-store.js'
+import { MIGRATIONS } from '../src/adapters/sqlite/schema.js'
 import { StoreError, ValidationError } from '../src/errors.js'
+import { describeAlertStoreContract } from './contract/alert-store.contract.js'
 import {
   anomaly,
   customer,
@@ -21,6 +23,18 @@ import {
 import { ManualClock, tempDataDir } from './helpers.js'
 
 describeAnomalyStoreContract('SQLite', async (clock) => {
+  const data = tempDataDir('meterflow-sqlite-')
+  const store = SqliteAnomalyStore.open(join(data.dir, 'anomalies.db'), clock)
+  return {
+    store,
+    async cleanup() {
+      await store.close()
+      data.remove()
+    },
+  }
+})
+
+describeAlertStoreContract('SQLite', async (clock) => {
   const data = tempDataDir('meterflow-sqlite-')
   const store = SqliteAnomalyStore.open(join(data.dir, 'anomalies.db'), clock)
   return {
@@ -91,9 +105,30 @@ describe('SqliteAnomalyStore', () => {
     const db = inspect()
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'anomalies, incidents, runs, customers' },
+      { version: 2, name: 'alert outbox, mutes, incident acknowledgement' },
     ])
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('user_version', { simple: true })).toBe(2)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+  })
+
+  it('upgrades a version-1 file: incidents keep their data and read as not acknowledged', async () => {
+    mkdirSync(join(data.dir, 'nested', 'dir'), { recursive: true })
+    const v1 = inspect(false)
+    const first = MIGRATIONS.find((m) => m.version === 1)
+    if (!first) throw new Error('migration 1 missing')
+    v1.exec(first.sql)
+    v1.exec(`CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL) STRICT`)
+    v1.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(first.name)
+    const inc = incident({ id: 'i-old', customerId: 'c1', metric: 'api_calls', openedAt: SLOT })
+    v1.prepare(
+      `INSERT INTO incidents VALUES ('i-old', 'c1', 'api_calls', 'open', 'warning', 'spike', ?, ?, NULL, 3.5,
+        3.25, 1, 0, ?)`,
+    ).run(SLOT, SLOT, SLOT)
+    v1.close()
+    const store = open()
+    expect(await store.getIncident('i-old')).toStrictEqual(inc)
+    expect((await store.acknowledgeIncident('i-old', NOW, null))?.acknowledgedAt).toBe(NOW)
   })
 
   it('deletes expired rows on a write, at most once a minute, and hides them until then', async () => {
@@ -244,7 +279,7 @@ describe('SqliteAnomalyStore', () => {
         .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)')
         .run('from the future')
       const err = await storeError(() => open())
-      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(1\)/)
+      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(2\)/)
     })
 
     it('when another connection holds the write lock, and recovers once it is released', async () => {

@@ -7,6 +7,8 @@ import type { DetectionRun } from '../domain/run.js'
 import { DAY_MS, floorToHour } from '../domain/time.js'
 import type { VolumeOptions } from '../domain/volume.js'
 import type { AnomalyStore, Clock, SeriesWindows, UsageStore } from '../ports.js'
+import type { TransitionAlert } from './alerting/raise.js'
+import type { AlertService } from './alerting/service.js'
 import type { MetricCatalog } from './metric-catalog.js'
 
 export interface DetectionDeps {
@@ -18,12 +20,16 @@ export interface DetectionDeps {
   incidents: IncidentOptions
   /** The detector for a metric (config: a default plus per-metric choices). */
   detectorFor(metric: string): DetectorConfig
+  /** Where transitions and job-health problems are raised (absent: no alerting, e.g. the eval). */
+  alerts?: Pick<AlertService, 'raiseTransitions' | 'raiseJobHealth'>
 }
 
 export interface DetectionOutcome {
   run: DetectionRun
   /** Incidents whose state this run changed, with the transition that alerting acts on. */
-  transitions: { incident: Incident; transition: 'opened' | 'escalated' | 'resolved' }[]
+  transitions: TransitionAlert[]
+  /** Raising the job-health alert for this run failed (the run itself is recorded). */
+  alertError: string | null
 }
 
 const WRITE_CHUNK = 500
@@ -95,8 +101,20 @@ export async function runDetection(
         ? { incident: current, transition: null }
         : applyVerdict(s, current, verdict, slot, deps.incidents)
       if (step.incident && step.incident !== current) changed.push(step.incident)
-      if (step.incident && step.transition && step.transition !== 'updated') {
-        candidates.push({ incident: step.incident, transition: step.transition })
+      if (step.incident && step.transition && step.transition !== 'updated' && verdict.status === 'ok') {
+        candidates.push({
+          incident: step.incident,
+          transition: step.transition,
+          detection: {
+            slot,
+            currentValue: verdict.currentValue,
+            baselineMean: verdict.baseline.mean,
+            baselineStddev: verdict.baseline.stddev,
+            zScore: verdict.zScore,
+            windowStart: detection.windowStart,
+            windowEnd: detection.windowEnd,
+          },
+        })
       }
       if (verdict.isAnomaly && verdict.severity && verdict.direction && verdict.zScore !== null) {
         records.push({
@@ -139,6 +157,9 @@ export async function runDetection(
     for (let i = 0; i < records.length; i += WRITE_CHUNK) {
       run.anomaliesStored += await deps.anomalies.putAnomalies(records.slice(i, i + WRITE_CHUNK))
     }
+    // The outbox first: if the transitions below are written, their alerts exist (delivery sends an alert only
+    // once its transition is recorded, so alerts of a run that dies before the incident writes never go out).
+    await deps.alerts?.raiseTransitions(run, candidates)
     const written = new Set<string>()
     for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
       for (const id of await deps.anomalies.saveIncidents(changed.slice(i, i + WRITE_CHUNK))) written.add(id)
@@ -157,7 +178,13 @@ export async function runDetection(
   run.finishedAt = deps.clock.now()
   run.durationMs = run.finishedAt - startedAt
   await deps.anomalies.saveRun(run)
-  return { run, transitions }
+  let alertError: string | null = null
+  try {
+    await deps.alerts?.raiseJobHealth(run)
+  } catch (err) {
+    alertError = `could not raise the job-health alert: ${(err as Error).message}`
+  }
+  return { run, transitions, alertError }
 }
 
 function isChecked(profile: CustomerProfile | undefined, series: SeriesWindows): boolean {

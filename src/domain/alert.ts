@@ -105,3 +105,49 @@ export interface DigestAlert extends AlertBase {
 
 export type Alert = IncidentAlert | StormAlert | JobHealthAlert | DigestAlert
 export type AlertKind = Alert['kind']
+
+/**
+ * One alert on its way to one channel (the outbox row). pending: waiting for (another) attempt; delivered;
+ * failed: dead-lettered after the last attempt or refused by the receiver (retryable by hand); held: stopped by
+ * the storm guard; muted: matched a mute when it was raised; suppressed: its incident was acknowledged.
+ */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'held' | 'muted' | 'suppressed'
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
+  'pending',
+  'delivered',
+  'failed',
+  'held',
+  'muted',
+  'suppressed',
+]
+
+export interface AlertDelivery {
+  /** `${alert.id}>${channel}`: sorts like the alert's time. */
+  id: string
+  channel: string
+  status: DeliveryStatus
+  /** Attempts started so far (an attempt counts when claimed, so a crash mid-send still counts). */
+  attempts: number
+  /** When a pending delivery is due (next attempt or end of the current attempt's lease), ms. */
+  nextAttemptAt: number
+  lastError: string | null
+  /** When it was written to the outbox, ms. */
+  createdAt: number
+  updatedAt: number
+  deliveredAt: number | null
+  alert: Alert
+}
+
+export function deliveryId(alertId: string, channel: string): string {
+  return `${alertId}>${channel}`
+}
+
+/** A per-customer and/or per-metric silence until `until`; null fields match everything. */
+export interface Mute {
+  id: string
+  customerId: string | null
+  metric: string | null
+  until: number
+  reason: string | null
+  createdAt: number
+}

@@ -24,6 +24,9 @@ export interface Incident {
   cleanRuns: number
   /** The latest slot applied: a slot at or before it is a replay and changes nothing. */
   lastEvaluatedSlot: number
+  /** Set by a person (POST /v1/incidents/:id/ack): escalations are no longer notified. */
+  acknowledgedAt: number | null
+  acknowledgedBy: string | null
 }
 
 export interface IncidentOptions {
@@ -76,6 +79,8 @@ export function applyVerdict(
         detections: 1,
         cleanRuns: 0,
         lastEvaluatedSlot: slot,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
       },
     }
   }

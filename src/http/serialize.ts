@@ -42,6 +42,8 @@ export function incidentJson(i: Incident) {
     detections: i.detections,
     clean_runs: i.cleanRuns,
     last_evaluated_slot: toIso(i.lastEvaluatedSlot),
+    acknowledged_at: iso(i.acknowledgedAt),
+    acknowledged_by: i.acknowledgedBy,
   }
 }
 

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { MeterFlow } from '../wiring.js'
 import { installErrorHandling } from './errors.js'
 import { installNdjsonParser } from './ndjson.js'
+import { alertRoutes } from './routes/alerts.js'
 import { anomalyRoutes } from './routes/anomalies.js'
 import { checkRoutes } from './routes/check.js'
 import { eventRoutes } from './routes/events.js'
@@ -47,6 +48,7 @@ export async function buildServer(
   checkRoutes(app, meterflow)
   anomalyRoutes(app, meterflow)
   jobRoutes(app, meterflow)
+  alertRoutes(app, meterflow)
   await app.ready()
   return app
 }

@@ -327,6 +327,24 @@ export function describeAnomalyStoreContract(
         expect(await store.saveIncidents([])).toEqual([])
       })
 
+      it('acknowledges an incident; later detection writes keep the acknowledgement', async () => {
+        const open = incident({ id: 'i-ack', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - HOUR })
+        await store.saveIncidents([open])
+        expect(await store.acknowledgeIncident('i-unknown', NOW, 'ops')).toBeNull()
+        const acked = await store.acknowledgeIncident('i-ack', NOW, 'alice@example.com')
+        const expected = { ...open, acknowledgedAt: NOW, acknowledgedBy: 'alice@example.com' }
+        expect(acked).toStrictEqual(expected)
+        expect(await store.getIncident('i-ack')).toStrictEqual(expected)
+        // The next run's write carries the copy it read before the ack (acknowledgedAt null): the ack stays.
+        const next = { ...open, lastEvaluatedSlot: SLOT, lastSeenAt: SLOT, detections: 2 }
+        expect(await store.saveIncidents([next])).toEqual(['i-ack'])
+        expect(await store.getIncident('i-ack')).toStrictEqual({
+          ...next,
+          acknowledgedAt: NOW,
+          acknowledgedBy: 'alice@example.com',
+        })
+      })
+
       it('applies a newer slot and ignores a write whose slot is not newer', async () => {
         const v1 = incident({ id: 'i1', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - 2 * HOUR })
         await store.saveIncidents([v1])
@@ -569,6 +587,8 @@ export function incident(fields: With<Incident, 'id' | 'customerId' | 'metric' |
     detections: 1,
     cleanRuns: 0,
     lastEvaluatedSlot: fields.openedAt,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
     ...fields,
   }
 }

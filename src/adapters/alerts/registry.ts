@@ -2,6 +2,11 @@ import type { Config } from '../../config.js'
 import type { Route } from '../../domain/routing.js'
 import type { AlertChannel, Clock } from '../../ports.js'
 import { consoleChannel } from './console/index.js'
+import { emailChannel } from './email/index.js'
+import { pagerDutyChannel } from './pagerduty/index.js'
+import { slackChannel } from './slack/index.js'
+import { snsChannel } from './sns/index.js'
+import { webhookChannel } from './webhook/index.js'
 
 export interface ChannelContext {
   clock: Clock
@@ -21,4 +26,9 @@ export interface ChannelRegistration {
 /** Alert channels by name: a new channel is one folder plus one line here. */
 export const alertChannels: Record<string, ChannelRegistration> = {
   console: consoleChannel,
+  slack: slackChannel,
+  pagerduty: pagerDutyChannel,
+  webhook: webhookChannel,
+  sns: snsChannel,
+  email: emailChannel,
 }

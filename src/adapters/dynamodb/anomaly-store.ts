@@ -5,7 +5,7 @@ import type { CustomerProfile } from '../../domain/customer.js'
 import type { Incident } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { StoreError } from '../../errors.js'
-import type { AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
+import type { AlertStore, AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
 // Store-agnostic argument checks and cursors shared with the SQLite store, so both refuse and page alike.
 import { ANOMALY_KEY, checkLimit, checkOneOf, decodeCursor, encodeCursor, RUN_KEY } from '../sqlite/paging.js'
 import {
@@ -17,16 +17,12 @@ import {
   RUN_INTEGERS,
   RUN_REALS,
 } from '../sqlite/rows.js'
-import {
-  anomalyQueryPlan,
-  checkAnomalyQuery,
-  checkAnomalyRecords,
-  dedupeAnomalies,
-  invalidCursor,
-} from './anomaly-query.js'
+import { DynamoDbAlertStore } from './alert-store.js'
+import { anomalyQueryPlan, checkAnomalyQuery, checkAnomalyRecords, dedupeAnomalies } from './anomaly-query.js'
 import { batchGetAll, batchWriteAll, DEFAULT_RETRY, type RetryOptions, type WriteRequest } from './batch.js'
 import { createDocumentClient, createDynamoDbClient, wrapError } from './client.js'
 import {
+  acknowledgeIncident,
   findIncident,
   INCIDENT_CURSOR,
   incidentListPlan,
@@ -40,7 +36,6 @@ import {
   itemToCustomer,
   itemToIncident,
   itemToRun,
-  runItems,
 } from './items.js'
 import {
   anomalyKey,
@@ -49,13 +44,12 @@ import {
   customerKey,
   type Key,
   PK,
-  RUNS_PK,
-  runListingKey,
   runLookupKey,
   SK,
   TTL,
 } from './keys.js'
 import { collectPage, getItem, queryAll, type TableContext } from './query.js'
+import { runCursorKey, runListInput, writeRun } from './runs.js'
 
 export interface DynamoDbAnomalyStoreOptions {
   table: string
@@ -79,11 +73,12 @@ const INCIDENT_STATUSES: readonly string[] = ['open', 'resolved']
 
 /**
  * The production anomaly store: one DynamoDB table with the seed's anomaly items and GSI, shared by incidents,
- * runs and the customer registry under their own partition keys (see keys.ts). Same behaviour as the SQLite
- * store; writes are idempotent so a replayed run changes nothing.
+ * runs, the customer registry and the alert outbox under their own partition keys (see keys.ts). Same behaviour
+ * as the SQLite store; writes are idempotent so a replayed run changes nothing.
  */
 export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
   readonly table: string
+  readonly alerts: AlertStore
   private readonly clock: Clock
   private readonly retry: RetryOptions
   private readonly onClose: (() => void) | undefined
@@ -97,6 +92,13 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     this.clock = options.clock
     this.retry = { ...DEFAULT_RETRY, ...options.retry }
     this.onClose = options.onClose
+    this.alerts = new DynamoDbAlertStore({
+      doc,
+      table: this.table,
+      clock: this.clock,
+      retry: this.retry,
+      run: (what, operation) => this.run(what, operation),
+    })
   }
 
   /** Connects and checks that the table exists (create it with `meterflow dynamodb create-table`). */
@@ -189,20 +191,17 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     }
   }
 
+  async acknowledgeIncident(id: string, at: number, by: string | null): Promise<Incident | null> {
+    checkKeyTime('acknowledged_at', at)
+    const item = await this.run('acknowledge an incident', () => acknowledgeIncident(this, id, at, by))
+    return item ? itemToIncident(item) : null
+  }
+
   async saveRun(run: DetectionRun): Promise<void> {
     checkNumbers('run', [run], RUN_INTEGERS, RUN_REALS, false)
     checkKeyTime('slot', run.slot)
     checkKeyTime('started_at', run.startedAt)
-    const { listing, lookup } = runItems(run)
-    await this.run('save a run', async () => {
-      const previous = await getItem(this, runLookupKey(run.runId))
-      const writes: WriteRequest[] = [{ PutRequest: { Item: listing } }, { PutRequest: { Item: lookup } }]
-      // A run saved again under another slot or start time must not stay listed under the old one.
-      if (previous && typeof previous.listing_sk === 'string' && previous.listing_sk !== listing[SK]) {
-        writes.push({ DeleteRequest: { Key: { [PK]: RUNS_PK, [SK]: previous.listing_sk } } })
-      }
-      await batchWriteAll(this.doc, this.table, writes, this.retry)
-    })
+    await this.run('save a run', () => writeRun(this, run, this.retry))
   }
 
   async getRun(runId: string): Promise<DetectionRun | null> {
@@ -213,28 +212,9 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
   async listRuns(query: RunQuery): Promise<Page<DetectionRun>> {
     const limit = checkLimit(query.limit)
     const after = query.cursor === undefined ? null : decodeCursor('runs', RUN_KEY, query.cursor)
-    if (after) {
-      try {
-        checkKeyTime('slot', after[0])
-        checkKeyTime('started_at', after[1])
-      } catch {
-        throw invalidCursor('not a cursor this store issued')
-      }
-    }
+    const startKey = after ? runCursorKey(after) : undefined
     const { items, more } = await this.run('list runs', () =>
-      collectPage(
-        this.doc,
-        {
-          TableName: this.table,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':pk': RUNS_PK },
-          ScanIndexForward: false,
-        },
-        limit,
-        after ? runListingKey(...after) : undefined,
-        1,
-      ),
+      collectPage(this.doc, runListInput(this.table), limit, startKey, 1),
     )
     const runs = items.map(itemToRun)
     const last = runs[runs.length - 1]

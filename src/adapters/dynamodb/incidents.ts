@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb'
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Incident } from '../../domain/incident.js'
 import { ConflictError } from '../../errors.js'
 import type { IncidentQuery } from '../../ports.js'
@@ -6,7 +6,7 @@ import { mapLimit } from './batch.js'
 import { errorName } from './client.js'
 import { type Item, incidentItem } from './items.js'
 import { INCIDENT_PK, incidentSk, PK, parseIncidentId, SK } from './keys.js'
-import { getItem, type QueryInput, queryAll, type TableContext } from './query.js'
+import { getItem, type QueryInput, queryAll, setExpression, type TableContext } from './query.js'
 
 // Incidents live in one partition (pk INCIDENT), sorted by `{opened ISO}#{customer}#{metric}`: newest opened
 // last in key order, so listings query it backwards.
@@ -33,24 +33,34 @@ export async function putIncidents(ctx: TableContext, incidents: readonly Incide
   return written.filter((id): id is string => id !== null)
 }
 
-/** Whether the incident was written. An item of *another* id under the same key is a conflict. */
+/**
+ * Whether the incident was written. An item of *another* id under the same key is a conflict. An UpdateItem,
+ * not a PutItem: a run writes the copy of the incident it read before someone acknowledged it, and replacing the
+ * whole item would clear the acknowledgement; only the attributes incidentItem names are set (or removed).
+ */
 async function putIncident(ctx: TableContext, incident: Incident): Promise<boolean> {
-  const item = incidentItem(incident)
+  const { [PK]: pk, [SK]: sk, ...attributes } = incidentItem(incident)
+  const { parts, name } = setExpression(attributes)
   try {
     await ctx.doc.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: ctx.table,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(#pk) OR (#id = :id AND #slot < :slot)',
-        ExpressionAttributeNames: { '#pk': PK, '#id': 'id', '#slot': 'last_evaluated_slot' },
-        ExpressionAttributeValues: { ':id': incident.id, ':slot': incident.lastEvaluatedSlot },
+        Key: { [PK]: pk, [SK]: sk },
+        ...parts,
+        ConditionExpression: `attribute_not_exists(#pk) OR (${name.id} = :id AND ${name.last_evaluated_slot} < :slot)`,
+        ExpressionAttributeNames: { ...parts.ExpressionAttributeNames, '#pk': PK },
+        ExpressionAttributeValues: {
+          ...parts.ExpressionAttributeValues,
+          ':id': incident.id,
+          ':slot': incident.lastEvaluatedSlot,
+        },
       }),
     )
     return true
   } catch (err) {
     if (errorName(err) !== 'ConditionalCheckFailedException') throw err
   }
-  const stored = await getItem(ctx, { [PK]: INCIDENT_PK, [SK]: String(item[SK]) })
+  const stored = await getItem(ctx, { [PK]: INCIDENT_PK, [SK]: String(sk) })
   if (stored && stored.id !== incident.id) {
     throw new ConflictError(
       `incident ${incident.id} has the same customer, metric and opening time as stored incident ${String(stored.id)}`,
@@ -84,6 +94,38 @@ export async function findIncident(ctx: TableContext, id: string): Promise<Item 
     item = found[0] ?? null
   }
   return item && item.id === id ? item : null
+}
+
+/**
+ * Sets the acknowledgement of the stored incident `id` (only it: a concurrent detection write keeps it, see
+ * putIncident) and returns the item as it now is; null when no incident has that id.
+ */
+export async function acknowledgeIncident(
+  ctx: TableContext,
+  id: string,
+  at: number,
+  by: string | null,
+): Promise<Item | null> {
+  const found = await findIncident(ctx, id)
+  if (!found) return null
+  try {
+    const out = await ctx.doc.send(
+      new UpdateCommand({
+        TableName: ctx.table,
+        Key: { [PK]: INCIDENT_PK, [SK]: String(found[SK]) },
+        UpdateExpression: 'SET #at = :at, #by = :by',
+        // Deleted (TTL) between the read and this write: unknown, not re-created as a bare item.
+        ConditionExpression: '#id = :id',
+        ExpressionAttributeNames: { '#at': 'acknowledged_at', '#by': 'acknowledged_by', '#id': 'id' },
+        ExpressionAttributeValues: { ':at': at, ':by': by, ':id': id },
+        ReturnValues: 'ALL_NEW',
+      }),
+    )
+    return (out.Attributes as Item | undefined) ?? null
+  } catch (err) {
+    if (errorName(err) === 'ConditionalCheckFailedException') return null
+    throw err
+  }
 }
 
 /** Every open incident; strongly consistent, since the job applies its verdicts to what the last run left. */

@@ -49,7 +49,10 @@ export function anomalyItem(r: AnomalyRecord): Item {
   }
 }
 
-/** The metric is `incident_metric`: an item with `metric` and `detected_at` would enter the seed's GSI. */
+/**
+ * The metric is `incident_metric`: an item with `metric` and `detected_at` would enter the seed's GSI. The
+ * acknowledgement (acknowledged_at, acknowledged_by) is not part of it: only acknowledgeIncident writes it.
+ */
 export function incidentItem(i: Incident): Item {
   return {
     [PK]: INCIDENT_PK,
@@ -120,7 +123,7 @@ export function customerItem(c: CustomerProfile): Item {
 // Items come from a table other tools can write to: each attribute is checked, and a malformed item is a
 // StoreError naming its key and attribute rather than a half-built domain object.
 
-class Reader {
+export class Reader {
   constructor(private readonly item: Item) {}
 
   private fail(name: string, expected: string): never {
@@ -200,6 +203,8 @@ export function itemToIncident(item: Item): Incident {
     detections: r.num('detections'),
     cleanRuns: r.num('clean_runs'),
     lastEvaluatedSlot: r.num('last_evaluated_slot'),
+    acknowledgedAt: r.nullableNum('acknowledged_at'),
+    acknowledgedBy: r.nullableStr('acknowledged_by'),
   }
 }
 

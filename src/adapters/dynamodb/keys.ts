@@ -102,3 +102,43 @@ export function runLookupKey(runId: string): Key {
 export function customerKey(customerId: string): Key {
   return { [PK]: CUSTOMERS_PK, [SK]: customerId }
 }
+
+// ---- Alert outbox and mutes --------------------------------------------------------------------------------
+// Deliveries live in one partition sorted by delivery id (ids start with the alert's ISO time, so key order is
+// time order); pending ones are also findable by due time under ALERTS_DUE (see alert-due.ts); mutes are few
+// and live in their own partition.
+
+export const ALERTS_PK = 'ALERTS'
+export const ALERTS_DUE_PK = 'ALERTS_DUE'
+export const MUTES_PK = 'MUTES'
+
+/** DynamoDB's limit on a sort key, in UTF-8 bytes; a due-index key adds 14 bytes to a delivery id. */
+const MAX_SORT_KEY_BYTES = 1024
+export const MAX_ALERT_KEY_BYTES = MAX_SORT_KEY_BYTES - 14
+
+/** Whether `id` can be a delivery's or a mute's sort key (non-empty, short enough for the due index too). */
+export function isAlertKey(id: unknown): id is string {
+  return typeof id === 'string' && id !== '' && Buffer.byteLength(id, 'utf8') <= MAX_ALERT_KEY_BYTES
+}
+
+export function deliveryKey(id: string): Key {
+  return { [PK]: ALERTS_PK, [SK]: id }
+}
+
+/** `{due 13 digits}#{delivery id}`: ascending key order is earliest due first, ties by id. */
+export function dueSk(nextAttemptAt: number, id: string): string {
+  return `${pad13(nextAttemptAt)}#${id}`
+}
+
+export function dueKey(nextAttemptAt: number, id: string): Key {
+  return { [PK]: ALERTS_DUE_PK, [SK]: dueSk(nextAttemptAt, id) }
+}
+
+/** The due time a due-index sort key starts with. */
+export function dueSkTime(sk: string): number {
+  return Number(sk.slice(0, TIME_DIGITS))
+}
+
+export function muteKey(id: string): Key {
+  return { [PK]: MUTES_PK, [SK]: id }
+}

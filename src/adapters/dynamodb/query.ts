@@ -70,3 +70,50 @@ export async function getItem(ctx: TableContext, key: Record<string, string>): P
   const out = await ctx.doc.send(new GetCommand({ TableName: ctx.table, Key: key, ConsistentRead: true }))
   return (out.Item as Item | undefined) ?? null
 }
+
+export interface UpdateParts {
+  UpdateExpression: string
+  ExpressionAttributeNames: Record<string, string>
+  ExpressionAttributeValues: Record<string, unknown>
+}
+
+/** An update and the placeholder of each attribute it names, for conditions on the same attributes. */
+export interface UpdateSpec {
+  parts: UpdateParts
+  name: Record<string, string>
+}
+
+/**
+ * An UpdateItem expression that makes the given attributes what `attributes` says (undefined: REMOVE) and
+ * leaves every other attribute of the item alone. A condition adds its own placeholders (not starting with #u
+ * or :u) and refers to the attributes set here through `name`.
+ */
+export function setExpression(attributes: Item): UpdateSpec {
+  const names: Record<string, string> = {}
+  const values: Record<string, unknown> = {}
+  const name: Record<string, string> = {}
+  const sets: string[] = []
+  const removes: string[] = []
+  Object.entries(attributes).forEach(([attribute, value], i) => {
+    names[`#u${i}`] = attribute
+    name[attribute] = `#u${i}`
+    if (value === undefined) {
+      removes.push(`#u${i}`)
+    } else {
+      values[`:u${i}`] = value
+      sets.push(`#u${i} = :u${i}`)
+    }
+  })
+  const clauses = [
+    ...(sets.length > 0 ? [`SET ${sets.join(', ')}`] : []),
+    ...(removes.length > 0 ? [`REMOVE ${removes.join(', ')}`] : []),
+  ]
+  return {
+    parts: {
+      UpdateExpression: clauses.join(' '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+    name,
+  }
+}

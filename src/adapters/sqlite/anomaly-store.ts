@@ -7,6 +7,7 @@ import type { Incident } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { MeterFlowError, StoreError, ValidationError } from '../../errors.js'
 import type { AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
+import { SqliteAlertStore } from './alert-store.js'
 import {
   ANOMALY_KEY,
   checkLimit,
@@ -30,7 +31,7 @@ import {
   customerToRow,
   INCIDENT_INTEGERS,
   INCIDENT_REALS,
-  type IncidentRow,
+  type IncidentReadRow,
   incidentToRow,
   RUN_INTEGERS,
   RUN_REALS,
@@ -73,6 +74,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
   private readonly upsertRun: Database.Statement
   private readonly upsertCustomer: Database.Statement
   private readonly purgeExpired: Database.Statement
+  readonly alerts: SqliteAlertStore
 
   private constructor(
     private readonly db: Database.Database,
@@ -101,6 +103,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
     this.upsertRun = db.prepare(upsertSql('runs', RUN_COLUMNS, ['run_id']))
     this.upsertCustomer = db.prepare(upsertSql('customers', CUSTOMER_COLUMNS, ['customer_id']))
     this.purgeExpired = db.prepare('DELETE FROM anomalies WHERE ttl < ?')
+    this.alerts = new SqliteAlertStore(db, (what, operation) => this.run(what, operation))
   }
 
   /** Opens (creating the file and its directory if needed) and migrates the store at `path`. */
@@ -203,7 +206,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
   async openIncidents(): Promise<Incident[]> {
     const rows = this.run('list open incidents', () =>
       this.statement(`SELECT * FROM incidents WHERE status = 'open' ORDER BY opened_at DESC, id`).all(),
-    ) as IncidentRow[]
+    ) as IncidentReadRow[]
     return rows.map(rowToIncident)
   }
 
@@ -226,7 +229,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
   async getIncident(id: string): Promise<Incident | null> {
     const row = this.run('read an incident', () =>
       this.statement('SELECT * FROM incidents WHERE id = ?').get(id),
-    ) as IncidentRow | undefined
+    ) as IncidentReadRow | undefined
     return row ? rowToIncident(row) : null
   }
 
@@ -255,7 +258,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
       this.statement(
         `SELECT * FROM incidents WHERE ${where.join(' AND ')} ORDER BY opened_at DESC, id LIMIT @limit`,
       ).all(params),
-    ) as IncidentRow[]
+    ) as IncidentReadRow[]
     return toPage(rows, limit, rowToIncident, (r) => encodeCursor('incidents', [r.opened_at, r.id]))
   }
 
@@ -321,6 +324,15 @@ export class SqliteAnomalyStore implements AnomalyStore {
         rowToCustomer,
       ),
     )
+  }
+
+  async acknowledgeIncident(id: string, at: number, by: string | null): Promise<Incident | null> {
+    const row = this.run('acknowledge an incident', () =>
+      this.statement(
+        'UPDATE incidents SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? RETURNING *',
+      ).get(at, by, id),
+    ) as IncidentReadRow | undefined
+    return row ? rowToIncident(row) : null
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Page } from '../../domain/anomaly.js'
 import { ValidationError } from '../../errors.js'
 
 /** Which listing a cursor continues: a cursor from one listing is refused by another. */
-export type CursorKind = 'anomalies' | 'incidents' | 'runs'
+export type CursorKind = 'anomalies' | 'incidents' | 'runs' | 'alerts'
 
 type KeyPart = 'int' | 'string'
 type KeyValue<P extends KeyPart> = P extends 'int' ? number : string

@@ -42,6 +42,12 @@ export interface IncidentRow {
   last_evaluated_slot: number
 }
 
+/** Read side: the acknowledgement columns are written only by acknowledgeIncident, never by a detection upsert. */
+export interface IncidentReadRow extends IncidentRow {
+  acknowledged_at: number | null
+  acknowledged_by: string | null
+}
+
 export interface RunRow {
   run_id: string
   slot: number
@@ -129,7 +135,7 @@ export function incidentToRow(i: Incident): IncidentRow {
   }
 }
 
-export function rowToIncident(r: IncidentRow): Incident {
+export function rowToIncident(r: IncidentReadRow): Incident {
   return {
     id: r.id,
     customerId: r.customer_id,
@@ -145,6 +151,8 @@ export function rowToIncident(r: IncidentRow): Incident {
     detections: r.detections,
     cleanRuns: r.clean_runs,
     lastEvaluatedSlot: r.last_evaluated_slot,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedBy: r.acknowledged_by,
   }
 }
 

@@ -95,6 +95,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'alert outbox, mutes, incident acknowledgement',
+    sql: `
+      -- Not IF NOT EXISTS-able: the migration's own transaction makes these two statements all-or-nothing.
+      ALTER TABLE incidents ADD COLUMN acknowledged_at INTEGER;
+      ALTER TABLE incidents ADD COLUMN acknowledged_by TEXT;
+
+      CREATE TABLE IF NOT EXISTS alert_deliveries (
+        id TEXT NOT NULL PRIMARY KEY,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL
+          CHECK (status IN ('pending', 'delivered', 'failed', 'held', 'muted', 'suppressed')),
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        -- The alert as JSON: channels format it, nothing queries inside it.
+        alert TEXT NOT NULL CHECK (json_valid(alert))
+      ) STRICT, WITHOUT ROWID;
+      -- due(): pending rows by due time, without reading the delivered history.
+      CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries (status, next_attempt_at, id);
+      CREATE INDEX IF NOT EXISTS alert_deliveries_channel ON alert_deliveries (channel, id DESC);
+
+      CREATE TABLE IF NOT EXISTS mutes (
+        id TEXT NOT NULL PRIMARY KEY,
+        customer_id TEXT,
+        metric TEXT,
+        until INTEGER NOT NULL,
+        reason TEXT,
+        created_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)

@@ -38,6 +38,8 @@ export const incidentSchema = {
     detections: { type: 'integer' },
     clean_runs: { type: 'integer' },
     last_evaluated_slot: time,
+    acknowledged_at: nullableTime,
+    acknowledged_by: { type: ['string', 'null'] },
   },
 } as const
 

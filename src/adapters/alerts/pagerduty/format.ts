@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto'
+import type { Alert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
+import { truncate } from '../webhook/http.js'
+
+/** Events API v2 limits: longer values are refused with 400. */
+export const PAGERDUTY_LIMITS = { summary: 1024, dedupKey: 255 } as const
+
+export interface PagerDutyPayload {
+  summary: string
+  severity: 'critical' | 'error' | 'warning' | 'info'
+  source: string
+  component: string
+  group: string
+  class: string
+  custom_details: Record<string, unknown>
+  timestamp: string
+}
+
+export type PagerDutyEvent =
+  | {
+      routing_key: string
+      event_action: 'trigger'
+      dedup_key: string
+      payload: PagerDutyPayload
+      client: string
+      client_url?: string
+      links?: { href: string; text: string }[]
+    }
+  | { routing_key: string; event_action: 'resolve'; dedup_key: string }
+
+/** PagerDuty collapses events by dedup_key; an over-long one (a long customer id) is hashed to stay stable. */
+export function dedupKey(id: string): string {
+  if (id.length <= PAGERDUTY_LIMITS.dedupKey) return id
+  return `sha256:${createHash('sha256').update(id).digest('hex')}`
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })
+const num = (n: number) => numberFormat.format(n)
+
+function trigger(
+  alert: Alert,
+  routingKey: string,
+  key: string,
+  payload: Omit<PagerDutyPayload, 'severity' | 'timestamp'>,
+): PagerDutyEvent {
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: dedupKey(key),
+    payload: {
+      ...payload,
+      summary: truncate(payload.summary, PAGERDUTY_LIMITS.summary),
+      severity: alert.severity,
+      timestamp: iso(alert.createdAt),
+    },
+    client: 'MeterFlow',
+    ...(alert.link
+      ? { client_url: alert.link, links: [{ href: alert.link, text: 'Open in MeterFlow' }] }
+      : {}),
+  }
+}
+
+function incidentEvent(alert: IncidentAlert, routingKey: string): PagerDutyEvent {
+  const { incident: i, detection: d } = alert
+  // One PagerDuty incident per MeterFlow incident: retries, escalations and the resolve all share its id.
+  if (alert.transition === 'resolved') {
+    return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey(i.id) }
+  }
+  const z = d.zScore === null ? 'n/a' : d.zScore.toFixed(2)
+  // The title already names the transition ("Escalated to critical: ...").
+  return trigger(alert, routingKey, i.id, {
+    summary: `${alert.title}: ${num(d.currentValue)} vs baseline mean ${num(d.baselineMean)} (z ${z}, ${i.direction})`,
+    source: i.customerId,
+    component: i.metric,
+    group: 'usage',
+    class: `usage_${i.direction}`,
+    custom_details: {
+      transition: alert.transition,
+      incident_id: i.id,
+      customer_id: i.customerId,
+      metric: i.metric,
+      direction: i.direction,
+      severity: i.severity,
+      current_value: d.currentValue,
+      baseline_mean: d.baselineMean,
+      baseline_stddev: d.baselineStddev,
+      z_score: d.zScore,
+      peak_z_score: i.peakZScore,
+      slot: iso(d.slot),
+      window_start: iso(d.windowStart),
+      window_end: iso(d.windowEnd),
+      opened_at: iso(i.openedAt),
+    },
+  })
+}
+
+function stormEvent(alert: StormAlert, routingKey: string): PagerDutyEvent {
+  const s = alert.storm
+  return trigger(alert, routingKey, alert.id, {
+    summary: alert.title,
+    source: 'meterflow',
+    component: 'alerting',
+    group: 'ops',
+    class: 'alert_storm',
+    custom_details: {
+      run_id: s.runId,
+      slot: iso(s.slot),
+      opened: s.opened,
+      limit: s.limit,
+      sample: s.sample.map((x) => ({
+        incident_id: x.incidentId,
+        customer_id: x.customerId,
+        metric: x.metric,
+        severity: x.severity,
+        direction: x.direction,
+      })),
+    },
+  })
+}
+
+function jobHealthEvent(alert: JobHealthAlert, routingKey: string): PagerDutyEvent {
+  const j = alert.job
+  return trigger(alert, routingKey, alert.id, {
+    summary: j.error ? `${alert.title}: ${j.error}` : alert.title,
+    source: 'meterflow',
+    component: 'detection-job',
+    group: 'ops',
+    class: j.problem === 'failed' ? 'job_failed' : 'job_slow',
+    custom_details: {
+      problem: j.problem,
+      run_id: j.runId,
+      slot: iso(j.slot),
+      duration_ms: j.durationMs,
+      limit_ms: j.limitMs,
+      // A stack trace can be long; the whole event must stay well under PagerDuty's 512 KB.
+      error: j.error === null ? null : truncate(j.error, 8000),
+    },
+  })
+}
+
+/** The Events API v2 body for one alert; null for a digest, which PagerDuty has no use for. */
+export function pagerDutyEvent(alert: Alert, routingKey: string): PagerDutyEvent | null {
+  switch (alert.kind) {
+    case 'incident':
+      return incidentEvent(alert, routingKey)
+    case 'storm':
+      return stormEvent(alert, routingKey)
+    case 'job_health':
+      return jobHealthEvent(alert, routingKey)
+    case 'digest':
+      return null
+  }
+}

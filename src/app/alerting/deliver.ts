@@ -1,0 +1,142 @@
+import { type AlertDelivery, deliveryId } from '../../domain/alert.js'
+import { confirmsTransition, nextRetryDelay, type RetryPolicy } from '../../domain/alert-factory.js'
+import { ConflictError, NotFoundError } from '../../errors.js'
+import type { AlertChannel, AnomalyStore, Clock, DeliveryResult } from '../../ports.js'
+
+export interface DeliverDeps {
+  anomalies: AnomalyStore
+  /** By name: a delivery for a channel no longer configured waits (and is visible) until it is configured. */
+  channels: ReadonlyMap<string, AlertChannel>
+  clock: Clock
+  retry: RetryPolicy
+  /** How long a claimed attempt owns its delivery; a process that dies mid-send is retried after this. */
+  leaseMs: number
+  /** An alert whose incident transition is still unrecorded after this long is dropped (the run never wrote it). */
+  confirmGraceMs: number
+}
+
+export interface DeliverySummary {
+  delivered: number
+  retrying: number
+  failed: number
+  /** Waiting for their incident write or for an earlier alert of the same incident. */
+  deferred: number
+}
+
+const BATCH = 100
+
+/**
+ * Sends due outbox deliveries: claim (attempts + 1, leased), confirm, send, record the outcome. Each claim is an
+ * optimistic write, so two processes never both send one attempt; a crash after the claim means one more attempt
+ * after the lease, never a lost alert.
+ */
+export async function deliverDue(deps: DeliverDeps, maxBatches = 10): Promise<DeliverySummary> {
+  const summary: DeliverySummary = { delivered: 0, retrying: 0, failed: 0, deferred: 0 }
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const due = await deps.anomalies.alerts.due(deps.clock.now(), BATCH)
+    for (const d of due) await deliverOne(deps, d, summary)
+    if (due.length < BATCH) break
+  }
+  return summary
+}
+
+async function deliverOne(deps: DeliverDeps, d: AlertDelivery, summary: DeliverySummary): Promise<void> {
+  const store = deps.anomalies.alerts
+  const now = deps.clock.now()
+  const defer = async (until: number, note: string) => {
+    const next = { ...d, nextAttemptAt: until, lastError: note, updatedAt: now }
+    if (await store.update(next, d)) summary.deferred++
+  }
+  const channel = deps.channels.get(d.channel)
+  if (!channel) {
+    await defer(now + deps.retry.maxMs, `channel ${d.channel} is not configured in this process`)
+    return
+  }
+  if (d.alert.kind === 'incident') {
+    const alert = d.alert
+    if (!confirmsTransition(await deps.anomalies.getIncident(alert.incident.id), alert)) {
+      if (now - d.createdAt > deps.confirmGraceMs) {
+        const note = 'dropped: the run that raised it never recorded the incident transition'
+        await store.update({ ...d, status: 'suppressed', lastError: note, updatedAt: now }, d)
+      } else {
+        await defer(
+          now + Math.min(deps.retry.baseMs, 60_000),
+          'waiting for the incident transition to be recorded',
+        )
+      }
+      return
+    }
+    if (alert.transition !== 'opened') {
+      // Receivers (PagerDuty above all) must hear of an incident before its escalation or resolution.
+      const openedId = `${new Date(alert.incident.openedAt).toISOString()}|opened|${alert.incident.id}`
+      const opening = await store.get(deliveryId(openedId, d.channel))
+      if (opening?.status === 'pending') {
+        await defer(Math.max(opening.nextAttemptAt, now) + 1, 'waiting for the opening alert to be delivered')
+        return
+      }
+    }
+  }
+  const claimed: AlertDelivery = {
+    ...d,
+    attempts: d.attempts + 1,
+    nextAttemptAt: now + deps.leaseMs,
+    updatedAt: now,
+  }
+  if (!(await store.update(claimed, d))) return // another worker has it
+  let result: DeliveryResult
+  try {
+    result = await channel.send(d.alert, { deliveryId: d.id, attempt: claimed.attempts })
+  } catch (err) {
+    // Channels report failures as values; a throw is a bug in one, still worth another try.
+    result = { status: 'retry', error: `channel threw: ${(err as Error).message}` }
+  }
+  const done = deps.clock.now()
+  let outcome: AlertDelivery
+  if (result.status === 'delivered') {
+    outcome = { ...claimed, status: 'delivered', deliveredAt: done, lastError: null, updatedAt: done }
+    summary.delivered++
+  } else {
+    const delay =
+      result.status === 'retry' ? nextRetryDelay(claimed.attempts, deps.retry, result.retryAfterMs) : null
+    if (delay === null) {
+      const why =
+        result.status === 'rejected'
+          ? 'rejected by the receiver'
+          : `gave up after ${claimed.attempts} attempts`
+      outcome = { ...claimed, status: 'failed', lastError: `${why}: ${result.error}`, updatedAt: done }
+      summary.failed++
+    } else {
+      outcome = { ...claimed, nextAttemptAt: done + delay, lastError: result.error, updatedAt: done }
+      summary.retrying++
+    }
+  }
+  await store.update(outcome, claimed)
+}
+
+/** Puts a failed or held delivery back in the queue, due now, with a fresh set of attempts. */
+export async function requeueDelivery(deps: Pick<DeliverDeps, 'anomalies' | 'clock'>, id: string) {
+  const store = deps.anomalies.alerts
+  const current = await store.get(id)
+  if (!current)
+    throw new NotFoundError(`no alert delivery ${id}`, [{ field: 'id', reason: 'unknown delivery id' }])
+  if (current.status !== 'failed' && current.status !== 'held' && current.status !== 'muted') {
+    throw new ConflictError(
+      `alert delivery ${id} is ${current.status}; only failed, held or muted ones can be retried`,
+      [{ field: 'id', reason: `status is ${current.status}` }],
+    )
+  }
+  const now = deps.clock.now()
+  const next: AlertDelivery = {
+    ...current,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    updatedAt: now,
+  }
+  if (!(await store.update(next, current))) {
+    throw new ConflictError(`alert delivery ${id} changed meanwhile; try again`, [
+      { field: 'id', reason: 'changed' },
+    ])
+  }
+  return next
+}

@@ -1,0 +1,171 @@
+import {
+  type Alert,
+  type AlertDelivery,
+  type DeliveryStatus,
+  deliveryId,
+  type IncidentAlert,
+} from '../../domain/alert.js'
+import {
+  digestAlert,
+  incidentAlert,
+  jobHealthAlert,
+  matchingMute,
+  stormAlert,
+} from '../../domain/alert-factory.js'
+import type { Incident } from '../../domain/incident.js'
+import { type Route, routeAccepts } from '../../domain/routing.js'
+import type { DetectionRun } from '../../domain/run.js'
+import { DAY_MS } from '../../domain/time.js'
+import type { AlertChannel, AnomalyStore, Clock } from '../../ports.js'
+
+export interface RoutedChannel {
+  channel: AlertChannel
+  route: Route
+}
+
+export interface AlertingOptions {
+  stormLimit: number
+  jobSlowMs: number
+  /** The dashboard / API base URL for links, without a trailing slash. */
+  publicUrl: string | null
+}
+
+export interface RaiseDeps {
+  anomalies: AnomalyStore
+  channels: readonly RoutedChannel[]
+  clock: Clock
+  options: AlertingOptions
+}
+
+export interface TransitionAlert {
+  incident: Incident
+  transition: IncidentAlert['transition']
+  detection: IncidentAlert['detection']
+}
+
+/** What a run raised: deliveries written to the outbox, by status. */
+export type RaiseSummary = Partial<Record<DeliveryStatus, number>> & { storm: boolean }
+
+/**
+ * Writes a run's incident transitions to the outbox, one delivery per routed channel, before the run records the
+ * incidents themselves (delivery only sends alerts whose transition the incident store confirms). Mutes,
+ * acknowledgements and the storm guard decide a delivery's first status; nothing is dropped silently.
+ */
+export async function raiseTransitions(
+  deps: RaiseDeps,
+  run: Pick<DetectionRun, 'runId' | 'slot'>,
+  transitions: readonly TransitionAlert[],
+): Promise<RaiseSummary> {
+  if (transitions.length === 0) return { storm: false }
+  const now = deps.clock.now()
+  const mutes = await deps.anomalies.alerts.activeMutes(now)
+  const opened = transitions.filter((t) => t.transition === 'opened')
+  const storm = opened.length > deps.options.stormLimit
+  const deliveries: AlertDelivery[] = []
+  for (const t of transitions) {
+    const alert = incidentAlert(t.incident, t.transition, t.detection, incidentLink(deps, t.incident.id))
+    const mute = matchingMute(alert, mutes, now)
+    for (const routed of deps.channels) {
+      if (!routeAccepts(routed.route, alert)) continue
+      let status: DeliveryStatus = 'pending'
+      let note: string | null = null
+      if (storm && t.transition === 'opened') {
+        status = 'held'
+        note = `held by the storm guard: ${opened.length} incidents opened in one run (limit ${deps.options.stormLimit})`
+      } else if (mute) {
+        status = 'muted'
+        note = `muted until ${new Date(mute.until).toISOString()} (mute ${mute.id})`
+      } else if (t.transition === 'escalated' && t.incident.acknowledgedAt !== null) {
+        status = 'suppressed'
+        note = `incident acknowledged${t.incident.acknowledgedBy ? ` by ${t.incident.acknowledgedBy}` : ''}`
+      } else if (t.transition === 'resolved') {
+        // Nobody on this channel heard of the incident (its opening was held or muted): its end is not news.
+        const openedAlertId = `${new Date(t.incident.openedAt).toISOString()}|opened|${t.incident.id}`
+        const opening = await deps.anomalies.alerts.get(deliveryId(openedAlertId, routed.channel.name))
+        if (opening && (opening.status === 'held' || opening.status === 'muted')) {
+          status = 'muted'
+          note = `its opening alert was not sent (${opening.status})`
+        }
+      }
+      deliveries.push(delivery(alert, routed.channel.name, status, note, now))
+    }
+  }
+  if (storm) {
+    const summary = stormAlert(
+      run,
+      opened.map((t) => t.incident),
+      deps.options.stormLimit,
+      listLink(deps, 'incidents?status=open'),
+    )
+    deliveries.push(...forRoutes(deps, summary, now))
+  }
+  await deps.anomalies.alerts.enqueue(deliveries)
+  const counts: RaiseSummary = { storm }
+  for (const d of deliveries) counts[d.status] = (counts[d.status] ?? 0) + 1
+  return counts
+}
+
+/** Alerts ops about a failed or slow run; nothing for a healthy one. */
+export async function raiseJobHealth(deps: RaiseDeps, run: DetectionRun): Promise<number> {
+  const alert = jobHealthAlert(run, deps.options.jobSlowMs, listLink(deps, `runs/${run.runId}`))
+  if (!alert) return 0
+  return deps.anomalies.alerts.enqueue(forRoutes(deps, alert, deps.clock.now()))
+}
+
+/** The ops digest of the day before `to` (a replayed digest for the same `to` is the same alert). */
+export async function raiseDigest(deps: RaiseDeps, to: number): Promise<number> {
+  const from = to - DAY_MS
+  const seen = new Map<string, Incident>()
+  for (const status of ['open', undefined] as const) {
+    let cursor: string | undefined
+    do {
+      const page = await deps.anomalies.listIncidents({
+        limit: 500,
+        ...(status ? { status } : {}),
+        ...(cursor ? { cursor } : {}),
+      })
+      for (const i of page.items) seen.set(i.id, i)
+      cursor = page.nextCursor ?? undefined
+      // Newest opened first: past the period (and not open) nothing older can matter to the digest.
+      if (!status && page.items.some((i) => i.openedAt < from && (i.resolvedAt ?? 0) < from))
+        cursor = undefined
+    } while (cursor)
+  }
+  const alert = digestAlert(from, to, [...seen.values()], listLink(deps, 'incidents'))
+  return deps.anomalies.alerts.enqueue(forRoutes(deps, alert, deps.clock.now()))
+}
+
+function forRoutes(deps: RaiseDeps, alert: Alert, now: number): AlertDelivery[] {
+  return deps.channels
+    .filter((routed) => routeAccepts(routed.route, alert))
+    .map((routed) => delivery(alert, routed.channel.name, 'pending', null, now))
+}
+
+function delivery(
+  alert: Alert,
+  channel: string,
+  status: DeliveryStatus,
+  note: string | null,
+  now: number,
+): AlertDelivery {
+  return {
+    id: deliveryId(alert.id, channel),
+    channel,
+    status,
+    attempts: 0,
+    nextAttemptAt: now,
+    lastError: note,
+    createdAt: now,
+    updatedAt: now,
+    deliveredAt: null,
+    alert,
+  }
+}
+
+function incidentLink(deps: RaiseDeps, incidentId: string): string | null {
+  return listLink(deps, `incidents/${encodeURIComponent(incidentId)}`)
+}
+
+function listLink(deps: RaiseDeps, path: string): string | null {
+  return deps.options.publicUrl ? `${deps.options.publicUrl}/v1/${path}` : null
+}

@@ -1,0 +1,202 @@
+import type {
+  Alert,
+  AlertTransition,
+  DigestAlert,
+  IncidentAlert,
+  JobHealthAlert,
+  Mute,
+  StormAlert,
+} from './alert.js'
+import type { Incident } from './incident.js'
+import type { DetectionRun } from './run.js'
+import { toIso } from './time.js'
+
+/** The seed's subject wording for an opening: "Critical anomaly: {customer} - {metric}". */
+export function incidentTitle(incident: Incident, transition: AlertTransition): string {
+  const series = `${incident.customerId} - ${incident.metric}`
+  if (transition === 'escalated') return `Escalated to critical: ${series}`
+  if (transition === 'resolved') return `Resolved: ${series}`
+  return `${incident.severity === 'critical' ? 'Critical' : 'Warning'} anomaly: ${series}`
+}
+
+export function incidentAlert(
+  incident: Incident,
+  transition: AlertTransition,
+  detection: IncidentAlert['detection'],
+  link: string | null,
+): IncidentAlert {
+  return {
+    kind: 'incident',
+    id: `${toIso(detection.slot)}|${transition}|${incident.id}`,
+    severity: incident.severity,
+    createdAt: detection.slot,
+    title: incidentTitle(incident, transition),
+    link,
+    transition,
+    incident: {
+      id: incident.id,
+      customerId: incident.customerId,
+      metric: incident.metric,
+      status: incident.status,
+      severity: incident.severity,
+      direction: incident.direction,
+      openedAt: incident.openedAt,
+      resolvedAt: incident.resolvedAt,
+      peakZScore: incident.peakZScore,
+    },
+    detection,
+  }
+}
+
+const STORM_SAMPLE = 20
+
+/** One summary instead of `opened.length` alerts: above the limit the likely cause is system-wide. */
+export function stormAlert(
+  run: Pick<DetectionRun, 'runId' | 'slot'>,
+  opened: readonly Incident[],
+  limit: number,
+  link: string | null,
+): StormAlert {
+  return {
+    kind: 'storm',
+    id: `${toIso(run.slot)}|storm`,
+    severity: 'critical',
+    createdAt: run.slot,
+    title: `Alert storm: ${opened.length} incidents opened in one run (limit ${limit}), possible system issue`,
+    link,
+    storm: {
+      runId: run.runId,
+      slot: run.slot,
+      opened: opened.length,
+      limit,
+      sample: opened.slice(0, STORM_SAMPLE).map((i) => ({
+        incidentId: i.id,
+        customerId: i.customerId,
+        metric: i.metric,
+        severity: i.severity,
+        direction: i.direction,
+      })),
+    },
+  }
+}
+
+/** A failed run, or one slower than `slowMs`; null when the run is healthy (or still running). */
+export function jobHealthAlert(
+  run: DetectionRun,
+  slowMs: number,
+  link: string | null,
+): JobHealthAlert | null {
+  const failed = run.status === 'failed'
+  const slow = run.status === 'completed' && run.durationMs !== null && run.durationMs > slowMs
+  if (!failed && !slow) return null
+  const problem = failed ? 'failed' : 'slow'
+  return {
+    kind: 'job_health',
+    id: `${toIso(run.startedAt)}|job_${problem}|${run.runId}`,
+    severity: failed ? 'critical' : 'warning',
+    createdAt: run.finishedAt ?? run.startedAt,
+    title: failed
+      ? `Detection run failed for slot ${toIso(run.slot)}`
+      : `Detection run took ${Math.round((run.durationMs ?? 0) / 1000)} s for slot ${toIso(run.slot)} (limit ${Math.round(slowMs / 1000)} s)`,
+    link,
+    job: {
+      problem,
+      runId: run.runId,
+      slot: run.slot,
+      durationMs: run.durationMs,
+      limitMs: failed ? null : slowMs,
+      error: run.error,
+    },
+  }
+}
+
+const DIGEST_INCIDENTS = 100
+
+/** The ops summary of [from, to): incidents opened in it and those still open, newest first. */
+export function digestAlert(
+  from: number,
+  to: number,
+  incidents: readonly Incident[],
+  link: string | null,
+): DigestAlert {
+  const opened = incidents.filter((i) => i.openedAt >= from && i.openedAt < to)
+  const resolved = incidents.filter((i) => i.resolvedAt !== null && i.resolvedAt >= from && i.resolvedAt < to)
+  const stillOpen = incidents.filter((i) => i.status === 'open')
+  const listed = [...new Map([...opened, ...stillOpen].map((i) => [i.id, i])).values()]
+    .sort((a, b) => b.openedAt - a.openedAt)
+    .slice(0, DIGEST_INCIDENTS)
+  return {
+    kind: 'digest',
+    id: `${toIso(to)}|digest`,
+    severity: stillOpen.some((i) => i.severity === 'critical') ? 'critical' : 'warning',
+    createdAt: to,
+    title: `MeterFlow daily digest: ${opened.length} opened, ${resolved.length} resolved, ${stillOpen.length} open`,
+    link,
+    digest: {
+      from,
+      to,
+      opened: opened.length,
+      resolved: resolved.length,
+      stillOpen: stillOpen.length,
+      incidents: listed.map((i) => ({
+        id: i.id,
+        customerId: i.customerId,
+        metric: i.metric,
+        status: i.status,
+        severity: i.severity,
+        direction: i.direction,
+        openedAt: i.openedAt,
+        resolvedAt: i.resolvedAt,
+        peakZScore: i.peakZScore,
+      })),
+    },
+  }
+}
+
+/** The first active mute matching an incident alert (null fields match anything); ops alerts are never muted. */
+export function matchingMute(alert: Alert, mutes: readonly Mute[], now: number): Mute | null {
+  if (alert.kind !== 'incident') return null
+  const { customerId, metric } = alert.incident
+  return (
+    mutes.find(
+      (m) =>
+        m.until > now &&
+        (m.customerId === null || m.customerId === customerId) &&
+        (m.metric === null || m.metric === metric),
+    ) ?? null
+  )
+}
+
+/**
+ * Whether the stored incident shows the transition an alert announces. Alerts are written before the incident
+ * (the outbox entry must exist if the transition does); one whose transition never got recorded (the run died
+ * between the two writes, or a concurrent replay won) must not be sent.
+ */
+export function confirmsTransition(incident: Incident | null, alert: IncidentAlert): boolean {
+  if (!incident || incident.id !== alert.incident.id) return false
+  const slot = alert.detection.slot
+  switch (alert.transition) {
+    case 'opened':
+      return incident.openedAt === slot
+    case 'escalated':
+      return incident.severity === 'critical' && incident.lastEvaluatedSlot >= slot
+    case 'resolved':
+      return incident.status === 'resolved' && incident.resolvedAt === slot
+  }
+}
+
+export interface RetryPolicy {
+  maxAttempts: number
+  baseMs: number
+  maxMs: number
+}
+
+/**
+ * Exponential backoff after failed attempt `attempt` (1-based): base, 2 base, 4 base ... capped at max; a
+ * receiver's own Retry-After wins when it asks for longer. Null when the attempts are used up.
+ */
+export function nextRetryDelay(attempt: number, policy: RetryPolicy, retryAfterMs?: number): number | null {
+  if (attempt >= policy.maxAttempts) return null
+  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt - 1, 30))
+  return Math.max(exponential, retryAfterMs ?? 0)
+}

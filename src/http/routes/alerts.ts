@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
+import { DAY_MS, toIso } from '../../domain/time.js'
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js'
+import type { MeterFlow } from '../../wiring.js'
+import { errorResponseSchema } from '../errors.js'
+import { parseTime } from '../params.js'
+import { incidentJson } from '../serialize.js'
+import { incidentSchema, pageQuery, pageSchema } from './schemas.js'
+
+const time = { type: 'string', format: 'date-time' } as const
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
+
+const MAX_MUTE_MS = 90 * DAY_MS
+
+const deliverySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    channel: { type: 'string' },
+    status: { type: 'string', enum: [...DELIVERY_STATUSES] },
+    attempts: { type: 'integer' },
+    next_attempt_at: time,
+    last_error: {
+      type: ['string', 'null'],
+      description: 'why it failed, or why it is held / muted / suppressed',
+    },
+    created_at: time,
+    updated_at: time,
+    delivered_at: nullableTime,
+    alert: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        kind: { type: 'string', enum: ['incident', 'storm', 'job_health', 'digest'] },
+        severity: { type: 'string', enum: ['warning', 'critical'] },
+        title: { type: 'string' },
+        link: { type: ['string', 'null'] },
+        created_at: time,
+        transition: { type: ['string', 'null'], enum: ['opened', 'escalated', 'resolved', null] },
+        incident_id: { type: ['string', 'null'] },
+        customer_id: { type: ['string', 'null'] },
+        metric: { type: ['string', 'null'] },
+      },
+    },
+  },
+} as const
+
+const muteSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    customer_id: { type: ['string', 'null'] },
+    metric: { type: ['string', 'null'] },
+    until: time,
+    reason: { type: ['string', 'null'] },
+    created_at: time,
+  },
+} as const
+
+function deliveryJson(d: AlertDelivery) {
+  const a = d.alert
+  const incident = a.kind === 'incident' ? a.incident : null
+  return {
+    id: d.id,
+    channel: d.channel,
+    status: d.status,
+    attempts: d.attempts,
+    next_attempt_at: toIso(d.nextAttemptAt),
+    last_error: d.lastError,
+    created_at: toIso(d.createdAt),
+    updated_at: toIso(d.updatedAt),
+    delivered_at: d.deliveredAt === null ? null : toIso(d.deliveredAt),
+    alert: {
+      id: a.id,
+      kind: a.kind,
+      severity: a.severity,
+      title: a.title,
+      link: a.link,
+      created_at: toIso(a.createdAt),
+      transition: a.kind === 'incident' ? a.transition : null,
+      incident_id: incident?.id ?? null,
+      customer_id: incident?.customerId ?? null,
+      metric: incident?.metric ?? null,
+    },
+  }
+}
+
+function muteJson(m: Mute) {
+  return {
+    id: m.id,
+    customer_id: m.customerId,
+    metric: m.metric,
+    until: toIso(m.until),
+    reason: m.reason,
+    created_at: toIso(m.createdAt),
+  }
+}
+
+/** The outbox (what was sent, what failed), mutes and acknowledgements. */
+export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
+  const deliverSoon = () => {
+    meterflow.alerts.deliver().catch((err: unknown) => app.log.error({ err }, 'alert delivery pass failed'))
+  }
+
+  app.get<{ Querystring: { status?: DeliveryStatus; channel?: string; limit: number; cursor?: string } }>(
+    '/v1/alerts',
+    {
+      schema: {
+        summary: 'Alert deliveries (one per alert and channel), newest first',
+        description:
+          'status=failed lists the dead letters (retry them with POST /v1/alerts/{id}/retry); held: stopped by the storm guard; muted; suppressed (acknowledged incident); pending; delivered.',
+        tags: ['alerts'],
+        querystring: pageQuery({
+          status: { type: 'string', enum: [...DELIVERY_STATUSES] },
+          channel: { type: 'string', minLength: 1, maxLength: 64 },
+        }),
+        response: { 200: pageSchema(deliverySchema), 400: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query
+      const page = await meterflow.anomalies.alerts.list({
+        limit: q.limit,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.channel ? { channel: q.channel } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      })
+      return { items: page.items.map(deliveryJson), next_cursor: page.nextCursor }
+    },
+  )
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/alerts/:id',
+    {
+      schema: {
+        summary: 'One alert delivery',
+        tags: ['alerts'],
+        response: { 200: deliverySchema, 404: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const d = await meterflow.anomalies.alerts.get(request.params.id)
+      if (!d)
+        throw new NotFoundError(`no alert delivery ${request.params.id}`, [
+          { field: 'id', reason: 'unknown' },
+        ])
+      return deliveryJson(d)
+    },
+  )
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/alerts/:id/retry',
+    {
+      schema: {
+        summary: 'Send a failed, held or muted delivery again (fresh attempts, due now)',
+        tags: ['alerts'],
+        response: { 202: deliverySchema, 404: errorResponseSchema, 409: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const next = await meterflow.alerts.requeue(request.params.id)
+      deliverSoon()
+      return reply.status(202).send(deliveryJson(next))
+    },
+  )
+
+  app.post<{
+    Body: { customer_id?: string; metric?: string; until?: string; minutes?: number; reason?: string }
+  }>(
+    '/v1/mutes',
+    {
+      schema: {
+        summary: 'Mute incident alerts for a customer, a metric, or a customer x metric until a time',
+        description:
+          'Give customer_id and/or metric, and either until (ISO time or epoch ms) or minutes. Alerts raised while a mute is active are stored with status muted, not sent; ops alerts (storms, job health) are never muted. At most 90 days.',
+        tags: ['alerts'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            customer_id: { type: 'string', minLength: 1, maxLength: 128 },
+            metric: { type: 'string', minLength: 1, maxLength: 64 },
+            until: { type: 'string', minLength: 1 },
+            minutes: { type: 'integer', minimum: 1 },
+            reason: { type: 'string', maxLength: 500 },
+          },
+        },
+        response: { 201: muteSchema, 400: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body
+      const now = meterflow.clock.now()
+      if (body.customer_id === undefined && body.metric === undefined) {
+        const reason = 'give customer_id, metric or both'
+        throw new ValidationError(`a mute needs a target: ${reason}`, [
+          { field: 'customer_id', reason },
+          { field: 'metric', reason },
+        ])
+      }
+      if ((body.until === undefined) === (body.minutes === undefined)) {
+        const reason = 'give exactly one of until and minutes'
+        throw new ValidationError(`a mute needs an end: ${reason}`, [{ field: 'until', reason }])
+      }
+      const until =
+        body.minutes !== undefined ? now + body.minutes * 60_000 : (parseTime('until', body.until) ?? now)
+      if (until <= now || until - now > MAX_MUTE_MS) {
+        const reason = 'must be in the future and at most 90 days ahead'
+        throw new ValidationError(`invalid mute end: ${reason}`, [
+          { field: body.minutes !== undefined ? 'minutes' : 'until', reason },
+        ])
+      }
+      const mute: Mute = {
+        id: randomUUID(),
+        customerId: body.customer_id ?? null,
+        metric: body.metric ?? null,
+        until,
+        reason: body.reason ?? null,
+        createdAt: now,
+      }
+      await meterflow.anomalies.alerts.putMute(mute)
+      return reply.status(201).send(muteJson(mute))
+    },
+  )
+
+  app.get(
+    '/v1/mutes',
+    {
+      schema: {
+        summary: 'Active mutes, newest first',
+        tags: ['alerts'],
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: muteSchema } } } },
+      },
+    },
+    async () => ({
+      items: (await meterflow.anomalies.alerts.activeMutes(meterflow.clock.now())).map(muteJson),
+    }),
+  )
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/mutes/:id',
+    { schema: { summary: 'End a mute now', tags: ['alerts'], response: { 404: errorResponseSchema } } },
+    async (request, reply) => {
+      if (!(await meterflow.anomalies.alerts.deleteMute(request.params.id))) {
+        throw new NotFoundError(`no mute ${request.params.id}`, [{ field: 'id', reason: 'unknown' }])
+      }
+      return reply.status(204).send()
+    },
+  )
+
+  app.post<{ Params: { id: string }; Body: { by?: string } | undefined }>(
+    '/v1/incidents/:id/ack',
+    {
+      schema: {
+        summary:
+          'Acknowledge an open incident: its escalations are no longer notified (its resolution still is)',
+        tags: ['alerts'],
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { by: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: incidentSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params
+      const current = await meterflow.anomalies.getIncident(id)
+      if (!current)
+        throw new NotFoundError(`no incident ${id}`, [{ field: 'id', reason: 'unknown incident id' }])
+      if (current.status !== 'open') {
+        throw new ConflictError(`incident ${id} is ${current.status}`, [{ field: 'id', reason: 'not open' }])
+      }
+      const acked = await meterflow.anomalies.acknowledgeIncident(
+        id,
+        meterflow.clock.now(),
+        request.body?.by ?? null,
+      )
+      if (!acked)
+        throw new NotFoundError(`no incident ${id}`, [{ field: 'id', reason: 'unknown incident id' }])
+      return incidentJson(acked)
+    },
+  )
+
+  app.post<{ Body: { to?: string } | undefined }>(
+    '/v1/alerts/digest',
+    {
+      schema: {
+        summary:
+          'Send the ops digest now (the day before `to`, default now) to the channels routed for digests',
+        tags: ['alerts'],
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { to: { type: 'string', minLength: 1 } },
+        },
+        response: {
+          202: { type: 'object', properties: { enqueued: { type: 'integer' } } },
+          400: errorResponseSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const to = parseTime('to', request.body?.to) ?? meterflow.clock.now()
+      const enqueued = await meterflow.alerts.raiseDigest(to)
+      deliverSoon()
+      return reply.status(202).send({ enqueued })
+    },
+  )
+}
