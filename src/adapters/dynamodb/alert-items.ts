@@ -7,7 +7,7 @@ import {
 } from '../../domain/alert.js'
 import { ANOMALY_RETENTION_DAYS } from '../../domain/anomaly.js'
 import { type FieldIssue, StoreError, ValidationError } from '../../errors.js'
-import { checkNumbers } from '../sqlite/rows.js'
+import { checkNumbers } from '../store-args/numbers.js'
 import { type Item, Reader } from './items.js'
 import { checkKeyTime, deliveryKey, isAlertKey, MAX_ALERT_KEY_BYTES, muteKey, PK, SK, TTL } from './keys.js'
 

@@ -3,7 +3,7 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
 import type { Page } from '../../domain/anomaly.js'
 import type { AlertQuery, AlertStore, Clock } from '../../ports.js'
-import { checkLimit, checkOneOf, checkTime, decodeCursor, encodeCursor } from '../sqlite/paging.js'
+import { checkLimit, checkOneOf, checkTime, decodeCursor, encodeCursor } from '../store-args/paging.js'
 import {
   type DueEntry,
   deleteDueEntry,

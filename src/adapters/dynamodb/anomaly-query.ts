@@ -1,7 +1,7 @@
 import type { AnomalyQuery, AnomalyRecord } from '../../domain/anomaly.js'
 import { ValidationError } from '../../errors.js'
-import { checkOneOf, checkTime } from '../sqlite/paging.js'
-import { ANOMALY_INTEGERS, ANOMALY_REALS, checkNumbers } from '../sqlite/rows.js'
+import { ANOMALY_INTEGERS, ANOMALY_REALS, checkNumbers } from '../store-args/numbers.js'
+import { checkOneOf, checkTime } from '../store-args/paging.js'
 import {
   anomalyKey,
   anomalySkRange,

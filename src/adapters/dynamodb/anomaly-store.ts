@@ -6,8 +6,6 @@ import type { Incident } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { StoreError } from '../../errors.js'
 import type { AlertStore, AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
-// Store-agnostic argument checks and cursors shared with the SQLite store, so both refuse and page alike.
-import { ANOMALY_KEY, checkLimit, checkOneOf, decodeCursor, encodeCursor, RUN_KEY } from '../sqlite/paging.js'
 import {
   CUSTOMER_INTEGERS,
   CUSTOMER_REALS,
@@ -16,7 +14,16 @@ import {
   INCIDENT_REALS,
   RUN_INTEGERS,
   RUN_REALS,
-} from '../sqlite/rows.js'
+} from '../store-args/numbers.js'
+// Store-agnostic argument checks and cursors shared with the SQLite store, so both refuse and page alike.
+import {
+  ANOMALY_KEY,
+  checkLimit,
+  checkOneOf,
+  decodeCursor,
+  encodeCursor,
+  RUN_KEY,
+} from '../store-args/paging.js'
 import { DynamoDbAlertStore } from './alert-store.js'
 import { anomalyQueryPlan, checkAnomalyQuery, checkAnomalyRecords, dedupeAnomalies } from './anomaly-query.js'
 import { batchGetAll, batchWriteAll, DEFAULT_RETRY, type RetryOptions, type WriteRequest } from './batch.js'

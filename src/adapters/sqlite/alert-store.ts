@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import { type AlertDelivery, DELIVERY_STATUSES, type Mute } from '../../domain/alert.js'
 import type { Page } from '../../domain/anomaly.js'
 import type { AlertQuery, AlertStore } from '../../ports.js'
-import { checkLimit, checkOneOf, decodeCursor, encodeCursor, toPage } from './paging.js'
+import { checkLimit, checkOneOf, decodeCursor, encodeCursor, toPage } from '../store-args/paging.js'
 
 interface DeliveryRow {
   id: string

@@ -7,7 +7,17 @@ import type { Incident } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { MeterFlowError, StoreError, ValidationError } from '../../errors.js'
 import type { AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
-import { SqliteAlertStore } from './alert-store.js'
+import {
+  ANOMALY_INTEGERS,
+  ANOMALY_REALS,
+  CUSTOMER_INTEGERS,
+  CUSTOMER_REALS,
+  checkNumbers,
+  INCIDENT_INTEGERS,
+  INCIDENT_REALS,
+  RUN_INTEGERS,
+  RUN_REALS,
+} from '../store-args/numbers.js'
 import {
   ANOMALY_KEY,
   checkLimit,
@@ -18,23 +28,15 @@ import {
   INCIDENT_KEY,
   RUN_KEY,
   toPage,
-} from './paging.js'
+} from '../store-args/paging.js'
+import { SqliteAlertStore } from './alert-store.js'
 import {
-  ANOMALY_INTEGERS,
-  ANOMALY_REALS,
   type AnomalyRow,
   anomalyToRow,
-  CUSTOMER_INTEGERS,
-  CUSTOMER_REALS,
   type CustomerRow,
-  checkNumbers,
   customerToRow,
-  INCIDENT_INTEGERS,
-  INCIDENT_REALS,
   type IncidentReadRow,
   incidentToRow,
-  RUN_INTEGERS,
-  RUN_REALS,
   type RunRow,
   rowToAnomaly,
   rowToCustomer,

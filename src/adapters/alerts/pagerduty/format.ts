@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Alert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
-import { truncate } from '../webhook/http.js'
+import { truncate } from '../http.js'
 
 /** Events API v2 limits: longer values are refused with 400. */
 export const PAGERDUTY_LIMITS = { summary: 1024, dedupKey: 255 } as const

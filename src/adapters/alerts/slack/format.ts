@@ -1,5 +1,5 @@
 import type { Alert, DigestAlert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
-import { truncate } from '../webhook/http.js'
+import { truncate } from '../http.js'
 
 /** Slack's documented Block Kit limits; a message over any of them is refused with invalid_blocks. */
 export const SLACK_LIMITS = {

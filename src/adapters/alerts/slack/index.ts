@@ -1,7 +1,7 @@
 import type { Alert } from '../../../domain/alert.js'
 import type { AlertChannel, Clock, DeliveryResult } from '../../../ports.js'
+import { postJson } from '../http.js'
 import type { ChannelRegistration } from '../registry.js'
-import { postJson } from '../webhook/http.js'
 import { slackMessage } from './format.js'
 
 /** Posts Block Kit messages to a Slack incoming webhook (which answers 200 "ok", or 4xx with an error code). */

@@ -1,8 +1,8 @@
 import type { Alert } from '../../../domain/alert.js'
 import type { AlertChannel, Clock, DeliveryResult } from '../../../ports.js'
+import { postJson } from '../http.js'
 import type { ChannelRegistration } from '../registry.js'
 import { webhookPayload } from './format.js'
-import { postJson } from './http.js'
 import { signWebhook } from './sign.js'
 
 export { type VerifyWebhookInput, type VerifyWebhookResult, verifyWebhookSignature } from './sign.js'

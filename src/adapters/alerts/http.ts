@@ -1,4 +1,4 @@
-import type { DeliveryResult } from '../../../ports.js'
+import type { DeliveryResult } from '../../ports.js'
 
 /**
  * The one HTTP transport of the webhook-style channels (this one, Slack, PagerDuty): they differ in body and
