@@ -211,4 +211,29 @@ describe('alerting end to end', () => {
     // Email's default route takes openings and escalations only.
     expect(smtp.received.filter((m) => m.headers.get('subject')?.includes('Resolved'))).toHaveLength(0)
   })
+
+  it('the ops digest summarises the day and goes to email only', async () => {
+    const mails = smtp.received.length
+    const others = [slack, pagerduty, webhook].map((r) => r.received.length)
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/alerts/digest',
+      payload: { to: new Date(END + 23 * HOUR).toISOString() },
+    })
+    expect(res.statusCode, res.body).toBe(202)
+    expect(res.json()).toEqual({ enqueued: 1 })
+    await h.meterflow.alerts.deliver()
+    expect(smtp.received).toHaveLength(mails + 1)
+    const digest = smtp.received.at(-1)
+    expect(digest?.headers.get('subject')).toMatch(/digest/i)
+    expect(digest?.text).toContain(SHOWCASE.spike)
+    expect([slack, pagerduty, webhook].map((r) => r.received.length)).toEqual(others)
+    // The same period again is the same digest: nothing new is enqueued.
+    const again = await h.app.inject({
+      method: 'POST',
+      url: '/v1/alerts/digest',
+      payload: { to: new Date(END + 23 * HOUR).toISOString() },
+    })
+    expect(again.json()).toEqual({ enqueued: 0 })
+  })
 })
