@@ -21,7 +21,10 @@ const deliverySchema = {
     channel: { type: 'string' },
     status: { type: 'string', enum: [...DELIVERY_STATUSES] },
     attempts: { type: 'integer' },
-    next_attempt_at: time,
+    next_attempt_at: {
+      ...nullableTime,
+      description: 'when a pending delivery is tried next (null otherwise)',
+    },
     last_error: {
       type: ['string', 'null'],
       description: 'why it failed, or why it is held / muted / suppressed',
@@ -67,7 +70,7 @@ function deliveryJson(d: AlertDelivery) {
     channel: d.channel,
     status: d.status,
     attempts: d.attempts,
-    next_attempt_at: toIso(d.nextAttemptAt),
+    next_attempt_at: d.status === 'pending' ? toIso(d.nextAttemptAt) : null,
     last_error: d.lastError,
     created_at: toIso(d.createdAt),
     updated_at: toIso(d.updatedAt),
