@@ -4,6 +4,11 @@ import { type DetectorConfig, SEED_DETECTOR } from '../src/domain/detector.js'
 export interface EvalConfiguration {
   detector: DetectorConfig
   detection?: { threshold?: number; minRelativeStddev?: number }
+  /**
+   * Simulated operator feedback: every incident that opens outside the series' labelled windows is marked
+   * false_positive right away (the operator knows; the detector only sees the mark, never the labels).
+   */
+  feedback?: boolean
 }
 
 const seed = (
@@ -33,6 +38,14 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
   'auto+floor10+t2.5': seed({ baseline: 'auto' }, { minRelativeStddev: 0.1, threshold: 2.5 }),
   // MeterFlow's default (src/config.ts), chosen from these results: see docs/detection.md.
   'auto+floor5': seed({ baseline: 'auto' }, { minRelativeStddev: 0.05 }),
+  'auto+floor5+persist2of3': seed(
+    { baseline: 'auto', persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+feedback': {
+    ...seed({ baseline: 'auto' }, { minRelativeStddev: 0.05 }),
+    feedback: true,
+  },
   'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
   'robust+daytype+hour+levelshift+floor10': seed(
     { statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'], levelShiftDays: 3 },

@@ -25,6 +25,8 @@ function evalConfig(
       logLevel: 'warn',
       demo: { enabled: false },
       job: { schedulerEnabled: false },
+      // Openings are read from the incident store; no channel is needed (and none should print).
+      alerts: { console: { enabled: false } },
       clickhouse: { database },
       anomalyStore: { sqlitePath: join(dataDir, `${sqliteName}.sqlite`) },
       ...(configuration
@@ -75,10 +77,25 @@ export async function replay(
     const last = Math.ceil(dataset.endMs / HOUR_MS) * HOUR_MS
     const total = (last - first) / HOUR_MS + 1
     let runs = 0
+    const seriesOf = new Map(dataset.series.map((s) => [`${s.customerId}\u0000${s.metric}`, s]))
     for (let slot = first; slot <= last; slot += HOUR_MS) {
-      const { run } = await meterflow.job.runNow(slot, 'cli')
+      const { run, transitions } = await meterflow.job.runNow(slot, 'cli')
       if (run.status !== 'completed')
         throw new Error(`run for ${new Date(slot).toISOString()} failed: ${run.error}`)
+      if (configuration.feedback) {
+        for (const { incident, transition } of transitions) {
+          const series = seriesOf.get(`${incident.customerId}\u0000${incident.metric}`)
+          if (transition !== 'opened' || !series) continue
+          // The opening is scored at the first row at or after it; outside every window it is a false alarm.
+          const row = series.timestamps.find((t) => t >= incident.openedAt)
+          const inWindow =
+            row === undefined || series.windows.some(([start, end]) => start <= row && row <= end)
+          if (!inWindow) {
+            const feedback = { label: 'false_positive' as const, at: slot, by: 'eval operator', note: null }
+            await meterflow.anomalies.setIncidentFeedback(incident.id, feedback)
+          }
+        }
+      }
       runs++
       if (runs % 100 === 0 || runs === total) onProgress(runs, total)
     }

@@ -12,6 +12,9 @@ const detectorSchema = z.object({
     .default(['day']),
   levelShiftDays: z.coerce.number().int().min(0).max(14).default(0),
   minVolume: z.coerce.number().min(0).default(0),
+  /** Open an incident only when at least persistRuns of the last persistWindow runs were anomalous. */
+  persistRuns: z.coerce.number().int().min(1).max(24).default(1),
+  persistWindow: z.coerce.number().int().min(1).max(24).default(1),
 })
 
 export const configSchema = z.object({

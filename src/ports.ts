@@ -3,7 +3,7 @@ import type { AnomalyQuery, AnomalyRecord, Page } from './domain/anomaly.js'
 import type { CustomerProfile } from './domain/customer.js'
 import type { SeriesHistory } from './domain/detector.js'
 import type { UsageEvent } from './domain/events.js'
-import type { Incident, IncidentStatus } from './domain/incident.js'
+import type { Incident, IncidentFeedback, IncidentStatus } from './domain/incident.js'
 import type { Aggregation, MetricDefinition } from './domain/metrics.js'
 import type { DetectionRun } from './domain/run.js'
 import type { TimeWindow } from './domain/windows.js'
@@ -117,6 +117,13 @@ export interface AnomalyStore {
    * writes (saveIncidents) never clear it. Returns the incident, or null when the id is unknown.
    */
   acknowledgeIncident(id: string, at: number, by: string | null): Promise<Incident | null>
+  /**
+   * Records a person's label on an incident (replacing an earlier one); detection writes never clear it. Returns
+   * the incident, or null when the id is unknown.
+   */
+  setIncidentFeedback(id: string, feedback: IncidentFeedback): Promise<Incident | null>
+  /** Incidents carrying feedback whose period reaches `since` or later (open ones always), any order. */
+  labelledIncidents(since: number): Promise<Incident[]>
 
   /** The alert outbox and mutes, in the same store so that an alert is as durable as its incident. */
   readonly alerts: AlertStore

@@ -1,9 +1,12 @@
 import {
+  type AttributeValue,
   CreateTableCommand,
+  DeleteItemCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb'
@@ -941,5 +944,210 @@ describe('incident acknowledgement on dynalite', () => {
     } finally {
       await store.close()
     }
+  })
+})
+
+describe('incident feedback and customer detector settings on dynalite', () => {
+  let table: string
+  let clock: ManualClock
+  const closers: (() => Promise<void>)[] = []
+
+  const open = (options?: Parameters<typeof instrumentedStore>[2]) => {
+    const opened = instrumentedStore(table, clock, options)
+    closers.push(() => opened.store.close())
+    return opened
+  }
+  const rawGet = async (pk: string, sk: string) =>
+    (await admin.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item
+  const labelEntries = async () =>
+    (
+      (
+        await admin.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: 'INCIDENT_LABELS' } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Items ?? []
+    ).map((item) => item.sk?.S)
+  const planned = { label: 'planned' as const, at: NOW, by: 'ops', note: 'load test' }
+
+  beforeEach(async () => {
+    table = await freshTable()
+    clock = new ManualClock(NOW)
+  })
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close()
+    await dropTable(table)
+  })
+
+  it('stores the label on the incident item, indexes it, and lists labelled incidents without reading the rest', async () => {
+    const { store, sent } = open()
+    const incidents = Array.from({ length: 30 }, (_, i) =>
+      incident({
+        id: incidentId(`c${i}`, 'api_calls', SLOT - i * HOUR),
+        customerId: `c${i}`,
+        metric: 'api_calls',
+        openedAt: SLOT - i * HOUR,
+      }),
+    )
+    await store.saveIncidents(incidents)
+    const labelled = incidents[3] as (typeof incidents)[number]
+    expect(await store.setIncidentFeedback(labelled.id, planned)).toStrictEqual({
+      ...labelled,
+      feedback: planned,
+    })
+    const sk = '2025-03-10T09:00:00.000Z#c3#api_calls'
+    const raw = await rawGet('INCIDENT', sk)
+    expect([raw?.feedback_label, raw?.feedback_at, raw?.feedback_by, raw?.feedback_note]).toEqual([
+      { S: 'planned' },
+      { N: String(NOW) },
+      { S: 'ops' },
+      { S: 'load test' },
+    ])
+    expect(raw?.metric).toBeUndefined()
+    expect(await labelEntries()).toEqual([sk])
+    // The index entry stays out of the GSI like every non-anomaly item.
+    const indexed = await admin.send(
+      new ScanCommand({ TableName: table, IndexName: 'metric-severity-index' }),
+    )
+    expect(indexed.Items).toEqual([])
+
+    sent.length = 0
+    expect(await store.labelledIncidents(SLOT - DAY)).toStrictEqual([{ ...labelled, feedback: planned }])
+    expect(sent.map((s) => s.command)).toEqual(['Query', 'BatchGetItem'])
+
+    // Resolution by a detection write (UpdateItem) keeps the label, and the period decides.
+    const resolved = { ...labelled, status: 'resolved' as const, resolvedAt: SLOT, lastEvaluatedSlot: SLOT }
+    expect(await store.saveIncidents([resolved])).toEqual([labelled.id])
+    expect(await store.labelledIncidents(SLOT)).toStrictEqual([{ ...resolved, feedback: planned }])
+    expect(await store.labelledIncidents(SLOT + 1)).toEqual([])
+    // A label without by or note stores NULLs; relabelling writes the same entry again.
+    const bare = { label: 'false_positive' as const, at: NOW + 1, by: null, note: null }
+    expect((await store.setIncidentFeedback(labelled.id, bare))?.feedback).toStrictEqual(bare)
+    expect((await rawGet('INCIDENT', sk))?.feedback_note).toEqual({ NULL: true })
+    expect(await labelEntries()).toEqual([sk])
+    const blank = { ...bare, by: '', note: '' }
+    expect((await store.setIncidentFeedback(labelled.id, blank))?.feedback).toStrictEqual(blank)
+  })
+
+  it('leaves an incident unlabelled when the process dies between the entry and the label; a retry completes', async () => {
+    let crash = true
+    const { store } = open({
+      crash: (command, input) =>
+        crash && command === 'UpdateItem' && String(input.UpdateExpression).includes('#label'),
+    })
+    const open1 = incident({ id: 'i-1', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - HOUR })
+    await store.saveIncidents([open1])
+    await expect(store.setIncidentFeedback('i-1', planned)).rejects.toThrow(
+      /failed to record incident feedback/,
+    )
+    expect(await labelEntries()).toHaveLength(1)
+    expect((await store.getIncident('i-1'))?.feedback).toBeNull()
+    expect(await store.labelledIncidents(0)).toEqual([])
+    crash = false
+    expect((await store.setIncidentFeedback('i-1', planned))?.feedback).toStrictEqual(planned)
+    expect((await store.labelledIncidents(0)).map((i) => i.id)).toEqual(['i-1'])
+    expect(await labelEntries()).toHaveLength(1)
+  })
+
+  it('deletes the entry of an incident that is gone (TTL) when listing', async () => {
+    const { store } = open()
+    const gone = incident({ id: 'i-gone', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - 100 * DAY })
+    const kept = incident({ id: 'i-kept', customerId: 'c2', metric: 'api_calls', openedAt: SLOT - DAY })
+    await store.saveIncidents([gone, kept])
+    await store.setIncidentFeedback('i-gone', planned)
+    await store.setIncidentFeedback('i-kept', planned)
+    expect(await labelEntries()).toHaveLength(2)
+    const goneSk = `${new Date(gone.openedAt).toISOString()}#c1#api_calls`
+    await admin.send(
+      new DeleteItemCommand({ TableName: table, Key: { pk: { S: 'INCIDENT' }, sk: { S: goneSk } } }),
+    )
+    expect((await store.labelledIncidents(0)).map((i) => i.id)).toEqual(['i-kept'])
+    expect(await labelEntries()).toEqual([`${new Date(kept.openedAt).toISOString()}#c2#api_calls`])
+    expect(await store.setIncidentFeedback('i-gone', planned)).toBeNull()
+  })
+
+  it('stores detector settings as a map with the API names; older items read as without settings', async () => {
+    const { store } = open()
+    const tuned = customer({
+      customerId: 'c1',
+      detector: { statistic: 'robust', windows: [], levelShiftDays: 3, minVolume: 0.5 },
+    })
+    await store.putCustomer(tuned)
+    expect((await rawGet('CUSTOMERS', 'c1'))?.detector).toEqual({
+      M: {
+        statistic: { S: 'robust' },
+        windows: { L: [] },
+        level_shift_days: { N: '3' },
+        min_volume: { N: '0.5' },
+      },
+    })
+    expect(await store.getCustomer('c1')).toStrictEqual(tuned)
+    await store.putCustomer(customer({ customerId: 'c2', detector: {} }))
+    expect((await store.getCustomer('c2'))?.detector).toStrictEqual({})
+
+    const legacy = (pk: string, sk: string, attributes: Record<string, AttributeValue>) =>
+      admin.send(
+        new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, sk: { S: sk }, ...attributes } }),
+      )
+    await legacy('CUSTOMERS', 'old', {
+      customer_id: { S: 'old' },
+      status: { S: 'active' },
+      updated_at: { N: String(NOW) },
+    })
+    expect(await store.getCustomer('old')).toStrictEqual(customer({ customerId: 'old' }))
+    await legacy('CUSTOMERS', 'bad', {
+      customer_id: { S: 'bad' },
+      status: { S: 'active' },
+      updated_at: { N: String(NOW) },
+      detector: { M: { baseline: { S: 'fortnight' } } },
+    })
+    await expect(store.getCustomer('bad')).rejects.toThrow(/attribute detector.baseline is not one of/)
+  })
+
+  it('refuses bad feedback and detector settings as ValidationErrors before sending anything', async () => {
+    const { store, sent } = open()
+    const fields = async (promise: Promise<unknown>) => {
+      const err = await promise.then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(ValidationError)
+      return (err as ValidationError).details.map((d) => d.field)
+    }
+    const label = 'wrong' as 'planned'
+    expect(await fields(store.setIncidentFeedback('i', { ...planned, label }))).toEqual(['label'])
+    expect(await fields(store.setIncidentFeedback('i', { ...planned, at: Number.NaN }))).toEqual([
+      'feedback_at',
+    ])
+    const bad = customer({
+      customerId: 'c1',
+      detector: {
+        statistic: 'median' as 'robust',
+        windows: ['week' as 'day'],
+        minVolume: Number.POSITIVE_INFINITY,
+      },
+    })
+    expect(await fields(store.putCustomer(bad))).toEqual([
+      'detector.statistic',
+      'detector.windows',
+      'detector.min_volume',
+    ])
+    expect(sent).toEqual([])
+  })
+
+  it('surfaces SDK failures as StoreErrors naming the operation and the table', async () => {
+    const { store } = instrumentedStore(`${table}-missing`, clock)
+    closers.push(() => store.close())
+    await expect(store.setIncidentFeedback('i', planned)).rejects.toThrow(
+      /failed to record incident feedback \(table .*-missing\)/,
+    )
+    await expect(store.labelledIncidents(0)).rejects.toThrow(
+      /failed to list labelled incidents \(table .*-missing\)/,
+    )
   })
 })

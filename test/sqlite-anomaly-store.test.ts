@@ -106,8 +106,9 @@ describe('SqliteAnomalyStore', () => {
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'anomalies, incidents, runs, customers' },
       { version: 2, name: 'alert outbox, mutes, incident acknowledgement' },
+      { version: 3, name: 'incident feedback, per-customer detector' },
     ])
-    expect(db.pragma('user_version', { simple: true })).toBe(2)
+    expect(db.pragma('user_version', { simple: true })).toBe(3)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
@@ -279,7 +280,7 @@ describe('SqliteAnomalyStore', () => {
         .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)')
         .run('from the future')
       const err = await storeError(() => open())
-      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(2\)/)
+      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(3\)/)
     })
 
     it('when another connection holds the write lock, and recovers once it is released', async () => {

@@ -1,4 +1,5 @@
 import type { CustomerProfile, CustomerStatus } from '../domain/customer.js'
+import type { DetectorConfig } from '../domain/detector.js'
 import { type FieldIssue, ValidationError } from '../errors.js'
 import type { AnomalyStore, Clock } from '../ports.js'
 import type { MetricCatalog } from './metric-catalog.js'
@@ -8,9 +9,10 @@ export interface CustomerUpdate {
   threshold?: number | null
   criticalThreshold?: number | null
   metrics?: string[] | null
+  detector?: Partial<DetectorConfig> | null
 }
 
-/** Customers need no entry to be checked; an entry disables them or overrides thresholds and metrics. */
+/** Customers need no entry to be checked; an entry disables them or overrides thresholds, metrics, detector. */
 export class CustomerRegistry {
   constructor(
     private readonly store: AnomalyStore,
@@ -29,6 +31,7 @@ export class CustomerRegistry {
         threshold: null,
         criticalThreshold: null,
         metrics: null,
+        detector: null,
         updatedAt: 0,
       },
     }
@@ -44,6 +47,7 @@ export class CustomerRegistry {
       criticalThreshold:
         update.criticalThreshold === undefined ? profile.criticalThreshold : update.criticalThreshold,
       metrics: update.metrics === undefined ? profile.metrics : update.metrics,
+      detector: update.detector === undefined ? profile.detector : update.detector,
       updatedAt: this.clock.now(),
     }
     const issues: FieldIssue[] = []

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { type AnomalyRecord, retentionTtl } from '../domain/anomaly.js'
 import type { CustomerProfile } from '../domain/customer.js'
-import { type DetectorConfig, detect } from '../domain/detector.js'
-import { applyVerdict, type Incident, type IncidentOptions } from '../domain/incident.js'
+import { type Detection, type DetectorConfig, detect } from '../domain/detector.js'
+import {
+  applyVerdict,
+  feedbackExclusion,
+  type Incident,
+  type IncidentOptions,
+  type TimeRange,
+} from '../domain/incident.js'
 import type { DetectionRun } from '../domain/run.js'
-import { DAY_MS, floorToHour } from '../domain/time.js'
+import { DAY_MS, floorToHour, HOUR_MS } from '../domain/time.js'
 import type { VolumeOptions } from '../domain/volume.js'
 import type { AnomalyStore, Clock, SeriesWindows, UsageStore } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
@@ -18,7 +24,7 @@ export interface DetectionDeps {
   clock: Clock
   volume: VolumeOptions & { baselineDays: number }
   incidents: IncidentOptions
-  /** The detector for a metric (config: a default plus per-metric choices). */
+  /** The detector for a metric (config: a default plus per-metric choices); a customer's entry can override it. */
   detectorFor(metric: string): DetectorConfig
   /** Where transitions and job-health problems are raised (absent: no alerting, e.g. the eval). */
   alerts?: Pick<AlertService, 'raiseTransitions' | 'raiseJobHealth'>
@@ -83,23 +89,39 @@ export async function runDetection(
       (await deps.anomalies.openIncidents()).map((i) => [key(i.customerId, i.metric), i]),
     )
     const open = new Map(unseen)
+    // People's labels (false positive, planned): those periods are not baseline samples for their series.
+    const baselineStart = slot - (deps.volume.baselineDays + 1) * DAY_MS
+    const excluded = new Map<string, TimeRange[]>()
+    for (const incident of await deps.anomalies.labelledIncidents(baselineStart)) {
+      const k = key(incident.customerId, incident.metric)
+      excluded.set(k, [...(excluded.get(k) ?? []), feedbackExclusion(incident)])
+    }
     const records: AnomalyRecord[] = []
     const changed: Incident[] = []
     const customers = new Set<string>()
     const ttl = retentionTtl(startedAt)
 
-    const evaluate = (s: SeriesWindows) => {
-      const profile = profiles.get(s.customerId)
-      if (!isChecked(profile, s)) return
-      customers.add(s.customerId)
-      run.checked++
-      const detection = detect(s, deps.detectorFor(s.metric), optionsFor(deps.volume, profile))
+    // Persistence (N of M runs): how many of the previous M - 1 slots stored an anomaly for the series. Asked only
+    // for an anomalous series without an open incident, so a run makes a handful of these lookups.
+    const anomalousBefore = async (s: SeriesWindows, window: number): Promise<number> => {
+      if (window <= 1) return 0
+      const page = await deps.anomalies.queryAnomalies({
+        customerId: s.customerId,
+        metric: s.metric,
+        since: slot - (window - 1) * HOUR_MS,
+        until: slot,
+        limit: window,
+      })
+      return page.items.length
+    }
+
+    /** Applies one series' verdict: incident step, alert candidate, anomaly record. */
+    const settle = (s: SeriesWindows, detection: Detection, current: Incident | null, persisted: boolean) => {
       const { verdict } = detection
-      if (verdict.status === 'insufficient_data') run.insufficientData++
-      const current = open.get(key(s.customerId, s.metric)) ?? null
-      const step = backfill
-        ? { incident: current, transition: null }
-        : applyVerdict(s, current, verdict, slot, deps.incidents)
+      const step =
+        backfill || !persisted
+          ? { incident: current, transition: null }
+          : applyVerdict(s, current, verdict, slot, deps.incidents)
       if (step.incident && step.incident !== current) changed.push(step.incident)
       if (step.incident && step.transition && step.transition !== 'updated' && verdict.status === 'ok') {
         candidates.push({
@@ -137,10 +159,32 @@ export async function runDetection(
       }
     }
 
+    /** Judges one series; returns a promise only when persistence needs the stored history (rare). */
+    const evaluate = (s: SeriesWindows): Promise<void> | undefined => {
+      const profile = profiles.get(s.customerId)
+      if (!isChecked(profile, s)) return undefined
+      customers.add(s.customerId)
+      run.checked++
+      const detector = { ...deps.detectorFor(s.metric), ...profile?.detector }
+      const ranges = excluded.get(key(s.customerId, s.metric))
+      const history = ranges ? { ...s, excluded: ranges } : s
+      const detection = detect(history, detector, optionsFor(deps.volume, profile))
+      if (detection.verdict.status === 'insufficient_data') run.insufficientData++
+      const current = open.get(key(s.customerId, s.metric)) ?? null
+      if (current !== null || !detection.verdict.isAnomaly || backfill || detector.persistRuns <= 1) {
+        settle(s, detection, current, true)
+        return undefined
+      }
+      return anomalousBefore(s, detector.persistWindow).then((before) =>
+        settle(s, detection, current, before + 1 >= detector.persistRuns),
+      )
+    }
+
     for await (const chunk of deps.usage.seriesWindows(slot, deps.volume.baselineDays, registry.list())) {
       for (const s of chunk) {
         unseen.delete(key(s.customerId, s.metric))
-        evaluate(s)
+        const pending = evaluate(s)
+        if (pending) await pending
       }
     }
     // A series with an open incident but no usage left in the whole period is zero against zero: clean, so the
@@ -150,7 +194,7 @@ export async function runDetection(
       const { customerId, metric } = incident
       const zeros = new Array<number>(deps.volume.baselineDays + 1).fill(0)
       const firstHourMs = slot - (deps.volume.baselineDays + 1) * DAY_MS
-      evaluate({ customerId, metric, slot, firstHourMs, daily: zeros, hourly: zeros })
+      await evaluate({ customerId, metric, slot, firstHourMs, daily: zeros, hourly: zeros })
     }
     run.customers = customers.size
     run.anomaliesFound = records.length

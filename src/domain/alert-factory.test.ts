@@ -34,6 +34,7 @@ function incident(fields: Partial<Incident> = {}): Incident {
     lastEvaluatedSlot: SLOT,
     acknowledgedAt: null,
     acknowledgedBy: null,
+    feedback: null,
     ...fields,
   }
 }

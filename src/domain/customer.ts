@@ -1,3 +1,5 @@
+import type { DetectorConfig } from './detector.js'
+
 export type CustomerStatus = 'active' | 'disabled'
 
 /**
@@ -11,5 +13,7 @@ export interface CustomerProfile {
   criticalThreshold: number | null
   /** null: every registered metric */
   metrics: string[] | null
+  /** Detector settings for this customer's series, over the metric's (null: the metric's as configured). */
+  detector: Partial<DetectorConfig> | null
   updatedAt: number
 }

@@ -103,6 +103,37 @@ describe('detect', () => {
     })
   })
 
+  it('leaves windows overlapping a labelled period out of the baseline, and only those', () => {
+    const h = history(1000)
+    // Day windows k = 3 and 4 end at SLOT - 3 d and SLOT - 4 d; a range from inside window 4 to inside window 3.
+    const excluded = [{ start: SLOT - 4 * DAY_MS - HOUR_MS, end: SLOT - 3 * DAY_MS - 2 * HOUR_MS }]
+    const withLabel = detect({ ...h, excluded }, SEED_DETECTOR, options)
+    expect(withLabel.verdict.baseline.samples).toBe(28)
+    const kept = h.daily.filter((_, k) => k !== 0 && k !== 3 && k !== 4)
+    expect(withLabel.verdict).toEqual(volumeVerdict(1000, kept, options))
+    // [SLOT - 1 d, SLOT) only touches window k = 1 (which ends at its start) and covers the current window, never a sample.
+    const touching = detect({ ...h, excluded: [{ start: SLOT - DAY_MS, end: SLOT }] }, SEED_DETECTOR, options)
+    expect(touching.verdict.baseline.samples).toBe(30)
+  })
+
+  it('a labelled outlier no longer masks a later anomaly', () => {
+    const flat = history(1000)
+    const daily = flat.daily.map((v, k) => (weekend(k) ? v : k === 2 ? 40_000 : v))
+    const masked = detect(
+      { ...flat, daily: [600, ...daily.slice(1)] },
+      config({ baseline: 'daytype' }),
+      options,
+    )
+    expect(masked.verdict.isAnomaly).toBe(false)
+    const excluded = [{ start: SLOT - 3 * DAY_MS, end: SLOT - 2 * DAY_MS }]
+    const seen = detect(
+      { ...flat, daily: [600, ...daily.slice(1)], excluded },
+      config({ baseline: 'daytype' }),
+      options,
+    )
+    expect(seen.verdict).toMatchObject({ isAnomaly: true, direction: 'drop' })
+  })
+
   it('gives insufficient data for a new series', () => {
     const detection = detect(
       history(500, { firstHourMs: SLOT - 3 * DAY_MS }),

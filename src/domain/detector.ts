@@ -1,3 +1,4 @@
+import type { TimeRange } from './incident.js'
 import { DAY_MS, HOUR_MS } from './time.js'
 import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats } from './volume.js'
 
@@ -16,6 +17,12 @@ export interface DetectorConfig {
   levelShiftDays: number
   /** Below this (current and baseline both) nothing alerts: tiny series do not page. */
   minVolume: number
+  /**
+   * Persistence: an incident opens only when the series was anomalous in at least `persistRuns` of the last
+   * `persistWindow` hourly runs (this one included). 1 of 1 opens on the first anomalous run (the seed).
+   */
+  persistRuns: number
+  persistWindow: number
 }
 
 export const SEED_DETECTOR: DetectorConfig = {
@@ -24,6 +31,8 @@ export const SEED_DETECTOR: DetectorConfig = {
   windows: ['day'],
   levelShiftDays: 0,
   minVolume: 0,
+  persistRuns: 1,
+  persistWindow: 1,
 }
 
 /** One series' per-day history for a slot S: index 0 is the current window, index k the window k days back. */
@@ -35,6 +44,8 @@ export interface SeriesHistory {
   daily: readonly number[]
   /** The aggregate over the hour [S - 1 h - k days, S - k days). */
   hourly: readonly number[]
+  /** Periods people labelled as false positive or planned: windows overlapping them are not baseline samples. */
+  excluded?: readonly TimeRange[]
 }
 
 export interface Detection {
@@ -76,8 +87,11 @@ function sampleIndices(history: SeriesHistory, kind: 'day' | 'hour', config: Det
   const weekend = (k: number) => isWeekend(history.slot - k * DAY_MS - length / 2)
   const values = kind === 'day' ? history.daily : history.hourly
   const all: number[] = []
+  const excluded = history.excluded ?? []
   for (let k = 1; k < values.length; k++) {
-    if (history.slot - k * DAY_MS - length < history.firstHourMs) break
+    const end = history.slot - k * DAY_MS
+    if (end - length < history.firstHourMs) break
+    if (excluded.some((r) => r.start < end && end - length < r.end)) continue
     all.push(k)
   }
   const sameType = all.filter((k) => weekend(k) === weekend(0))

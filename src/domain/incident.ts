@@ -1,6 +1,17 @@
 import type { Direction, Severity, VolumeVerdict } from './volume.js'
 
 export type IncidentStatus = 'open' | 'resolved'
+
+/** What a person said an incident was: either way it was not a usage change to learn from. */
+export type FeedbackLabel = 'false_positive' | 'planned'
+export const FEEDBACK_LABELS: readonly FeedbackLabel[] = ['false_positive', 'planned']
+
+export interface IncidentFeedback {
+  label: FeedbackLabel
+  at: number
+  by: string | null
+  note: string | null
+}
 export type IncidentTransition = 'opened' | 'escalated' | 'updated' | 'resolved'
 
 /**
@@ -27,6 +38,27 @@ export interface Incident {
   /** Set by a person (POST /v1/incidents/:id/ack): escalations are no longer notified. */
   acknowledgedAt: number | null
   acknowledgedBy: string | null
+  /** Set by a person (POST /v1/incidents/:id/feedback): the incident's days leave future baselines. */
+  feedback: IncidentFeedback | null
+}
+
+/**
+ * The period a labelled incident covers, as baseline exclusion: from the start of the first window that fired to
+ * the end of the last (open incidents: up to now, i.e. without end).
+ */
+export function feedbackExclusion(incident: Incident): TimeRange {
+  return {
+    start: incident.openedAt - 24 * 3_600_000,
+    end:
+      incident.status === 'resolved' && incident.resolvedAt !== null
+        ? incident.resolvedAt
+        : Number.POSITIVE_INFINITY,
+  }
+}
+
+export interface TimeRange {
+  start: number
+  end: number
 }
 
 export interface IncidentOptions {
@@ -81,6 +113,7 @@ export function applyVerdict(
         lastEvaluatedSlot: slot,
         acknowledgedAt: null,
         acknowledgedBy: null,
+        feedback: null,
       },
     }
   }

@@ -1,5 +1,6 @@
 import type { AnomalyRecord } from '../domain/anomaly.js'
 import type { CustomerProfile } from '../domain/customer.js'
+import type { DetectorConfig } from '../domain/detector.js'
 import type { Incident } from '../domain/incident.js'
 import type { DetectionRun } from '../domain/run.js'
 import { toIso } from '../domain/time.js'
@@ -44,6 +45,10 @@ export function incidentJson(i: Incident) {
     last_evaluated_slot: toIso(i.lastEvaluatedSlot),
     acknowledged_at: iso(i.acknowledgedAt),
     acknowledged_by: i.acknowledgedBy,
+    feedback:
+      i.feedback === null
+        ? null
+        : { label: i.feedback.label, at: toIso(i.feedback.at), by: i.feedback.by, note: i.feedback.note },
   }
 }
 
@@ -76,7 +81,42 @@ export function customerJson(p: CustomerProfile, registered: boolean) {
     threshold: p.threshold,
     critical_threshold: p.criticalThreshold,
     metrics: p.metrics,
+    detector: p.detector === null ? null : detectorJson(p.detector),
     registered,
     updated_at: registered ? toIso(p.updatedAt) : null,
+  }
+}
+
+export interface DetectorJson {
+  statistic?: DetectorConfig['statistic']
+  baseline?: DetectorConfig['baseline']
+  windows?: DetectorConfig['windows']
+  level_shift_days?: number
+  min_volume?: number
+  persist_runs?: number
+  persist_window?: number
+}
+
+export function detectorJson(d: Partial<DetectorConfig>): DetectorJson {
+  return {
+    ...(d.statistic === undefined ? {} : { statistic: d.statistic }),
+    ...(d.baseline === undefined ? {} : { baseline: d.baseline }),
+    ...(d.windows === undefined ? {} : { windows: d.windows }),
+    ...(d.levelShiftDays === undefined ? {} : { level_shift_days: d.levelShiftDays }),
+    ...(d.minVolume === undefined ? {} : { min_volume: d.minVolume }),
+    ...(d.persistRuns === undefined ? {} : { persist_runs: d.persistRuns }),
+    ...(d.persistWindow === undefined ? {} : { persist_window: d.persistWindow }),
+  }
+}
+
+export function detectorFromJson(j: DetectorJson): Partial<DetectorConfig> {
+  return {
+    ...(j.statistic === undefined ? {} : { statistic: j.statistic }),
+    ...(j.baseline === undefined ? {} : { baseline: j.baseline }),
+    ...(j.windows === undefined ? {} : { windows: [...j.windows] }),
+    ...(j.level_shift_days === undefined ? {} : { levelShiftDays: j.level_shift_days }),
+    ...(j.min_volume === undefined ? {} : { minVolume: j.min_volume }),
+    ...(j.persist_runs === undefined ? {} : { persistRuns: j.persist_runs }),
+    ...(j.persist_window === undefined ? {} : { persistWindow: j.persist_window }),
   }
 }

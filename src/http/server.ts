@@ -8,6 +8,7 @@ import { anomalyRoutes } from './routes/anomalies.js'
 import { checkRoutes } from './routes/check.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
+import { incidentRoutes } from './routes/incidents.js'
 import { jobRoutes } from './routes/job.js'
 import { metricRoutes } from './routes/metrics.js'
 
@@ -49,6 +50,7 @@ export async function buildServer(
   anomalyRoutes(app, meterflow)
   jobRoutes(app, meterflow)
   alertRoutes(app, meterflow)
+  incidentRoutes(app, meterflow)
   await app.ready()
   return app
 }

@@ -345,6 +345,56 @@ export function describeAnomalyStoreContract(
         })
       })
 
+      it('records feedback, keeps it across detection writes, and lists labelled incidents by period', async () => {
+        const fp = incident({ id: 'i-fp', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - 10 * DAY })
+        const old = incident({
+          id: 'i-old',
+          customerId: 'c1',
+          metric: 'bandwidth',
+          openedAt: SLOT - 40 * DAY,
+          status: 'resolved',
+          resolvedAt: SLOT - 39 * DAY,
+        })
+        const recent = incident({
+          id: 'i-recent',
+          customerId: 'c2',
+          metric: 'api_calls',
+          openedAt: SLOT - 5 * DAY,
+          status: 'resolved',
+          resolvedAt: SLOT - 4 * DAY,
+        })
+        const unlabelled = incident({
+          id: 'i-none',
+          customerId: 'c3',
+          metric: 'api_calls',
+          openedAt: SLOT - DAY,
+        })
+        await store.saveIncidents([fp, old, recent, unlabelled])
+        expect(
+          await store.setIncidentFeedback('i-unknown', { label: 'planned', at: NOW, by: null, note: null }),
+        ).toBeNull()
+        const feedback = {
+          label: 'false_positive' as const,
+          at: NOW,
+          by: 'ops@example.com',
+          note: 'test traffic',
+        }
+        expect(await store.setIncidentFeedback('i-fp', feedback)).toStrictEqual({ ...fp, feedback })
+        const planned = { label: 'planned' as const, at: NOW + 1, by: null, note: null }
+        await store.setIncidentFeedback('i-old', planned)
+        await store.setIncidentFeedback('i-recent', planned)
+        // A detection write carries the copy read before the label: the label stays.
+        await store.saveIncidents([{ ...fp, lastEvaluatedSlot: SLOT, detections: 2 }])
+        expect((await store.getIncident('i-fp'))?.feedback).toStrictEqual(feedback)
+
+        const ids = async (since: number) => (await store.labelledIncidents(since)).map((i) => i.id).sort()
+        expect(await ids(SLOT - 30 * DAY)).toEqual(['i-fp', 'i-recent'])
+        expect(await ids(SLOT - 45 * DAY)).toEqual(['i-fp', 'i-old', 'i-recent'])
+        expect(await ids(SLOT)).toEqual(['i-fp'])
+        const relabelled = { ...feedback, label: 'planned' as const, at: NOW + 2 }
+        expect((await store.setIncidentFeedback('i-fp', relabelled))?.feedback).toStrictEqual(relabelled)
+      })
+
       it('applies a newer slot and ignores a write whose slot is not newer', async () => {
         const v1 = incident({ id: 'i1', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - 2 * HOUR })
         await store.saveIncidents([v1])
@@ -504,6 +554,7 @@ export function describeAnomalyStoreContract(
           threshold: 2.5,
           criticalThreshold: 4.75,
           metrics: ['api_calls', 'bandwidth'],
+          detector: { baseline: 'weekday', windows: ['day', 'hour'], minVolume: 12.5 },
         })
         const c3 = customer({ customerId: 'c3', metrics: [] })
         await store.putCustomer(c2)
@@ -522,7 +573,13 @@ export function describeAnomalyStoreContract(
         }
         await store.putCustomer(c1v2)
         expect(await store.getCustomer('c1')).toStrictEqual(c1v2)
-        const c2v2: CustomerProfile = { ...c2, threshold: null, criticalThreshold: null, metrics: null }
+        const c2v2: CustomerProfile = {
+          ...c2,
+          threshold: null,
+          criticalThreshold: null,
+          metrics: null,
+          detector: null,
+        }
         await store.putCustomer(c2v2)
         expect(await store.getCustomer('c2')).toStrictEqual(c2v2)
 
@@ -589,6 +646,7 @@ export function incident(fields: With<Incident, 'id' | 'customerId' | 'metric' |
     lastEvaluatedSlot: fields.openedAt,
     acknowledgedAt: null,
     acknowledgedBy: null,
+    feedback: null,
     ...fields,
   }
 }
@@ -618,6 +676,7 @@ export function customer(fields: With<CustomerProfile, 'customerId'>): CustomerP
     threshold: null,
     criticalThreshold: null,
     metrics: null,
+    detector: null,
     updatedAt: NOW,
     ...fields,
   }

@@ -2,7 +2,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import type { AnomalyQuery, AnomalyRecord, Page } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
-import type { Incident } from '../../domain/incident.js'
+import { FEEDBACK_LABELS, type Incident, type IncidentFeedback } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { StoreError } from '../../errors.js'
 import type { AlertStore, AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
@@ -28,6 +28,8 @@ import { DynamoDbAlertStore } from './alert-store.js'
 import { anomalyQueryPlan, checkAnomalyQuery, checkAnomalyRecords, dedupeAnomalies } from './anomaly-query.js'
 import { batchGetAll, batchWriteAll, DEFAULT_RETRY, type RetryOptions, type WriteRequest } from './batch.js'
 import { createDocumentClient, createDynamoDbClient, wrapError } from './client.js'
+import { checkDetector } from './customer-detector.js'
+import { labelledIncidents, setIncidentFeedback } from './incident-labels.js'
 import {
   acknowledgeIncident,
   findIncident,
@@ -204,6 +206,18 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     return item ? itemToIncident(item) : null
   }
 
+  async setIncidentFeedback(id: string, feedback: IncidentFeedback): Promise<Incident | null> {
+    checkOneOf('label', feedback.label, FEEDBACK_LABELS)
+    checkKeyTime('feedback_at', feedback.at)
+    const item = await this.run('record incident feedback', () => setIncidentFeedback(this, id, feedback))
+    return item ? itemToIncident(item) : null
+  }
+
+  /** A Query of the labelled-incident index and a BatchGetItem per 100 of them (see incident-labels.ts). */
+  async labelledIncidents(since: number): Promise<Incident[]> {
+    return this.run('list labelled incidents', () => labelledIncidents(this, since, this.retry))
+  }
+
   async saveRun(run: DetectionRun): Promise<void> {
     checkNumbers('run', [run], RUN_INTEGERS, RUN_REALS, false)
     checkKeyTime('slot', run.slot)
@@ -238,6 +252,7 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
 
   async putCustomer(profile: CustomerProfile): Promise<void> {
     checkNumbers('customer', [profile], CUSTOMER_INTEGERS, CUSTOMER_REALS, false)
+    checkDetector(profile.detector)
     await this.run('save a customer', () =>
       this.doc.send(new PutCommand({ TableName: this.table, Item: customerItem(profile) })),
     )

@@ -1,8 +1,9 @@
 import { ANOMALY_RETENTION_DAYS, type AnomalyRecord } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
-import type { Incident } from '../../domain/incident.js'
+import { FEEDBACK_LABELS, type Incident, type IncidentFeedback } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { StoreError } from '../../errors.js'
+import { detectorAttribute, readDetector } from './customer-detector.js'
 import {
   anomalyKey,
   customerKey,
@@ -51,7 +52,8 @@ export function anomalyItem(r: AnomalyRecord): Item {
 
 /**
  * The metric is `incident_metric`: an item with `metric` and `detected_at` would enter the seed's GSI. The
- * acknowledgement (acknowledged_at, acknowledged_by) is not part of it: only acknowledgeIncident writes it.
+ * acknowledgement (acknowledged_at, acknowledged_by) and the feedback (feedback_label, _at, _by, _note) are not
+ * part of it: only acknowledgeIncident and setIncidentFeedback write them, so detection writes keep them.
  */
 export function incidentItem(i: Incident): Item {
   return {
@@ -115,6 +117,7 @@ export function customerItem(c: CustomerProfile): Item {
     threshold: c.threshold,
     critical_threshold: c.criticalThreshold,
     metrics: c.metrics,
+    detector: detectorAttribute(c.detector),
     updated_at: c.updatedAt,
   }
 }
@@ -126,7 +129,7 @@ export function customerItem(c: CustomerProfile): Item {
 export class Reader {
   constructor(private readonly item: Item) {}
 
-  private fail(name: string, expected: string): never {
+  fail(name: string, expected: string): never {
     const key = `${String(this.item[PK])} / ${String(this.item[SK])}`
     throw new StoreError(`malformed DynamoDB item ${key}: attribute ${name} is not ${expected}`)
   }
@@ -152,6 +155,15 @@ export class Reader {
 
   nullableNum(name: string): number | null {
     return this.item[name] === null || this.item[name] === undefined ? null : this.num(name)
+  }
+
+  /** A map attribute (null when absent or NULL). */
+  nullableMap(name: string): Item | null {
+    const v = this.item[name]
+    if (v === null || v === undefined) return null
+    return typeof v === 'object' && !Array.isArray(v) && !(v instanceof Set)
+      ? (v as Item)
+      : this.fail(name, 'a map')
   }
 
   nullableStrList(name: string): string[] | null {
@@ -205,6 +217,18 @@ export function itemToIncident(item: Item): Incident {
     lastEvaluatedSlot: r.num('last_evaluated_slot'),
     acknowledgedAt: r.nullableNum('acknowledged_at'),
     acknowledgedBy: r.nullableStr('acknowledged_by'),
+    feedback: readFeedback(r),
+  }
+}
+
+/** Absent on incidents nobody labelled. */
+function readFeedback(r: Reader): IncidentFeedback | null {
+  if (r.nullableStr('feedback_label') === null) return null
+  return {
+    label: r.oneOf('feedback_label', FEEDBACK_LABELS),
+    at: r.num('feedback_at'),
+    by: r.nullableStr('feedback_by'),
+    note: r.nullableStr('feedback_note'),
   }
 }
 
@@ -238,6 +262,8 @@ export function itemToCustomer(item: Item): CustomerProfile {
     threshold: r.nullableNum('threshold'),
     criticalThreshold: r.nullableNum('critical_threshold'),
     metrics: r.nullableStrList('metrics'),
+    // Absent on items written before per-customer detector settings: null, as for a customer without any.
+    detector: readDetector(r, 'detector'),
     updatedAt: r.num('updated_at'),
   }
 }

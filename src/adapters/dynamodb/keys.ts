@@ -85,6 +85,16 @@ export function parseIncidentId(id: string): { customerId: string; metric: strin
   return { customerId, metric, openedAt }
 }
 
+/**
+ * The index of labelled incidents (see incident-labels.ts): one entry per incident that carries feedback, under
+ * the incident's own sort key.
+ */
+export const INCIDENT_LABELS_PK = 'INCIDENT_LABELS'
+
+export function incidentLabelKey(incidentSortKey: string): Key {
+  return { [PK]: INCIDENT_LABELS_PK, [SK]: incidentSortKey }
+}
+
 // ---- Runs and customers ------------------------------------------------------------------------------------
 
 export function runListingSk(slot: number, startedAt: number, runId: string): string {

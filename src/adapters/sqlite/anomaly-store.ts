@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { AnomalyQuery, AnomalyRecord, Page } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
-import type { Incident } from '../../domain/incident.js'
+import type { Incident, IncidentFeedback } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { MeterFlowError, StoreError, ValidationError } from '../../errors.js'
 import type { AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
@@ -335,6 +335,26 @@ export class SqliteAnomalyStore implements AnomalyStore {
       ).get(at, by, id),
     ) as IncidentReadRow | undefined
     return row ? rowToIncident(row) : null
+  }
+
+  async setIncidentFeedback(id: string, feedback: IncidentFeedback): Promise<Incident | null> {
+    const row = this.run('record incident feedback', () =>
+      this.statement(
+        `UPDATE incidents SET feedback_label = ?, feedback_at = ?, feedback_by = ?, feedback_note = ?
+         WHERE id = ? RETURNING *`,
+      ).get(feedback.label, feedback.at, feedback.by, feedback.note, id),
+    ) as IncidentReadRow | undefined
+    return row ? rowToIncident(row) : null
+  }
+
+  async labelledIncidents(since: number): Promise<Incident[]> {
+    const rows = this.run('list labelled incidents', () =>
+      this.statement(
+        `SELECT * FROM incidents WHERE feedback_label IS NOT NULL
+           AND (status = 'open' OR resolved_at IS NULL OR resolved_at >= ?)`,
+      ).all(since),
+    ) as IncidentReadRow[]
+    return rows.map(rowToIncident)
   }
 
   async close(): Promise<void> {

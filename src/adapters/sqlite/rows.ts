@@ -1,6 +1,6 @@
 import type { AnomalyRecord } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
-import type { Incident } from '../../domain/incident.js'
+import type { FeedbackLabel, Incident } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 
 // Rows as SQLite returns them (snake_case, nullable where the domain is). Named parameters (@name) bind
@@ -45,6 +45,10 @@ export interface IncidentRow {
 export interface IncidentReadRow extends IncidentRow {
   acknowledged_at: number | null
   acknowledged_by: string | null
+  feedback_label: FeedbackLabel | null
+  feedback_at: number | null
+  feedback_by: string | null
+  feedback_note: string | null
 }
 
 export interface RunRow {
@@ -73,6 +77,8 @@ export interface CustomerRow {
   critical_threshold: number | null
   metrics: string | null
   updated_at: number
+  /** JSON object of detector overrides, or NULL. */
+  detector: string | null
 }
 
 export function anomalyToRow(r: AnomalyRecord): AnomalyRow {
@@ -152,6 +158,10 @@ export function rowToIncident(r: IncidentReadRow): Incident {
     lastEvaluatedSlot: r.last_evaluated_slot,
     acknowledgedAt: r.acknowledged_at,
     acknowledgedBy: r.acknowledged_by,
+    feedback:
+      r.feedback_label === null
+        ? null
+        : { label: r.feedback_label, at: r.feedback_at ?? 0, by: r.feedback_by, note: r.feedback_note },
   }
 }
 
@@ -205,6 +215,7 @@ export function customerToRow(c: CustomerProfile): CustomerRow {
     critical_threshold: c.criticalThreshold,
     metrics: c.metrics === null ? null : JSON.stringify(c.metrics),
     updated_at: c.updatedAt,
+    detector: c.detector === null ? null : JSON.stringify(c.detector),
   }
 }
 
@@ -223,6 +234,7 @@ export function rowToCustomer(r: CustomerRow): CustomerProfile {
     threshold: r.threshold,
     criticalThreshold: r.critical_threshold,
     metrics,
+    detector: r.detector === null ? null : (JSON.parse(r.detector) as CustomerProfile['detector']),
     updatedAt: r.updated_at,
   }
 }

@@ -131,6 +131,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'incident feedback, per-customer detector',
+    sql: `
+      ALTER TABLE incidents ADD COLUMN feedback_label TEXT
+        CHECK (feedback_label IS NULL OR feedback_label IN ('false_positive', 'planned'));
+      ALTER TABLE incidents ADD COLUMN feedback_at INTEGER;
+      ALTER TABLE incidents ADD COLUMN feedback_by TEXT;
+      ALTER TABLE incidents ADD COLUMN feedback_note TEXT;
+      CREATE INDEX IF NOT EXISTS incidents_feedback ON incidents (feedback_label) WHERE feedback_label IS NOT NULL;
+      ALTER TABLE customers ADD COLUMN detector TEXT CHECK (detector IS NULL OR json_type(detector) = 'object');
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)
@@ -228,6 +241,7 @@ export const CUSTOMER_COLUMNS = [
   'critical_threshold',
   'metrics',
   'updated_at',
+  'detector',
 ] as const
 
 /** `INSERT ... ON CONFLICT (key) DO UPDATE SET <every other column> [WHERE ...]`, bound by column name. */

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
 import { DAY_MS, toIso } from '../../domain/time.js'
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js'
+import { NotFoundError, ValidationError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
 import { parseTime } from '../params.js'
-import { incidentJson } from '../serialize.js'
-import { incidentSchema, pageQuery, pageSchema } from './schemas.js'
+import { pageQuery, pageSchema } from './schemas.js'
 
 const time = { type: 'string', format: 'date-time' } as const
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
@@ -250,40 +249,6 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         throw new NotFoundError(`no mute ${request.params.id}`, [{ field: 'id', reason: 'unknown' }])
       }
       return reply.status(204).send()
-    },
-  )
-
-  app.post<{ Params: { id: string }; Body: { by?: string } | undefined }>(
-    '/v1/incidents/:id/ack',
-    {
-      schema: {
-        summary:
-          'Acknowledge an open incident: its escalations are no longer notified (its resolution still is)',
-        tags: ['alerts'],
-        body: {
-          type: ['object', 'null'],
-          additionalProperties: false,
-          properties: { by: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
-        response: { 200: incidentSchema, 404: errorResponseSchema, 409: errorResponseSchema },
-      },
-    },
-    async (request) => {
-      const { id } = request.params
-      const current = await meterflow.anomalies.getIncident(id)
-      if (!current)
-        throw new NotFoundError(`no incident ${id}`, [{ field: 'id', reason: 'unknown incident id' }])
-      if (current.status !== 'open') {
-        throw new ConflictError(`incident ${id} is ${current.status}`, [{ field: 'id', reason: 'not open' }])
-      }
-      const acked = await meterflow.anomalies.acknowledgeIncident(
-        id,
-        meterflow.clock.now(),
-        request.body?.by ?? null,
-      )
-      if (!acked)
-        throw new NotFoundError(`no incident ${id}`, [{ field: 'id', reason: 'unknown incident id' }])
-      return incidentJson(acked)
     },
   )
 

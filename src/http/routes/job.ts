@@ -3,8 +3,15 @@ import { NotFoundError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
 import { parseTime } from '../params.js'
-import { customerJson, incidentJson, runJson } from '../serialize.js'
-import { customerSchema, incidentSchema, pageQuery, pageSchema, runSchema } from './schemas.js'
+import { customerJson, type DetectorJson, detectorFromJson, incidentJson, runJson } from '../serialize.js'
+import {
+  customerSchema,
+  detectorOverrideSchema,
+  incidentSchema,
+  pageQuery,
+  pageSchema,
+  runSchema,
+} from './schemas.js'
 
 export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.post<{ Body: { slot?: string | number } | undefined }>(
@@ -119,6 +126,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       threshold?: number | null
       critical_threshold?: number | null
       metrics?: string[] | null
+      detector?: DetectorJson | null
     }
   }>(
     '/v1/customers/:id',
@@ -139,6 +147,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
             threshold: { type: ['number', 'null'], exclusiveMinimum: 0 },
             critical_threshold: { type: ['number', 'null'], exclusiveMinimum: 0 },
             metrics: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 100 },
+            detector: detectorOverrideSchema,
           },
         },
         response: { 200: customerSchema, 400: errorResponseSchema },
@@ -151,6 +160,8 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         threshold: b.threshold,
         criticalThreshold: b.critical_threshold,
         metrics: b.metrics,
+        detector:
+          b.detector === undefined ? undefined : b.detector === null ? null : detectorFromJson(b.detector),
       })
       return customerJson(profile, true)
     },

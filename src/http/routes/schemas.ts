@@ -40,6 +40,15 @@ export const incidentSchema = {
     last_evaluated_slot: time,
     acknowledged_at: nullableTime,
     acknowledged_by: { type: ['string', 'null'] },
+    feedback: {
+      type: ['object', 'null'],
+      properties: {
+        label: { type: 'string', enum: ['false_positive', 'planned'] },
+        at: time,
+        by: { type: ['string', 'null'] },
+        note: { type: ['string', 'null'] },
+      },
+    },
   },
 } as const
 
@@ -65,6 +74,27 @@ export const runSchema = {
   },
 } as const
 
+/** A customer's detector overrides (see docs/detection.md); absent fields keep the metric's setting. */
+export const detectorOverrideSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    statistic: { type: 'string', enum: ['zscore', 'robust'] },
+    baseline: { type: 'string', enum: ['all', 'daytype', 'weekday', 'auto'] },
+    windows: {
+      type: 'array',
+      items: { type: 'string', enum: ['day', 'hour'] },
+      minItems: 1,
+      maxItems: 2,
+      uniqueItems: true,
+    },
+    level_shift_days: { type: 'integer', minimum: 0, maximum: 14 },
+    min_volume: { type: 'number', minimum: 0 },
+    persist_runs: { type: 'integer', minimum: 1, maximum: 24 },
+    persist_window: { type: 'integer', minimum: 1, maximum: 24 },
+  },
+} as const
+
 export const customerSchema = {
   type: 'object',
   properties: {
@@ -73,6 +103,7 @@ export const customerSchema = {
     threshold: { type: ['number', 'null'] },
     critical_threshold: { type: ['number', 'null'] },
     metrics: { type: ['array', 'null'], items: { type: 'string' } },
+    detector: detectorOverrideSchema,
     registered: { type: 'boolean', description: 'false: no entry, the defaults apply' },
     updated_at: nullableTime,
   },

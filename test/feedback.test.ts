@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Harness, openHarness } from './helpers.js'
+import { extra, steadyDaily } from './usage-fixtures.js'
+
+// Feedback through the API changes what the job learns: an incident labelled false positive leaves the
+// series' baseline, so a later, smaller real anomaly is seen; an unlabelled twin series (the control) misses it.
+// Per-customer detector settings are applied by the job.
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+const T0 = Date.UTC(2026, 10, 20, 13)
+let h: Harness
+
+beforeAll(async () => {
+  h = await openHarness(T0 + 5 * DAY)
+  const customers = ['fp-co', 'control-co', 'quiet-co', 'persist-co']
+  await h.meterflow.ingest(steadyDaily(customers, T0 + 4 * DAY, 40))
+  const others = customers.slice(0, 3)
+  // A burst of test traffic, the day before T0.
+  await h.meterflow.ingest(extra(others, T0 - HOUR / 2, 20_000))
+  // Three days later a real, smaller rise.
+  await h.meterflow.ingest(extra(others, T0 + 3 * DAY - HOUR / 2, 600))
+})
+afterAll(async () => {
+  await h?.close()
+})
+
+const run = async (slot: number) => {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/v1/runs',
+    payload: { slot: new Date(slot).toISOString() },
+  })
+  expect(res.statusCode, res.body).toBe(200)
+}
+const anomaliesAt = async (slot: number) => {
+  const res = await h.app.inject({
+    method: 'GET',
+    url: `/v1/anomalies?since=${slot}&until=${slot + 1}&limit=100`,
+  })
+  return (res.json().items as { customer_id: string }[]).map((a) => a.customer_id).sort()
+}
+
+describe('feedback and per-customer detectors', () => {
+  it('validates feedback and labels an incident (acknowledging it)', async () => {
+    // quiet-co gets a minimum volume above its usage: its burst must not open an incident.
+    const put = await h.app.inject({
+      method: 'PUT',
+      url: '/v1/customers/quiet-co',
+      payload: { detector: { min_volume: 1_000_000 } },
+    })
+    expect(put.statusCode, put.body).toBe(200)
+    expect(put.json().detector).toEqual({ min_volume: 1_000_000 })
+    const bad = await h.app.inject({
+      method: 'PUT',
+      url: '/v1/customers/quiet-co',
+      payload: { detector: { baseline: 'lunar' } },
+    })
+    expect(bad.statusCode).toBe(400)
+
+    await run(T0)
+    expect(await anomaliesAt(T0)).toEqual(['control-co', 'fp-co'])
+    const incidents = (await h.app.inject({ method: 'GET', url: '/v1/incidents?status=open' })).json()
+      .items as {
+      id: string
+      customer_id: string
+    }[]
+    const fp = incidents.find((i) => i.customer_id === 'fp-co')
+    expect(fp).toBeDefined()
+    const url = `/v1/incidents/${encodeURIComponent(fp?.id ?? '')}/feedback`
+    const invalid = await h.app.inject({ method: 'POST', url, payload: { label: 'boring' } })
+    expect(invalid.statusCode).toBe(400)
+    expect(invalid.json().details[0].field).toMatch(/label/)
+    const missing = await h.app.inject({
+      method: 'POST',
+      url: '/v1/incidents/nope/feedback',
+      payload: { label: 'planned' },
+    })
+    expect(missing.statusCode).toBe(404)
+    const labelled = await h.app.inject({
+      method: 'POST',
+      url,
+      payload: { label: 'false_positive', note: 'load test', by: 'sre@example.com' },
+    })
+    expect(labelled.statusCode, labelled.body).toBe(200)
+    expect(labelled.json()).toMatchObject({
+      feedback: { label: 'false_positive', note: 'load test', by: 'sre@example.com' },
+      acknowledged_by: 'sre@example.com',
+    })
+    const read = await h.app.inject({
+      method: 'GET',
+      url: `/v1/incidents/${encodeURIComponent(fp?.id ?? '')}`,
+    })
+    expect(read.json().feedback.label).toBe('false_positive')
+  })
+
+  it('the labelled period leaves the baseline: a later real rise is found where the control misses it', async () => {
+    // The burst leaves the 24 h window; two clean runs resolve both incidents.
+    await run(T0 + DAY)
+    await run(T0 + DAY + HOUR)
+    expect((await h.app.inject({ method: 'GET', url: '/v1/incidents?status=open' })).json().items).toEqual([])
+
+    await run(T0 + 3 * DAY)
+    expect(await anomaliesAt(T0 + 3 * DAY)).toEqual(['fp-co'])
+  })
+
+  it('with persistence 2 of 3, an incident opens on the second anomalous run, not the first', async () => {
+    const put = await h.app.inject({
+      method: 'PUT',
+      url: '/v1/customers/persist-co',
+      payload: { detector: { persist_runs: 2, persist_window: 3 } },
+    })
+    expect(put.statusCode, put.body).toBe(200)
+    const slot = T0 + 4 * DAY
+    await h.meterflow.ingest(extra(['persist-co'], slot - HOUR / 2, 5000))
+    await run(slot)
+    expect(await anomaliesAt(slot)).toContain('persist-co')
+    const openFor = async () =>
+      (await h.app.inject({ method: 'GET', url: '/v1/incidents?customer_id=persist-co' })).json().items as {
+        opened_at: string
+      }[]
+    expect(await openFor()).toEqual([])
+    await run(slot + HOUR)
+    const opened = await openFor()
+    expect(opened.map((i) => i.opened_at)).toEqual([new Date(slot + HOUR).toISOString()])
+  })
+})
