@@ -192,7 +192,11 @@ export function loadConfig(env: Env, overrides: ConfigInput = {}): Config {
     const envByPath = Object.fromEntries(Object.entries(ENV_VARIABLES).map(([k, v]) => [v, k]))
     const issues = result.error.issues.map((issue) => {
       const path = issue.path.join('.')
-      const source = envByPath[path] ? ` (${envByPath[path]})` : ''
+      // A list item's issue (alerts.email.to.0) names the variable of the list.
+      const variable = issue.path
+        .map((_, i) => envByPath[issue.path.slice(0, issue.path.length - i).join('.')])
+        .find(Boolean)
+      const source = variable ? ` (${variable})` : ''
       return `${path}${source}: ${issue.message}`
     })
     throw new ConfigError('invalid configuration', issues)

@@ -79,7 +79,8 @@ describe('alert delivery through the outbox', () => {
     expect((await h.meterflow.alerts.deliver()).retrying).toBe(1)
     await spikeAndRun('cust-c', T0 + 2 * HOUR)
     later(RETRY_MS)
-    expect((await h.meterflow.alerts.deliver()).retrying).toBe(2)
+    // The first refused connection ends the pass for that channel: the rest wait instead of piling up timeouts.
+    expect(await h.meterflow.alerts.deliver()).toMatchObject({ retrying: 1, delivered: 0 })
     await receiver.start()
     later(4 * RETRY_MS)
     expect((await h.meterflow.alerts.deliver()).delivered).toBe(2)

@@ -3,6 +3,7 @@ import type {
   AlertTransition,
   DigestAlert,
   IncidentAlert,
+  IncidentSummary,
   JobHealthAlert,
   Mute,
   StormAlert,
@@ -19,6 +20,21 @@ export function incidentTitle(incident: Incident, transition: AlertTransition): 
   return `${incident.severity === 'critical' ? 'Critical' : 'Warning'} anomaly: ${series}`
 }
 
+/** The incident as an alert reports it: a snapshot, so the alert says what was true when it was raised. */
+export function summarize(i: Incident): IncidentSummary {
+  return {
+    id: i.id,
+    customerId: i.customerId,
+    metric: i.metric,
+    status: i.status,
+    severity: i.severity,
+    direction: i.direction,
+    openedAt: i.openedAt,
+    resolvedAt: i.resolvedAt,
+    peakZScore: i.peakZScore,
+  }
+}
+
 export function incidentAlert(
   incident: Incident,
   transition: AlertTransition,
@@ -33,17 +49,7 @@ export function incidentAlert(
     title: incidentTitle(incident, transition),
     link,
     transition,
-    incident: {
-      id: incident.id,
-      customerId: incident.customerId,
-      metric: incident.metric,
-      status: incident.status,
-      severity: incident.severity,
-      direction: incident.direction,
-      openedAt: incident.openedAt,
-      resolvedAt: incident.resolvedAt,
-      peakZScore: incident.peakZScore,
-    },
+    incident: summarize(incident),
     detection,
   }
 }
@@ -138,17 +144,7 @@ export function digestAlert(
       opened: opened.length,
       resolved: resolved.length,
       stillOpen: stillOpen.length,
-      incidents: listed.map((i) => ({
-        id: i.id,
-        customerId: i.customerId,
-        metric: i.metric,
-        status: i.status,
-        severity: i.severity,
-        direction: i.direction,
-        openedAt: i.openedAt,
-        resolvedAt: i.resolvedAt,
-        peakZScore: i.peakZScore,
-      })),
+      incidents: listed.map(summarize),
     },
   }
 }

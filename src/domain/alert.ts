@@ -1,4 +1,4 @@
-import type { IncidentStatus } from './incident.js'
+import type { Incident } from './incident.js'
 import type { Direction, Severity } from './volume.js'
 
 /** The incident transitions people are told about ('updated' never alerts: that is the point of incidents). */
@@ -20,21 +20,25 @@ interface AlertBase {
   link: string | null
 }
 
+/** What an alert tells about an incident (a snapshot at the alert's time). */
+export type IncidentSummary = Pick<
+  Incident,
+  | 'id'
+  | 'customerId'
+  | 'metric'
+  | 'status'
+  | 'severity'
+  | 'direction'
+  | 'openedAt'
+  | 'resolvedAt'
+  | 'peakZScore'
+>
+
 /** An incident opened, escalated or resolved; carries the seed's SNS fields. */
 export interface IncidentAlert extends AlertBase {
   kind: 'incident'
   transition: AlertTransition
-  incident: {
-    id: string
-    customerId: string
-    metric: string
-    status: IncidentStatus
-    severity: Severity
-    direction: Direction
-    openedAt: number
-    resolvedAt: number | null
-    peakZScore: number
-  }
+  incident: IncidentSummary
   /** The run's evaluation of the series at this transition (for a resolve: the clean value). */
   detection: {
     slot: number
@@ -89,17 +93,7 @@ export interface DigestAlert extends AlertBase {
     resolved: number
     stillOpen: number
     /** Incidents opened in the period or still open, newest first, capped. */
-    incidents: {
-      id: string
-      customerId: string
-      metric: string
-      status: IncidentStatus
-      severity: Severity
-      direction: Direction
-      openedAt: number
-      resolvedAt: number | null
-      peakZScore: number
-    }[]
+    incidents: IncidentSummary[]
   }
 }
 

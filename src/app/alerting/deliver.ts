@@ -34,13 +34,27 @@ export async function deliverDue(deps: DeliverDeps, maxBatches = 10): Promise<De
   const summary: DeliverySummary = { delivered: 0, retrying: 0, failed: 0, deferred: 0 }
   for (let batch = 0; batch < maxBatches; batch++) {
     const due = await deps.anomalies.alerts.due(deps.clock.now(), BATCH)
-    for (const d of due) await deliverOne(deps, d, summary)
+    // Channels in parallel, each in order: a Slack outage must not hold PagerDuty's alerts behind its timeouts.
+    const byChannel = new Map<string, AlertDelivery[]>()
+    for (const d of due) byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), d])
+    await Promise.all(
+      [...byChannel.values()].map(async (queue) => {
+        for (const d of queue) {
+          // After one retryable failure the receiver is likely down: the rest wait for the next pass.
+          if ((await deliverOne(deps, d, summary)) === 'retry') break
+        }
+      }),
+    )
     if (due.length < BATCH) break
   }
   return summary
 }
 
-async function deliverOne(deps: DeliverDeps, d: AlertDelivery, summary: DeliverySummary): Promise<void> {
+async function deliverOne(
+  deps: DeliverDeps,
+  d: AlertDelivery,
+  summary: DeliverySummary,
+): Promise<DeliveryResult['status'] | 'skipped'> {
   const store = deps.anomalies.alerts
   const now = deps.clock.now()
   const defer = async (until: number, note: string) => {
@@ -50,7 +64,7 @@ async function deliverOne(deps: DeliverDeps, d: AlertDelivery, summary: Delivery
   const channel = deps.channels.get(d.channel)
   if (!channel) {
     await defer(now + deps.retry.maxMs, `channel ${d.channel} is not configured in this process`)
-    return
+    return 'skipped'
   }
   if (d.alert.kind === 'incident') {
     const alert = d.alert
@@ -64,7 +78,7 @@ async function deliverOne(deps: DeliverDeps, d: AlertDelivery, summary: Delivery
           'waiting for the incident transition to be recorded',
         )
       }
-      return
+      return 'skipped'
     }
     if (alert.transition !== 'opened') {
       // Receivers (PagerDuty above all) must hear of an incident before its escalation or resolution.
@@ -72,7 +86,7 @@ async function deliverOne(deps: DeliverDeps, d: AlertDelivery, summary: Delivery
       const opening = await store.get(deliveryId(openedId, d.channel))
       if (opening?.status === 'pending') {
         await defer(Math.max(opening.nextAttemptAt, now) + 1, 'waiting for the opening alert to be delivered')
-        return
+        return 'skipped'
       }
     }
   }
@@ -82,7 +96,7 @@ async function deliverOne(deps: DeliverDeps, d: AlertDelivery, summary: Delivery
     nextAttemptAt: now + deps.leaseMs,
     updatedAt: now,
   }
-  if (!(await store.update(claimed, d))) return // another worker has it
+  if (!(await store.update(claimed, d))) return 'skipped' // another worker has it
   let result: DeliveryResult
   try {
     result = await channel.send(d.alert, { deliveryId: d.id, attempt: claimed.attempts })
@@ -111,6 +125,7 @@ async function deliverOne(deps: DeliverDeps, d: AlertDelivery, summary: Delivery
     }
   }
   await store.update(outcome, claimed)
+  return result.status
 }
 
 /** Puts a failed or held delivery back in the queue, due now, with a fresh set of attempts. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Alert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
 import { truncate } from '../http.js'
+import { jobJson, stormJson } from '../json.js'
 
 /** Events API v2 limits: longer values are refused with 400. */
 export const PAGERDUTY_LIMITS = { summary: 1024, dedupKey: 255 } as const
@@ -96,26 +97,13 @@ function incidentEvent(alert: IncidentAlert, routingKey: string): PagerDutyEvent
 }
 
 function stormEvent(alert: StormAlert, routingKey: string): PagerDutyEvent {
-  const s = alert.storm
   return trigger(alert, routingKey, alert.id, {
     summary: alert.title,
     source: 'meterflow',
     component: 'alerting',
     group: 'ops',
     class: 'alert_storm',
-    custom_details: {
-      run_id: s.runId,
-      slot: iso(s.slot),
-      opened: s.opened,
-      limit: s.limit,
-      sample: s.sample.map((x) => ({
-        incident_id: x.incidentId,
-        customer_id: x.customerId,
-        metric: x.metric,
-        severity: x.severity,
-        direction: x.direction,
-      })),
-    },
+    custom_details: stormJson(alert.storm),
   })
 }
 
@@ -127,15 +115,8 @@ function jobHealthEvent(alert: JobHealthAlert, routingKey: string): PagerDutyEve
     component: 'detection-job',
     group: 'ops',
     class: j.problem === 'failed' ? 'job_failed' : 'job_slow',
-    custom_details: {
-      problem: j.problem,
-      run_id: j.runId,
-      slot: iso(j.slot),
-      duration_ms: j.durationMs,
-      limit_ms: j.limitMs,
-      // A stack trace can be long; the whole event must stay well under PagerDuty's 512 KB.
-      error: j.error === null ? null : truncate(j.error, 8000),
-    },
+    // A stack trace can be long; the whole event must stay well under PagerDuty's 512 KB.
+    custom_details: jobJson(j, j.error === null ? null : truncate(j.error, 8000)),
   })
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { MessageAttributeValue, PublishCommandInput } from '@aws-sdk/client-sns'
 import type { Alert, DigestAlert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
 import { DAY_MS, toIso } from '../../../domain/time.js'
+import { jobJson, stormJson } from '../json.js'
 
 /** SNS requires a subject shorter than 100 characters. */
 export const SNS_SUBJECT_MAX = 99
@@ -132,17 +133,7 @@ function stormMessage(alert: StormAlert): string {
       alert_id: alert.id,
       severity: alert.severity,
       title: alert.title,
-      run_id: storm.runId,
-      slot: toIso(storm.slot),
-      opened: storm.opened,
-      limit: storm.limit,
-      sample: shown.map((s) => ({
-        incident_id: s.incidentId,
-        customer_id: s.customerId,
-        metric: s.metric,
-        severity: s.severity,
-        direction: s.direction,
-      })),
+      ...stormJson(storm, shown),
       sample_omitted: omitted,
       link: alert.link,
     }),
@@ -156,12 +147,7 @@ function jobHealthMessage(alert: JobHealthAlert): string {
     alert_id: alert.id,
     severity: alert.severity,
     title: alert.title,
-    problem: job.problem,
-    run_id: job.runId,
-    slot: toIso(job.slot),
-    duration_ms: job.durationMs,
-    limit_ms: job.limitMs,
-    error: cut(job.error, ERROR_TEXT_MAX),
+    ...jobJson(job, cut(job.error, ERROR_TEXT_MAX)),
     link: alert.link,
   })
 }

@@ -1,5 +1,6 @@
 import type { Alert, AlertKind, AlertTransition } from '../../../domain/alert.js'
 import type { Severity } from '../../../domain/volume.js'
+import { incidentJson, jobJson, stormJson } from '../json.js'
 
 /**
  * The webhook body: a public contract, so spelled out field by field (snake_case, ISO times) rather than
@@ -19,24 +20,13 @@ export interface WebhookPayload {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms))
 
 function data(alert: Alert): Record<string, unknown> {
   switch (alert.kind) {
     case 'incident': {
       const { incident: i, detection: d } = alert
       return {
-        incident: {
-          id: i.id,
-          customer_id: i.customerId,
-          metric: i.metric,
-          status: i.status,
-          severity: i.severity,
-          direction: i.direction,
-          opened_at: iso(i.openedAt),
-          resolved_at: isoOrNull(i.resolvedAt),
-          peak_z_score: i.peakZScore,
-        },
+        incident: incidentJson(i),
         detection: {
           slot: iso(d.slot),
           current_value: d.currentValue,
@@ -48,37 +38,10 @@ function data(alert: Alert): Record<string, unknown> {
         },
       }
     }
-    case 'storm': {
-      const s = alert.storm
-      return {
-        storm: {
-          run_id: s.runId,
-          slot: iso(s.slot),
-          opened: s.opened,
-          limit: s.limit,
-          sample: s.sample.map((x) => ({
-            incident_id: x.incidentId,
-            customer_id: x.customerId,
-            metric: x.metric,
-            severity: x.severity,
-            direction: x.direction,
-          })),
-        },
-      }
-    }
-    case 'job_health': {
-      const j = alert.job
-      return {
-        job: {
-          problem: j.problem,
-          run_id: j.runId,
-          slot: iso(j.slot),
-          duration_ms: j.durationMs,
-          limit_ms: j.limitMs,
-          error: j.error,
-        },
-      }
-    }
+    case 'storm':
+      return { storm: stormJson(alert.storm) }
+    case 'job_health':
+      return { job: jobJson(alert.job) }
     case 'digest': {
       const g = alert.digest
       return {
@@ -88,17 +51,7 @@ function data(alert: Alert): Record<string, unknown> {
           opened: g.opened,
           resolved: g.resolved,
           still_open: g.stillOpen,
-          incidents: g.incidents.map((x) => ({
-            id: x.id,
-            customer_id: x.customerId,
-            metric: x.metric,
-            status: x.status,
-            severity: x.severity,
-            direction: x.direction,
-            opened_at: iso(x.openedAt),
-            resolved_at: isoOrNull(x.resolvedAt),
-            peak_z_score: x.peakZScore,
-          })),
+          incidents: g.incidents.map(incidentJson),
         },
       }
     }
