@@ -54,6 +54,11 @@ export const configSchema = z.object({
       minSamples: z.coerce.number().int().min(1).default(7),
       minRelativeStddev: z.coerce.number().min(0).default(0.05),
       minAbsoluteStddev: z.coerce.number().min(0).default(1),
+      /**
+       * Which labelled incidents leave future baselines: planned activity only (default), or false positives
+       * too. Measured: leaving false positives out raises false alarms (docs/detection.md, Feedback).
+       */
+      excludeFeedback: z.enum(['planned', 'all']).default('planned'),
       /** The detector the job uses (see docs/detection.md); per-metric entries override it. */
       detector: detectorSchema.prefault({}),
       detectorsByMetric: z.record(z.string(), detectorSchema.partial()).default({}),
@@ -127,6 +132,7 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_CRITICAL_THRESHOLD: 'detection.criticalThreshold',
   METERFLOW_MIN_SAMPLES: 'detection.minSamples',
   METERFLOW_MIN_RELATIVE_STDDEV: 'detection.minRelativeStddev',
+  METERFLOW_EXCLUDE_FEEDBACK: 'detection.excludeFeedback',
   METERFLOW_ANOMALY_STORE: 'anomalyStore.kind',
   METERFLOW_SQLITE_PATH: 'anomalyStore.sqlitePath',
   METERFLOW_DYNAMODB_TABLE: 'anomalyStore.dynamodb.table',

@@ -119,7 +119,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     // Long enough for one send to time out, short enough that a crashed attempt is retried soon.
     leaseMs: 2 * config.alerts.timeoutMs + 30_000,
   })
-  const { detector: _detector, detectorsByMetric: _byMetric, ...defaults } = config.detection
+  const { detector: _detector, detectorsByMetric: _byMetric, excludeFeedback, ...defaults } = config.detection
   const job = new DetectionJob({
     usage,
     anomalies,
@@ -127,6 +127,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     clock,
     volume: defaults,
     incidents: { resolveAfterCleanRuns: config.job.resolveAfterCleanRuns },
+    excludedLabels: excludeFeedback === 'all' ? ['planned', 'false_positive'] : ['planned'],
     detectorFor: (metric) => ({
       ...config.detection.detector,
       ...config.detection.detectorsByMetric[metric],

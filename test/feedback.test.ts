@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, openHarness } from './helpers.js'
 import { extra, steadyDaily } from './usage-fixtures.js'
 
-// Feedback through the API changes what the job learns: an incident labelled false positive leaves the
-// series' baseline, so a later, smaller real anomaly is seen; an unlabelled twin series (the control) misses it.
-// Per-customer detector settings are applied by the job.
+// Feedback through the API changes what the job learns: an incident labelled planned (a load test) leaves the
+// series' baseline, so a later, smaller real anomaly is seen; its twin labelled false positive keeps the period in
+// its baseline (that usage was normal, the default) and misses it, like an unlabelled series would.
+// Per-customer detector settings and the persistence rule are applied by the job.
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -66,6 +67,7 @@ describe('feedback and per-customer detectors', () => {
       customer_id: string
     }[]
     const fp = incidents.find((i) => i.customer_id === 'fp-co')
+    const control = incidents.find((i) => i.customer_id === 'control-co')
     expect(fp).toBeDefined()
     const url = `/v1/incidents/${encodeURIComponent(fp?.id ?? '')}/feedback`
     const invalid = await h.app.inject({ method: 'POST', url, payload: { label: 'boring' } })
@@ -80,21 +82,27 @@ describe('feedback and per-customer detectors', () => {
     const labelled = await h.app.inject({
       method: 'POST',
       url,
-      payload: { label: 'false_positive', note: 'load test', by: 'sre@example.com' },
+      payload: { label: 'planned', note: 'load test', by: 'sre@example.com' },
     })
     expect(labelled.statusCode, labelled.body).toBe(200)
     expect(labelled.json()).toMatchObject({
-      feedback: { label: 'false_positive', note: 'load test', by: 'sre@example.com' },
+      feedback: { label: 'planned', note: 'load test', by: 'sre@example.com' },
       acknowledged_by: 'sre@example.com',
     })
     const read = await h.app.inject({
       method: 'GET',
       url: `/v1/incidents/${encodeURIComponent(fp?.id ?? '')}`,
     })
-    expect(read.json().feedback.label).toBe('false_positive')
+    expect(read.json().feedback.label).toBe('planned')
+    const other = await h.app.inject({
+      method: 'POST',
+      url: `/v1/incidents/${encodeURIComponent(control?.id ?? '')}/feedback`,
+      payload: { label: 'false_positive' },
+    })
+    expect(other.statusCode, other.body).toBe(200)
   })
 
-  it('the labelled period leaves the baseline: a later real rise is found where the control misses it', async () => {
+  it('a planned period leaves the baseline: a later real rise is found where the false-positive twin misses it', async () => {
     // The burst leaves the 24 h window; two clean runs resolve both incidents.
     await run(T0 + DAY)
     await run(T0 + DAY + HOUR)

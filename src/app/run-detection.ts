@@ -4,6 +4,7 @@ import type { CustomerProfile } from '../domain/customer.js'
 import { type Detection, type DetectorConfig, detect } from '../domain/detector.js'
 import {
   applyVerdict,
+  type FeedbackLabel,
   feedbackExclusion,
   type Incident,
   type IncidentOptions,
@@ -26,6 +27,8 @@ export interface DetectionDeps {
   incidents: IncidentOptions
   /** The detector for a metric (config: a default plus per-metric choices); a customer's entry can override it. */
   detectorFor(metric: string): DetectorConfig
+  /** Labels whose incidents leave future baselines (default: planned only). */
+  excludedLabels?: readonly FeedbackLabel[]
   /** Where transitions and job-health problems are raised (absent: no alerting, e.g. the eval). */
   alerts?: Pick<AlertService, 'raiseTransitions' | 'raiseJobHealth'>
 }
@@ -89,10 +92,12 @@ export async function runDetection(
       (await deps.anomalies.openIncidents()).map((i) => [key(i.customerId, i.metric), i]),
     )
     const open = new Map(unseen)
-    // People's labels (false positive, planned): those periods are not baseline samples for their series.
+    // Periods people labelled (planned activity; false positives too if configured) are not baseline samples.
     const baselineStart = slot - (deps.volume.baselineDays + 1) * DAY_MS
     const excluded = new Map<string, TimeRange[]>()
+    const excludedLabels = deps.excludedLabels ?? ['planned']
     for (const incident of await deps.anomalies.labelledIncidents(baselineStart)) {
+      if (!incident.feedback || !excludedLabels.includes(incident.feedback.label)) continue
       const k = key(incident.customerId, incident.metric)
       excluded.set(k, [...(excluded.get(k) ?? []), feedbackExclusion(incident)])
     }
