@@ -12,7 +12,7 @@ const RETRY_MS = 1000
 const receiver = new Receiver()
 let h: Harness
 
-const CUSTOMERS = ['cust-a', 'cust-b', 'cust-c', 'cust-d', 'cust-e', 'cust-f', 'cust-g', 'cust-h']
+const CUSTOMERS = ['cust-a', 'cust-b', 'cust-c', 'cust-d', 'cust-e', 'cust-f', 'cust-g', 'cust-h', 'cust-i']
 
 beforeAll(async () => {
   await receiver.start()
@@ -205,5 +205,37 @@ describe('alert delivery through the outbox', () => {
     )
     expect(escalation).toMatchObject({ status: 'suppressed' })
     expect((await h.meterflow.anomalies.getIncident(incidentId))?.severity).toBe('critical')
+  })
+
+  it('an escalation still undelivered when its incident resolves is dropped, and the resolve goes out', async () => {
+    const slot = T0 + 10 * HOUR
+    let escalationsRefused = true
+    receiver.behaviour = (r) =>
+      about('cust-i')(r) &&
+      (r.json as { transition?: string }).transition === 'escalated' &&
+      escalationsRefused
+        ? { status: 503 }
+        : { status: 200 }
+    await spikeAndRun('cust-i', slot, 200)
+    await h.meterflow.alerts.deliver()
+    await spikeAndRun('cust-i', slot + HOUR, 5000)
+    await h.meterflow.alerts.deliver()
+    // The spike leaves the 24 h window; two clean runs resolve the incident while the escalation waits.
+    for (const s of [slot + 25 * HOUR, slot + 26 * HOUR]) {
+      h.clock.ms = s
+      expect((await h.meterflow.job.runNow(s, 'api')).run.status).toBe('completed')
+    }
+    escalationsRefused = false
+    later(10 * RETRY_MS)
+    await h.meterflow.alerts.deliver()
+    const sent = receiver.received
+      .filter(about('cust-i'))
+      .map((r) => [(r.json as { transition: string }).transition])
+    expect(sent).toEqual([['opened'], ['escalated'], ['resolved']])
+    const escalation = (await deliveriesOf('cust-i')).find(
+      (d) => d.alert.kind === 'incident' && d.alert.transition === 'escalated',
+    )
+    expect(escalation).toMatchObject({ status: 'suppressed', attempts: 1 })
+    expect(escalation?.lastError).toMatch(/superseded/)
   })
 })

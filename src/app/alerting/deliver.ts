@@ -68,7 +68,14 @@ async function deliverOne(
   }
   if (d.alert.kind === 'incident') {
     const alert = d.alert
-    if (!confirmsTransition(await deps.anomalies.getIncident(alert.incident.id), alert)) {
+    const incident = await deps.anomalies.getIncident(alert.incident.id)
+    if (alert.transition === 'escalated' && incident?.status === 'resolved') {
+      // A late escalation after the resolution would re-open the incident at PagerDuty: it is old news.
+      const note = 'superseded: the incident resolved before this escalation could be delivered'
+      await store.update({ ...d, status: 'suppressed', lastError: note, updatedAt: now }, d)
+      return 'skipped'
+    }
+    if (!confirmsTransition(incident, alert)) {
       if (now - d.createdAt > deps.confirmGraceMs) {
         const note = 'dropped: the run that raised it never recorded the incident transition'
         await store.update({ ...d, status: 'suppressed', lastError: note, updatedAt: now }, d)
