@@ -8,6 +8,7 @@ import { DEMO_METRICS, generateDemo } from '../src/demo/generator.js'
 import { floorToHour, HOUR_MS } from '../src/domain/time.js'
 import { buildServer } from '../src/http/server.js'
 import { openMeterFlow } from '../src/wiring.js'
+import { type AlertBenchResult, benchAlerts, printAlertBench } from './alerts.js'
 import { checkLatency } from './check-latency.js'
 import { ingestDirect, ingestInProcess, ingestOverHttp, requestBodies } from './ingest.js'
 import { benchJob, type JobBenchResult } from './job.js'
@@ -105,6 +106,8 @@ try {
 
   await client.close()
 
+  const alerts: AlertBenchResult[] = await benchAlerts(1000, log)
+
   const jobs: JobBenchResult[] = []
   for (const customers of jobSizes) {
     log(`detection job: ${customers} customers`)
@@ -125,6 +128,7 @@ try {
       ratioToDirect: r.eventsPerSecond / direct.eventsPerSecond,
     })),
     checkLatency: [rawLatency, rollupLatency],
+    alerts,
     job: jobs,
   }
   console.log('\nIngest throughput')
@@ -149,6 +153,7 @@ try {
       errors: r.errors + r.non2xx,
     })),
   )
+  printAlertBench(results.alerts)
   console.log('Detection job (customers x 4 metrics x 31 days hourly; embedded engine)')
   console.table(
     results.job.map((j) => ({
