@@ -164,8 +164,8 @@ export interface AlertQuery {
 export interface AlertStore {
   /** Adds the deliveries whose id is not stored yet (a replayed run adds nothing); returns how many were added. */
   enqueue(deliveries: readonly AlertDelivery[]): Promise<number>
-  /** Pending deliveries with nextAttemptAt <= now, earliest due first, at most `limit`. */
-  due(now: number, limit: number): Promise<AlertDelivery[]>
+  /** Pending deliveries with nextAttemptAt <= now, earliest due first, at most `limit`; of one channel if given. */
+  due(now: number, limit: number, channel?: string): Promise<AlertDelivery[]>
   /**
    * Replaces a delivery only if the stored one still has the expected status and attempts (optimistic lock: of
    * two workers claiming the same delivery, one wins). Returns whether it was written.

@@ -235,5 +235,12 @@ describe('alerting end to end', () => {
       payload: { to: new Date(END + 23 * HOUR).toISOString() },
     })
     expect(again.json()).toEqual({ enqueued: 0 })
+    const future = await h.app.inject({
+      method: 'POST',
+      url: '/v1/alerts/digest',
+      payload: { to: new Date(h.clock.ms + DAY).toISOString() },
+    })
+    expect(future.statusCode).toBe(400)
+    expect(future.json().details[0].field).toBe('to')
   })
 })

@@ -12,7 +12,19 @@ const RETRY_MS = 1000
 const receiver = new Receiver()
 let h: Harness
 
-const CUSTOMERS = ['cust-a', 'cust-b', 'cust-c', 'cust-d', 'cust-e', 'cust-f', 'cust-g', 'cust-h', 'cust-i']
+const CUSTOMERS = [
+  'cust-a',
+  'cust-b',
+  'cust-c',
+  'cust-d',
+  'cust-e',
+  'cust-f',
+  'cust-g',
+  'cust-h',
+  'cust-i',
+  'cust-j',
+  'cust-k',
+]
 
 beforeAll(async () => {
   await receiver.start()
@@ -237,5 +249,27 @@ describe('alert delivery through the outbox', () => {
     )
     expect(escalation).toMatchObject({ status: 'suppressed', attempts: 1 })
     expect(escalation?.lastError).toMatch(/superseded/)
+  })
+
+  it('a mute set after the incident was announced does not swallow its resolution', async () => {
+    receiver.behaviour = { status: 200 }
+    const slot = T0 + 40 * HOUR
+    await spikeAndRun('cust-j', slot)
+    await h.meterflow.alerts.deliver()
+    const mute = await h.app.inject({
+      method: 'POST',
+      url: '/v1/mutes',
+      payload: { customer_id: 'cust-j', minutes: 48 * 60, reason: 'working on it' },
+    })
+    expect(mute.statusCode).toBe(201)
+    for (const s of [slot + 24 * HOUR, slot + 25 * HOUR]) {
+      h.clock.ms = s
+      expect((await h.meterflow.job.runNow(s, 'api')).run.status).toBe('completed')
+    }
+    await h.meterflow.alerts.deliver()
+    const sent = receiver.received
+      .filter(about('cust-j'))
+      .map((r) => (r.json as { transition: string }).transition)
+    expect(sent).toEqual(['opened', 'resolved'])
   })
 })

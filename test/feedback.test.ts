@@ -119,6 +119,16 @@ describe('feedback and per-customer detectors', () => {
       payload: { detector: { persist_runs: 2, persist_window: 3 } },
     })
     expect(put.statusCode, put.body).toBe(200)
+    // Two of one run can never happen: refused, naming the field, and nothing changes.
+    const impossible = await h.app.inject({
+      method: 'PUT',
+      url: '/v1/customers/persist-co',
+      payload: { detector: { persist_runs: 3 } },
+    })
+    expect(impossible.statusCode).toBe(400)
+    expect(impossible.json().details[0].field).toBe('detector.persist_window')
+    const kept = await h.app.inject({ method: 'GET', url: '/v1/customers/persist-co' })
+    expect(kept.json().detector).toEqual({ persist_runs: 2, persist_window: 3 })
     const slot = T0 + 4 * DAY
     await h.meterflow.ingest(extra(['persist-co'], slot - HOUR / 2, 5000))
     await run(slot)

@@ -65,6 +65,13 @@ export class CustomerRegistry {
       }
       next.metrics = [...new Set(next.metrics)].sort()
     }
+    const persist = next.detector
+    if (persist?.persistRuns !== undefined && (persist.persistWindow ?? 1) < persist.persistRuns) {
+      issues.push({
+        field: 'detector.persist_window',
+        reason: `must be given and at least persist_runs (${persist.persistRuns})`,
+      })
+    }
     if (issues.length > 0) throw new ValidationError(`invalid customer settings for ${customerId}`, issues)
     await this.store.putCustomer(next)
     return next

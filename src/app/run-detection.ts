@@ -180,7 +180,8 @@ export async function runDetection(
         settle(s, detection, current, true)
         return undefined
       }
-      return anomalousBefore(s, detector.persistWindow).then((before) =>
+      // A window shorter than the runs asked for could never be satisfied: it is at least persistRuns long.
+      return anomalousBefore(s, Math.max(detector.persistWindow, detector.persistRuns)).then((before) =>
         settle(s, detection, current, before + 1 >= detector.persistRuns),
       )
     }

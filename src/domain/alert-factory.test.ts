@@ -130,9 +130,10 @@ describe('nextRetryDelay', () => {
     expect([1, 2, 3, 4].map((a) => nextRetryDelay(a, policy))).toEqual([1000, 2000, 4000, 5000])
     expect(nextRetryDelay(5, policy)).toBeNull()
   })
-  it("takes the receiver's Retry-After when it is longer", () => {
-    expect(nextRetryDelay(1, policy, 7000)).toBe(7000)
+  it("takes the receiver's Retry-After when it is longer, up to the longest backoff", () => {
+    expect(nextRetryDelay(1, policy, 3000)).toBe(3000)
     expect(nextRetryDelay(3, policy, 10)).toBe(4000)
+    expect(nextRetryDelay(1, policy, 86_400_000)).toBe(5000)
   })
   it('does not overflow for large attempt counts', () => {
     expect(nextRetryDelay(90, { maxAttempts: 100, baseMs: 1000, maxMs: 3_600_000 })).toBe(3_600_000)

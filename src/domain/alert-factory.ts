@@ -194,5 +194,6 @@ export interface RetryPolicy {
 export function nextRetryDelay(attempt: number, policy: RetryPolicy, retryAfterMs?: number): number | null {
   if (attempt >= policy.maxAttempts) return null
   const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt - 1, 30))
-  return Math.max(exponential, retryAfterMs ?? 0)
+  // A receiver's Retry-After is honoured up to the longest backoff: beyond that it would park the alert for days.
+  return Math.max(exponential, Math.min(retryAfterMs ?? 0, policy.maxMs))
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyVerdict, DEFAULT_INCIDENT_OPTIONS, type Incident } from './incident.js'
+import { applyVerdict, DEFAULT_INCIDENT_OPTIONS, feedbackExclusion, type Incident } from './incident.js'
 import { DEFAULT_VOLUME_OPTIONS, verdictFromStats } from './volume.js'
 
 const HOUR = 3_600_000
@@ -89,5 +89,35 @@ describe('applyVerdict', () => {
       transition: null,
     })
     expect(replay([noData]).incident).toBeNull()
+  })
+})
+
+describe('feedbackExclusion', () => {
+  const base = {
+    id: 'c|m|x',
+    customerId: 'c',
+    metric: 'm',
+    severity: 'critical' as const,
+    direction: 'spike' as const,
+    openedAt: 100 * HOUR,
+    lastSeenAt: 110 * HOUR,
+    peakZScore: 9,
+    lastZScore: 9,
+    detections: 11,
+    cleanRuns: 0,
+    lastEvaluatedSlot: 110 * HOUR,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+  }
+  const feedback = { label: 'planned' as const, at: 105 * HOUR, by: null, note: null }
+  it('covers the first window to the resolution of a resolved incident', () => {
+    const range = feedbackExclusion({ ...base, status: 'resolved', resolvedAt: 120 * HOUR, feedback })
+    expect(range).toEqual({ start: 76 * HOUR, end: 120 * HOUR })
+  })
+  it("ends an open incident's period when it was labelled, so a lasting change is learned afterwards", () => {
+    expect(feedbackExclusion({ ...base, status: 'open', resolvedAt: null, feedback })).toEqual({
+      start: 76 * HOUR,
+      end: 105 * HOUR,
+    })
   })
 })

@@ -44,15 +44,14 @@ export interface Incident {
 
 /**
  * The period a labelled incident covers, as baseline exclusion: from the start of the first window that fired to
- * the end of the last (open incidents: up to now, i.e. without end).
+ * its resolution. An open incident's period ends when it was labelled: what follows is learned normally, so a
+ * planned change that lasts becomes the new normal instead of blinding the series for good.
  */
 export function feedbackExclusion(incident: Incident): TimeRange {
+  const resolved = incident.status === 'resolved' && incident.resolvedAt !== null
   return {
     start: incident.openedAt - 24 * 3_600_000,
-    end:
-      incident.status === 'resolved' && incident.resolvedAt !== null
-        ? incident.resolvedAt
-        : Number.POSITIVE_INFINITY,
+    end: resolved ? (incident.resolvedAt as number) : (incident.feedback?.at ?? Number.POSITIVE_INFINITY),
   }
 }
 

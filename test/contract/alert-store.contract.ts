@@ -52,6 +52,16 @@ export function describeAlertStoreContract(
       expect((await store.due(ALERT_NOW, 10)).map((x) => x.id)).toEqual([b.id, a.id])
       expect((await store.due(ALERT_NOW, 1)).map((x) => x.id)).toEqual([b.id])
       expect((await store.due(ALERT_NOW + 1, 10)).map((x) => x.id)).toEqual([b.id, a.id, later.id])
+      const other = delivery({
+        slot: SLOT,
+        customerId: 'a',
+        channel: 'pagerduty',
+        nextAttemptAt: ALERT_NOW - 30,
+      })
+      await store.enqueue([other])
+      expect((await store.due(ALERT_NOW, 10, 'pagerduty')).map((x) => x.id)).toEqual([other.id])
+      expect((await store.due(ALERT_NOW, 10, 'slack')).map((x) => x.id)).toEqual([b.id, a.id])
+      expect(await store.due(ALERT_NOW, 10, 'email')).toEqual([])
     })
 
     it('updates only when status and attempts are as expected (one of two claims wins)', async () => {

@@ -135,8 +135,11 @@ export async function findDue(
   limit: number,
   clockNow: number,
   retry: RetryOptions,
+  channel?: string,
 ): Promise<AlertDelivery[]> {
   if (now < 0) return []
+  // Delivery ids end with `>{channel}` and channel names hold no '>': the suffix names the channel exactly.
+  const ofChannel = (id: string) => channel === undefined || id.endsWith(`>${channel}`)
   const t = Math.min(Math.floor(now), MAX_KEY_TIME)
   // Sort keys start with 13 digits: `< pad13(t + 1)` is every due time up to t; ':' follows '9'.
   const end = t === MAX_KEY_TIME ? ':' : pad13(t + 1)
@@ -156,11 +159,13 @@ export async function findDue(
       }),
     )
     startKey = out.LastEvaluatedKey
-    const entries = ((out.Items ?? []) as Item[]).map((item) => {
-      const r = new Reader(item)
-      const sk = r.str(SK)
-      return { key: { [PK]: ALERTS_DUE_PK, [SK]: sk }, at: dueSkTime(sk), id: r.str('delivery_id'), item }
-    })
+    const entries = ((out.Items ?? []) as Item[])
+      .map((item) => {
+        const r = new Reader(item)
+        const sk = r.str(SK)
+        return { key: { [PK]: ALERTS_DUE_PK, [SK]: sk }, at: dueSkTime(sk), id: r.str('delivery_id'), item }
+      })
+      .filter((e) => ofChannel(e.id))
     const ids = [...new Set(entries.map((e) => e.id))]
     const stored = await batchGetAll(ctx.doc, ctx.table, ids.map(deliveryKey), DELIVERY_ATTRIBUTES, retry)
     const byId = new Map(stored.map((item) => [String(item[SK]), item]))

@@ -81,11 +81,11 @@ export class DynamoDbAlertStore implements AlertStore {
     })
   }
 
-  async due(now: number, limit: number): Promise<AlertDelivery[]> {
+  async due(now: number, limit: number, channel?: string): Promise<AlertDelivery[]> {
     checkLimit(limit)
     checkTime('now', now)
     return this.ctx.run('read due alerts', () =>
-      findDue(this.ctx, now, limit, this.ctx.clock.now(), this.ctx.retry),
+      findDue(this.ctx, now, limit, this.ctx.clock.now(), this.ctx.retry, channel),
     )
   }
 

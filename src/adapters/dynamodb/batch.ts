@@ -1,7 +1,10 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { mapLimit } from '../../concurrency.js'
 import { StoreError } from '../../errors.js'
 import type { Item } from './items.js'
 import type { Key } from './keys.js'
+
+export { mapLimit }
 
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
 export const WRITE_CHUNK = 25
@@ -23,24 +26,6 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await work(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
 /** Full-jitter exponential backoff. */

@@ -49,15 +49,16 @@ export class SqliteAlertStore implements AlertStore {
     )
   }
 
-  async due(now: number, limit: number): Promise<AlertDelivery[]> {
+  async due(now: number, limit: number, channel?: string): Promise<AlertDelivery[]> {
     checkLimit(limit)
     const rows = this.run('read due alerts', () =>
       this.db
         .prepare(
-          `SELECT * FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-           ORDER BY next_attempt_at, id LIMIT ?`,
+          `SELECT * FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= @now
+             ${channel === undefined ? '' : 'AND channel = @channel'}
+           ORDER BY next_attempt_at, id LIMIT @limit`,
         )
-        .all(now, limit),
+        .all({ now, limit, ...(channel === undefined ? {} : { channel }) }),
     ) as DeliveryRow[]
     return rows.map(fromRow)
   }

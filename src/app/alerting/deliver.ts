@@ -1,5 +1,6 @@
-import { type AlertDelivery, deliveryId } from '../../domain/alert.js'
+import { type AlertDelivery, deliveryId, type IncidentAlert } from '../../domain/alert.js'
 import { confirmsTransition, nextRetryDelay, type RetryPolicy } from '../../domain/alert-factory.js'
+import type { Incident } from '../../domain/incident.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
 import type { AlertChannel, AnomalyStore, Clock, DeliveryResult } from '../../ports.js'
 
@@ -32,21 +33,21 @@ const BATCH = 100
  */
 export async function deliverDue(deps: DeliverDeps, maxBatches = 10): Promise<DeliverySummary> {
   const summary: DeliverySummary = { delivered: 0, retrying: 0, failed: 0, deferred: 0 }
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const due = await deps.anomalies.alerts.due(deps.clock.now(), BATCH)
-    // Channels in parallel, each in order: a Slack outage must not hold PagerDuty's alerts behind its timeouts.
-    const byChannel = new Map<string, AlertDelivery[]>()
-    for (const d of due) byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), d])
-    await Promise.all(
-      [...byChannel.values()].map(async (queue) => {
-        for (const d of queue) {
+  // Each configured channel reads its own queue, in parallel with the others: a Slack outage neither fills the
+  // batches nor holds PagerDuty's pages behind its timeouts, and a process never touches (or delays) deliveries
+  // for a channel it is not configured for.
+  await Promise.all(
+    [...deps.channels.keys()].map(async (channel) => {
+      for (let batch = 0; batch < maxBatches; batch++) {
+        const due = await deps.anomalies.alerts.due(deps.clock.now(), BATCH, channel)
+        for (const d of due) {
           // After one retryable failure the receiver is likely down: the rest wait for the next pass.
-          if ((await deliverOne(deps, d, summary)) === 'retry') break
+          if ((await deliverOne(deps, d, summary)) === 'retry') return
         }
-      }),
-    )
-    if (due.length < BATCH) break
-  }
+        if (due.length < BATCH) return
+      }
+    }),
+  )
   return summary
 }
 
@@ -69,10 +70,9 @@ async function deliverOne(
   if (d.alert.kind === 'incident') {
     const alert = d.alert
     const incident = await deps.anomalies.getIncident(alert.incident.id)
-    if (alert.transition === 'escalated' && incident?.status === 'resolved') {
-      // A late escalation after the resolution would re-open the incident at PagerDuty: it is old news.
-      const note = 'superseded: the incident resolved before this escalation could be delivered'
-      await store.update({ ...d, status: 'suppressed', lastError: note, updatedAt: now }, d)
+    const superseded = await supersededBy(deps, d, alert, incident)
+    if (superseded) {
+      await store.update({ ...d, status: 'suppressed', lastError: superseded, updatedAt: now }, d)
       return 'skipped'
     }
     if (!confirmsTransition(incident, alert)) {
@@ -133,6 +133,29 @@ async function deliverOne(
   }
   await store.update(outcome, claimed)
   return result.status
+}
+
+/**
+ * Why an incident alert is no longer worth sending, or null. A late escalation or opening after the resolution
+ * went out would re-open the incident at PagerDuty; an escalation of an acknowledged incident is what the
+ * acknowledgement asked not to hear.
+ */
+async function supersededBy(
+  deps: DeliverDeps,
+  d: AlertDelivery,
+  alert: IncidentAlert,
+  incident: Incident | null,
+): Promise<string | null> {
+  if (!incident || alert.transition === 'resolved') return null
+  if (alert.transition === 'escalated' && incident.acknowledgedAt !== null) {
+    return `incident acknowledged${incident.acknowledgedBy ? ` by ${incident.acknowledgedBy}` : ''}`
+  }
+  if (incident.status !== 'resolved' || incident.resolvedAt === null) return null
+  if (alert.transition === 'escalated')
+    return 'superseded: the incident resolved before this escalation went out'
+  const resolvedId = `${new Date(incident.resolvedAt).toISOString()}|resolved|${incident.id}`
+  const resolution = await deps.anomalies.alerts.get(deliveryId(resolvedId, d.channel))
+  return resolution?.status === 'delivered' ? 'superseded: its resolution was already delivered' : null
 }
 
 /** Puts a failed or held delivery back in the queue, due now, with a fresh set of attempts. */

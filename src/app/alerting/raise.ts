@@ -1,9 +1,11 @@
+import { mapLimit } from '../../concurrency.js'
 import {
   type Alert,
   type AlertDelivery,
   type DeliveryStatus,
   deliveryId,
   type IncidentAlert,
+  type Mute,
 } from '../../domain/alert.js'
 import {
   digestAlert,
@@ -59,41 +61,42 @@ export async function raiseTransitions(
   if (transitions.length === 0) return { storm: false }
   const now = deps.clock.now()
   const mutes = await deps.anomalies.alerts.activeMutes(now)
-  const opened = transitions.filter((t) => t.transition === 'opened')
-  const storm = opened.length > deps.options.stormLimit
+  // Openings and escalations both page: together they are what the storm guard counts and holds.
+  const paging = transitions.filter((t) => t.transition !== 'resolved')
+  const storm = paging.length > deps.options.stormLimit
+  // An escalation or resolution follows what became of the incident's opening on the same channel.
+  const followers = transitions.filter((t) => t.transition !== 'opened')
+  const openings = new Map<string, AlertDelivery | null>()
+  const openingIds = followers.flatMap((t) =>
+    deps.channels.map((routed) => deliveryId(openingAlertId(t.incident), routed.channel.name)),
+  )
+  await mapLimit(openingIds, 16, async (id) => {
+    openings.set(id, await deps.anomalies.alerts.get(id))
+  })
   const deliveries: AlertDelivery[] = []
   for (const t of transitions) {
     const alert = incidentAlert(t.incident, t.transition, t.detection, incidentLink(deps, t.incident.id))
     const mute = matchingMute(alert, mutes, now)
     for (const routed of deps.channels) {
       if (!routeAccepts(routed.route, alert)) continue
-      let status: DeliveryStatus = 'pending'
-      let note: string | null = null
-      if (storm && t.transition === 'opened') {
-        status = 'held'
-        note = `held by the storm guard: ${opened.length} incidents opened in one run (limit ${deps.options.stormLimit})`
-      } else if (mute) {
-        status = 'muted'
-        note = `muted until ${new Date(mute.until).toISOString()} (mute ${mute.id})`
-      } else if (t.transition === 'escalated' && t.incident.acknowledgedAt !== null) {
-        status = 'suppressed'
-        note = `incident acknowledged${t.incident.acknowledgedBy ? ` by ${t.incident.acknowledgedBy}` : ''}`
-      } else if (t.transition === 'resolved') {
-        // Nobody on this channel heard of the incident (its opening was held or muted): its end is not news.
-        const openedAlertId = `${new Date(t.incident.openedAt).toISOString()}|opened|${t.incident.id}`
-        const opening = await deps.anomalies.alerts.get(deliveryId(openedAlertId, routed.channel.name))
-        if (opening && (opening.status === 'held' || opening.status === 'muted')) {
-          status = 'muted'
-          note = `its opening alert was not sent (${opening.status})`
-        }
-      }
+      const opening =
+        t.transition === 'opened'
+          ? null
+          : (openings.get(deliveryId(openingAlertId(t.incident), routed.channel.name)) ?? null)
+      const [status, note] = firstStatus(
+        t,
+        opening,
+        storm ? paging.length : null,
+        mute,
+        deps.options.stormLimit,
+      )
       deliveries.push(delivery(alert, routed.channel.name, status, note, now))
     }
   }
   if (storm) {
     const summary = stormAlert(
       run,
-      opened.map((t) => t.incident),
+      paging.map((t) => t.incident),
       deps.options.stormLimit,
       listLink(deps, 'incidents?status=open'),
     )
@@ -103,6 +106,43 @@ export async function raiseTransitions(
   const counts: RaiseSummary = { storm }
   for (const d of deliveries) counts[d.status] = (counts[d.status] ?? 0) + 1
   return counts
+}
+
+const openingAlertId = (incident: Incident) =>
+  `${new Date(incident.openedAt).toISOString()}|opened|${incident.id}`
+
+/**
+ * A delivery's first status. The storm guard holds openings and escalations; a mute silences openings and
+ * escalations; an escalation or resolution whose opening on the channel was held or muted goes the same way
+ * (nobody there heard of the incident), but a resolution of an incident the channel was told about is always sent,
+ * mute or not, so that PagerDuty and Slack threads close.
+ */
+function firstStatus(
+  t: TransitionAlert,
+  opening: AlertDelivery | null,
+  stormCount: number | null,
+  mute: Mute | null,
+  stormLimit: number,
+): [DeliveryStatus, string | null] {
+  if (t.transition !== 'opened' && opening && (opening.status === 'held' || opening.status === 'muted')) {
+    const status = t.transition === 'escalated' && opening.status === 'held' ? 'held' : 'muted'
+    return [status, `its opening alert was not sent (${opening.status})`]
+  }
+  if (t.transition === 'resolved') return ['pending', null]
+  if (stormCount !== null) {
+    return [
+      'held',
+      `held by the storm guard: ${stormCount} incidents opened or escalated in one run (limit ${stormLimit})`,
+    ]
+  }
+  if (mute) return ['muted', `muted until ${new Date(mute.until).toISOString()} (mute ${mute.id})`]
+  if (t.transition === 'escalated' && t.incident.acknowledgedAt !== null) {
+    return [
+      'suppressed',
+      `incident acknowledged${t.incident.acknowledgedBy ? ` by ${t.incident.acknowledgedBy}` : ''}`,
+    ]
+  }
+  return ['pending', null]
 }
 
 /** Alerts ops about a failed or slow run; nothing for a healthy one. */

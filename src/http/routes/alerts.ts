@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
+import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
 import { DAY_MS, toIso } from '../../domain/time.js'
 import { NotFoundError, ValidationError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
@@ -182,8 +183,8 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            customer_id: { type: 'string', minLength: 1, maxLength: 128 },
-            metric: { type: 'string', minLength: 1, maxLength: 64 },
+            customer_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+            metric: { type: 'string', pattern: METRIC_NAME_PATTERN.source },
             until: { type: 'string', minLength: 1 },
             minutes: { type: 'integer', minimum: 1 },
             reason: { type: 'string', maxLength: 500 },
@@ -271,7 +272,14 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       },
     },
     async (request, reply) => {
-      const to = parseTime('to', request.body?.to) ?? meterflow.clock.now()
+      const now = meterflow.clock.now()
+      const to = parseTime('to', request.body?.to) ?? now
+      if (to > now) {
+        // A future period would take the id of the digest the schedule sends then, which would be skipped.
+        throw new ValidationError('invalid to: in the future', [
+          { field: 'to', reason: 'must not be in the future' },
+        ])
+      }
       const enqueued = await meterflow.alerts.raiseDigest(to)
       deliverSoon()
       return reply.status(202).send({ enqueued })
