@@ -279,7 +279,7 @@ describe('pagerduty events API v2', () => {
     expect(resolved).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: INCIDENT_ID })
   })
 
-  it('triggers ops alerts keyed by the alert id and refuses a digest without calling PagerDuty', async () => {
+  it('triggers a storm keyed by its alert, job problems under one key per kind, and refuses a digest', async () => {
     pagerduty.respond = accepted
     const pd = channel()
     expect(await pd.send(stormAlert(), DELIVERY)).toEqual({ status: 'delivered' })
@@ -291,7 +291,7 @@ describe('pagerduty events API v2', () => {
       payload: { class: 'alert_storm' },
     })
     expect(job).toMatchObject({
-      dedup_key: jobAlert().id,
+      dedup_key: 'meterflow-job-failed',
       payload: { class: 'job_failed', severity: 'critical' },
     })
     expect(await pd.send(digestAlert(), DELIVERY)).toEqual({

@@ -65,6 +65,10 @@ describe('incident alerts', () => {
     expect(a.id).toBe(b.id)
     expect(a.id.startsWith('2026-11-25T10:00:00.000Z|opened|')).toBe(true)
     expect(incidentAlert(incident(), 'resolved', detection(SLOT + HOUR), null).id).not.toBe(a.id)
+    // One escalation per incident, whichever run computes it.
+    const e1 = incidentAlert(incident(), 'escalated', detection(SLOT + HOUR), null)
+    const e2 = incidentAlert(incident(), 'escalated', detection(SLOT + 2 * HOUR), null)
+    expect(e1.id).toBe(e2.id)
   })
 })
 

@@ -43,7 +43,10 @@ export function incidentAlert(
 ): IncidentAlert {
   return {
     kind: 'incident',
-    id: `${toIso(detection.slot)}|${transition}|${incident.id}`,
+    // An incident escalates once (severity never goes back): its escalation is keyed by the incident, not the
+    // slot, so an escalation computed again by a later run (after one failed between its two writes) is the same
+    // alert, not a second one.
+    id: `${toIso(transition === 'escalated' ? incident.openedAt : detection.slot)}|${transition}|${incident.id}`,
     severity: incident.severity,
     createdAt: detection.slot,
     title: incidentTitle(incident, transition),

@@ -8,7 +8,8 @@ export const ALERT_TRANSITIONS: readonly AlertTransition[] = ['opened', 'escalat
 interface AlertBase {
   /**
    * Stable and unique per alert: the same transition computed twice (a replayed slot) gets the same id, so it is
-   * also the idempotency key receivers see (webhook event id). Starts with the alert's ISO time so ids sort by time.
+   * also the idempotency key receivers see (webhook event id). Starts with an ISO time (the alert's; an escalation's
+   * is its incident's opening) so ids sort roughly by time.
    */
   id: string
   severity: Severity

@@ -124,7 +124,7 @@ describe('pagerDutyEvent: ops alerts and the digest', () => {
       },
     }
     expect(pagerDutyEvent(job, KEY)).toMatchObject({
-      dedup_key: job.id,
+      dedup_key: 'meterflow-job-failed',
       payload: {
         summary: 'Detection run failed for slot 2026-11-25T12:00:00.000Z: ECONNRESET',
         severity: 'warning',

@@ -109,7 +109,9 @@ function stormEvent(alert: StormAlert, routingKey: string): PagerDutyEvent {
 
 function jobHealthEvent(alert: JobHealthAlert, routingKey: string): PagerDutyEvent {
   const j = alert.job
-  return trigger(alert, routingKey, alert.id, {
+  // One PagerDuty incident per kind of job problem, not one per hourly run: an outage of the usage store fails
+  // every run, and each would otherwise page anew (PagerDuty adds repeats to the open incident).
+  return trigger(alert, routingKey, `meterflow-job-${j.problem}`, {
     summary: j.error ? `${alert.title}: ${j.error}` : alert.title,
     source: 'meterflow',
     component: 'detection-job',
