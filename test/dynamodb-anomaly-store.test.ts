@@ -69,7 +69,8 @@ async function dropTable(table: string): Promise<void> {
   await admin.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined)
 }
 
-describeAnomalyStoreContract('DynamoDB (dynalite)', async (clock) => {
+/** A fresh, empty store per contract test. */
+const openDynamoStore = async (clock: ManualClock) => {
   const table = await freshTable()
   const store = await DynamoDbAnomalyStore.open({
     table,
@@ -85,25 +86,10 @@ describeAnomalyStoreContract('DynamoDB (dynalite)', async (clock) => {
       await dropTable(table)
     },
   }
-})
+}
 
-describeAlertStoreContract('DynamoDB (dynalite)', async (clock) => {
-  const table = await freshTable()
-  const store = await DynamoDbAnomalyStore.open({
-    table,
-    region: REGION,
-    endpoint: dynalite.endpoint,
-    clock,
-    env: NO_CREDENTIALS,
-  })
-  return {
-    store,
-    async cleanup() {
-      await store.close()
-      await dropTable(table)
-    },
-  }
-})
+describeAnomalyStoreContract('DynamoDB (dynalite)', openDynamoStore)
+describeAlertStoreContract('DynamoDB (dynalite)', openDynamoStore)
 
 interface Sent {
   command: string

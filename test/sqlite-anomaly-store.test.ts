@@ -22,7 +22,8 @@ import {
 } from './contract/anomaly-store.contract.js'
 import { ManualClock, tempDataDir } from './helpers.js'
 
-describeAnomalyStoreContract('SQLite', async (clock) => {
+/** A fresh, empty store per contract test. */
+const openSqliteStore = async (clock: ManualClock) => {
   const data = tempDataDir('meterflow-sqlite-')
   const store = SqliteAnomalyStore.open(join(data.dir, 'anomalies.db'), clock)
   return {
@@ -32,19 +33,10 @@ describeAnomalyStoreContract('SQLite', async (clock) => {
       data.remove()
     },
   }
-})
+}
 
-describeAlertStoreContract('SQLite', async (clock) => {
-  const data = tempDataDir('meterflow-sqlite-')
-  const store = SqliteAnomalyStore.open(join(data.dir, 'anomalies.db'), clock)
-  return {
-    store,
-    async cleanup() {
-      await store.close()
-      data.remove()
-    },
-  }
-})
+describeAnomalyStoreContract('SQLite', openSqliteStore)
+describeAlertStoreContract('SQLite', openSqliteStore)
 
 describe('SqliteAnomalyStore', () => {
   let data: { dir: string; remove(): void }
