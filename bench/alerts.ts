@@ -17,8 +17,8 @@ import { SqliteAnomalyStore } from '../src/adapters/sqlite/anomaly-store.js'
 import type { TransitionAlert } from '../src/app/alerting/raise.js'
 import { AlertService } from '../src/app/alerting/service.js'
 import { loadConfig } from '../src/config.js'
-import type { Incident } from '../src/domain/incident.js'
 import { type AnomalyStore, systemClock } from '../src/ports.js'
+import { incident as incidentFixture } from '../test/contract/anomaly-store.contract.js'
 import { startDynalite } from '../test/dynalite.js'
 
 export interface AlertBenchResult {
@@ -35,25 +35,15 @@ const HOUR = 3_600_000
 function transitions(count: number, slot: number): TransitionAlert[] {
   return Array.from({ length: count }, (_, i) => {
     const customerId = `bench-${String(i).padStart(6, '0')}`
-    const incident: Incident = {
+    const incident = incidentFixture({
       id: `${customerId}|api_calls|${new Date(slot).toISOString()}`,
       customerId,
       metric: 'api_calls',
-      status: 'open',
-      severity: 'critical',
-      direction: 'spike',
       openedAt: slot,
-      lastSeenAt: slot,
-      resolvedAt: null,
+      severity: 'critical',
       peakZScore: 9.5,
       lastZScore: 9.5,
-      detections: 1,
-      cleanRuns: 0,
-      lastEvaluatedSlot: slot,
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-      feedback: null,
-    }
+    })
     const detection = {
       slot,
       currentValue: 9500,

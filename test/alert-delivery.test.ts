@@ -7,6 +7,7 @@ import { AlertService } from '../src/app/alerting/service.js'
 import { loadConfig } from '../src/config.js'
 import type { Incident } from '../src/domain/incident.js'
 import type { AlertChannel } from '../src/ports.js'
+import { incident } from './contract/anomaly-store.contract.js'
 import { ManualClock, tempDataDir } from './helpers.js'
 import { Receiver } from './receiver.js'
 
@@ -23,30 +24,19 @@ let store: SqliteAnomalyStore
 let clock: ManualClock
 let alerts: AlertService
 
-function incident(customerId: string): Incident {
-  return {
+const incidentOf = (customerId: string): Incident =>
+  incident({
     id: `${customerId}|api_calls|${new Date(SLOT).toISOString()}`,
     customerId,
     metric: 'api_calls',
-    status: 'open',
-    severity: 'critical',
-    direction: 'spike',
     openedAt: SLOT,
-    lastSeenAt: SLOT,
-    resolvedAt: null,
+    severity: 'critical',
     peakZScore: 8,
     lastZScore: 8,
-    detections: 1,
-    cleanRuns: 0,
-    lastEvaluatedSlot: SLOT,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    feedback: null,
-  }
-}
+  })
 
 async function raise(customers: string[]) {
-  const incidents = customers.map(incident)
+  const incidents = customers.map(incidentOf)
   await store.saveIncidents(incidents)
   const detection = {
     slot: SLOT,

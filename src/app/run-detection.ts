@@ -164,13 +164,25 @@ export async function runDetection(
       }
     }
 
+    // Once per metric, not per series: this loop runs for every customer x metric.
+    const detectors = new Map<string, DetectorConfig>()
+    const detectorOf = (metric: string): DetectorConfig => {
+      let detector = detectors.get(metric)
+      if (!detector) {
+        detector = deps.detectorFor(metric)
+        detectors.set(metric, detector)
+      }
+      return detector
+    }
+
     /** Judges one series; returns a promise only when persistence needs the stored history (rare). */
     const evaluate = (s: SeriesWindows): Promise<void> | undefined => {
       const profile = profiles.get(s.customerId)
       if (!isChecked(profile, s)) return undefined
       customers.add(s.customerId)
       run.checked++
-      const detector = { ...deps.detectorFor(s.metric), ...profile?.detector }
+      const base = detectorOf(s.metric)
+      const detector = profile?.detector ? { ...base, ...profile.detector } : base
       const ranges = excluded.get(key(s.customerId, s.metric))
       const history = ranges ? { ...s, excluded: ranges } : s
       const detection = detect(history, detector, optionsFor(deps.volume, profile))

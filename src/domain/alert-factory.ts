@@ -35,6 +35,19 @@ export function summarize(i: Incident): IncidentSummary {
   }
 }
 
+/**
+ * The id of an incident's alert for a transition at a slot. An incident escalates once (severity never goes
+ * back): its escalation is keyed by the incident, not the slot, so an escalation computed again by a later run
+ * (after one failed between its two writes) is the same alert, not a second one.
+ */
+export function incidentAlertId(
+  incident: Pick<Incident, 'id' | 'openedAt'>,
+  transition: AlertTransition,
+  slot: number,
+): string {
+  return `${toIso(transition === 'escalated' ? incident.openedAt : slot)}|${transition}|${incident.id}`
+}
+
 export function incidentAlert(
   incident: Incident,
   transition: AlertTransition,
@@ -43,10 +56,7 @@ export function incidentAlert(
 ): IncidentAlert {
   return {
     kind: 'incident',
-    // An incident escalates once (severity never goes back): its escalation is keyed by the incident, not the
-    // slot, so an escalation computed again by a later run (after one failed between its two writes) is the same
-    // alert, not a second one.
-    id: `${toIso(transition === 'escalated' ? incident.openedAt : detection.slot)}|${transition}|${incident.id}`,
+    id: incidentAlertId(incident, transition, detection.slot),
     severity: incident.severity,
     createdAt: detection.slot,
     title: incidentTitle(incident, transition),

@@ -1,5 +1,10 @@
 import { type AlertDelivery, deliveryId, type IncidentAlert } from '../../domain/alert.js'
-import { confirmsTransition, nextRetryDelay, type RetryPolicy } from '../../domain/alert-factory.js'
+import {
+  confirmsTransition,
+  incidentAlertId,
+  nextRetryDelay,
+  type RetryPolicy,
+} from '../../domain/alert-factory.js'
 import type { Incident } from '../../domain/incident.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
 import type { AlertChannel, AnomalyStore, Clock, DeliveryResult } from '../../ports.js'
@@ -89,7 +94,7 @@ async function deliverOne(
     }
     if (alert.transition !== 'opened') {
       // Receivers (PagerDuty above all) must hear of an incident before its escalation or resolution.
-      const openedId = `${new Date(alert.incident.openedAt).toISOString()}|opened|${alert.incident.id}`
+      const openedId = incidentAlertId(alert.incident, 'opened', alert.incident.openedAt)
       const opening = await store.get(deliveryId(openedId, d.channel))
       if (opening?.status === 'pending') {
         await defer(Math.max(opening.nextAttemptAt, now) + 1, 'waiting for the opening alert to be delivered')
@@ -153,7 +158,7 @@ async function supersededBy(
   if (incident.status !== 'resolved' || incident.resolvedAt === null) return null
   if (alert.transition === 'escalated')
     return 'superseded: the incident resolved before this escalation went out'
-  const resolvedId = `${new Date(incident.resolvedAt).toISOString()}|resolved|${incident.id}`
+  const resolvedId = incidentAlertId(incident, 'resolved', incident.resolvedAt)
   const resolution = await deps.anomalies.alerts.get(deliveryId(resolvedId, d.channel))
   return resolution?.status === 'delivered' ? 'superseded: its resolution was already delivered' : null
 }

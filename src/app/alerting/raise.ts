@@ -10,6 +10,7 @@ import {
 import {
   digestAlert,
   incidentAlert,
+  incidentAlertId,
   jobHealthAlert,
   matchingMute,
   stormAlert,
@@ -108,8 +109,7 @@ export async function raiseTransitions(
   return counts
 }
 
-const openingAlertId = (incident: Incident) =>
-  `${new Date(incident.openedAt).toISOString()}|opened|${incident.id}`
+const openingAlertId = (incident: Incident) => incidentAlertId(incident, 'opened', incident.openedAt)
 
 /**
  * A delivery's first status. The storm guard holds openings and escalations; a mute silences openings and

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Alert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
+import { toIso } from '../../../domain/time.js'
 import { truncate } from '../http.js'
 import { jobJson, stormJson } from '../json.js'
 
@@ -35,7 +36,6 @@ export function dedupKey(id: string): string {
   return `sha256:${createHash('sha256').update(id).digest('hex')}`
 }
 
-const iso = (ms: number) => new Date(ms).toISOString()
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })
 const num = (n: number) => numberFormat.format(n)
 
@@ -53,7 +53,7 @@ function trigger(
       ...payload,
       summary: truncate(payload.summary, PAGERDUTY_LIMITS.summary),
       severity: alert.severity,
-      timestamp: iso(alert.createdAt),
+      timestamp: toIso(alert.createdAt),
     },
     client: 'MeterFlow',
     ...(alert.link
@@ -88,10 +88,10 @@ function incidentEvent(alert: IncidentAlert, routingKey: string): PagerDutyEvent
       baseline_stddev: d.baselineStddev,
       z_score: d.zScore,
       peak_z_score: i.peakZScore,
-      slot: iso(d.slot),
-      window_start: iso(d.windowStart),
-      window_end: iso(d.windowEnd),
-      opened_at: iso(i.openedAt),
+      slot: toIso(d.slot),
+      window_start: toIso(d.windowStart),
+      window_end: toIso(d.windowEnd),
+      opened_at: toIso(i.openedAt),
     },
   })
 }

@@ -1,4 +1,5 @@
 import type { Alert, AlertKind, AlertTransition } from '../../../domain/alert.js'
+import { toIso } from '../../../domain/time.js'
 import type { Severity } from '../../../domain/volume.js'
 import { incidentJson, jobJson, stormJson } from '../json.js'
 
@@ -19,8 +20,6 @@ export interface WebhookPayload {
   data: Record<string, unknown>
 }
 
-const iso = (ms: number) => new Date(ms).toISOString()
-
 function data(alert: Alert): Record<string, unknown> {
   switch (alert.kind) {
     case 'incident': {
@@ -28,13 +27,13 @@ function data(alert: Alert): Record<string, unknown> {
       return {
         incident: incidentJson(i),
         detection: {
-          slot: iso(d.slot),
+          slot: toIso(d.slot),
           current_value: d.currentValue,
           baseline_mean: d.baselineMean,
           baseline_stddev: d.baselineStddev,
           z_score: d.zScore,
-          window_start: iso(d.windowStart),
-          window_end: iso(d.windowEnd),
+          window_start: toIso(d.windowStart),
+          window_end: toIso(d.windowEnd),
         },
       }
     }
@@ -46,8 +45,8 @@ function data(alert: Alert): Record<string, unknown> {
       const g = alert.digest
       return {
         digest: {
-          from: iso(g.from),
-          to: iso(g.to),
+          from: toIso(g.from),
+          to: toIso(g.to),
           opened: g.opened,
           resolved: g.resolved,
           still_open: g.stillOpen,
@@ -63,7 +62,7 @@ export function webhookPayload(alert: Alert): WebhookPayload {
     id: alert.id,
     type: alert.kind,
     ...(alert.kind === 'incident' ? { transition: alert.transition } : {}),
-    created_at: iso(alert.createdAt),
+    created_at: toIso(alert.createdAt),
     severity: alert.severity,
     title: alert.title,
     link: alert.link,
