@@ -63,7 +63,7 @@ async function measure(
   url: string,
   count: number,
 ): Promise<AlertBenchResult> {
-  const config = loadConfig({}, { alerts: { webhook: { url, secret: 'bench-secret-0123456789' } } })
+  const config = loadConfig({}, { alerts: { webhook: { url, secret: 'bench-webhook-secret-0123456789' } } })
   const channel = webhookChannel.create(config, { clock: systemClock, timeoutMs: 10_000, write: () => {} })
   if (!channel) throw new Error('webhook channel not configured')
   const alerts = new AlertService(store, [{ channel, route: webhookChannel.defaultRoute }], systemClock, {

@@ -36,7 +36,18 @@ const progress = (label: string, total: number) => (done: number) => {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'meterflow-bench-'))
-const config = loadConfig({}, { dataDir, logLevel: 'warn', demo: { enabled: false }, http: { port: 0 } })
+// The benchmark measures the API, not its guard: anonymous (loopback) and unthrottled.
+const config = loadConfig(
+  {},
+  {
+    dataDir,
+    logLevel: 'warn',
+    demo: { enabled: false },
+    http: { port: 0 },
+    auth: { mode: 'off' },
+    rateLimit: { max: 1_000_000 },
+  },
+)
 const client = createClickHouseClient(config)
 
 try {

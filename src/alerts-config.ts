@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DAY_MS, HOUR_MS } from './domain/time.js'
 import { parseSchedule } from './schedule/expression.js'
 
 export const boolFlag = z.union([
@@ -43,22 +44,62 @@ const emailList = z.preprocess(
   z.array(z.email()).min(1),
 )
 
+const WHSEC = 'whsec_'
+const KEY_BYTES = { min: 24, max: 64 }
+
+/** The HMAC key behind a METERFLOW_WEBHOOK_SECRET, or why there is none (never quoting the secret). */
+function webhookKey(secret: string): Buffer | string {
+  const { min, max } = KEY_BYTES
+  if (secret.startsWith(WHSEC)) {
+    const encoded = secret.slice(WHSEC.length)
+    const key = Buffer.from(encoded, 'base64')
+    // Buffer.from skips bad characters silently: only canonical base64 (what receivers' libraries decode alike).
+    if (key.toString('base64') !== encoded)
+      return `${WHSEC} must be followed by standard base64 (A-Z a-z 0-9 + /, = padding)`
+    if (key.length < min || key.length > max)
+      return `${WHSEC} must decode to ${min}-${max} bytes, got ${key.length}`
+    return key
+  }
+  if (!/^[\x21-\x7e]*$/.test(secret))
+    return `a plain secret must be printable ASCII without spaces (or use ${WHSEC}<base64>)`
+  if (secret.length < min || secret.length > max)
+    return `must be ${min}-${max} characters, got ${secret.length} (or ${WHSEC}<base64>)`
+  return Buffer.from(secret, 'ascii')
+}
+
+/**
+ * The webhook signing secret: the Standard Webhooks form `whsec_<base64 of 24-64 bytes>` (the spec's key size),
+ * or a plain secret of 24-64 printable ASCII characters whose bytes are the key. Either becomes the `whsec_` form,
+ * the one string receivers pass to their Standard Webhooks library: a plain secret S is `whsec_` + base64(S).
+ */
+export const webhookSecret = z.string().transform((secret, ctx) => {
+  const key = webhookKey(secret)
+  if (typeof key === 'string') {
+    ctx.addIssue({ code: 'custom', message: key })
+    return z.NEVER
+  }
+  return `${WHSEC}${key.toString('base64')}`
+})
+
 export const alertsConfigSchema = z.object({
   /** The dashboard's public base URL: alerts link to it when set. */
   publicUrl: z.url().optional(),
   /** A run opening more incidents than this holds their alerts and sends one summary to ops (the seed's 50/hour). */
-  stormLimit: z.coerce.number().int().min(1).default(50),
+  stormLimit: z.coerce.number().int().min(1).max(1_000_000).default(50),
   /** Delivery attempts before an alert is dead-lettered (status failed). */
   maxAttempts: z.coerce.number().int().min(1).max(100).default(8),
-  /** First retry delay; doubles per attempt up to retryMaxMs. */
-  retryBaseMs: z.coerce.number().int().min(0).default(30_000),
-  retryMaxMs: z.coerce.number().int().min(0).default(3_600_000),
+  /**
+   * First retry delay; doubles per attempt up to retryMaxMs. Durations stay within a day: past 2^31 - 1 ms a Node
+   * timer fires at once.
+   */
+  retryBaseMs: z.coerce.number().int().min(0).max(DAY_MS).default(30_000),
+  retryMaxMs: z.coerce.number().int().min(0).max(DAY_MS).default(3_600_000),
   /** How often the server delivers due alerts (retries; fresh alerts go out right after their run). */
-  deliveryIntervalMs: z.coerce.number().int().min(100).default(15_000),
+  deliveryIntervalMs: z.coerce.number().int().min(100).max(HOUR_MS).default(15_000),
   /** Per-request timeout for a channel. */
-  timeoutMs: z.coerce.number().int().min(100).default(10_000),
+  timeoutMs: z.coerce.number().int().min(100).max(300_000).default(10_000),
   /** A run longer than this alerts ops (the seed's CloudWatch duration alarm). */
-  jobSlowMs: z.coerce.number().int().min(1).default(600_000),
+  jobSlowMs: z.coerce.number().int().min(1).max(DAY_MS).default(600_000),
   /** When the ops digest is sent (EventBridge expression, UTC). */
   digestSchedule: scheduleExpression.default('cron(0 8 * * ? *)'),
   /** Per-channel overrides of the default routes (src/adapters/alerts/registry.ts). */
@@ -75,8 +116,8 @@ export const alertsConfigSchema = z.object({
   webhook: z
     .object({
       url: z.url().optional(),
-      /** HMAC-SHA256 key for the X-MeterFlow-Signature header. */
-      secret: z.string().min(16).optional(),
+      /** The Standard Webhooks signing secret, normalised to `whsec_<base64>` (webhookSecret). */
+      secret: webhookSecret.optional(),
     })
     .prefault({}),
   email: z

@@ -4,45 +4,41 @@ import { Command, InvalidArgumentError } from 'commander'
 import { checkReport } from './app/check-report.js'
 import { queryAnomalies } from './app/query-anomalies.js'
 import { registerDynamoDbCommands } from './cli/dynamodb-command.js'
+import { openEmbeddedMeterFlow } from './cli/embedded.js'
 import { MeterFlowHttpClient, RemoteError } from './cli/http-client.js'
 import { ingestFile } from './cli/ingest-file.js'
+import { registerKeyCommands } from './cli/keys-command.js'
+import { numberOption, timestampOption } from './cli/options.js'
 import { printCheck } from './cli/print-check.js'
 import { progressBar } from './cli/progress.js'
 import { type Config, loadConfig } from './config.js'
 import { generateDemo } from './demo/generator.js'
 import { type BatchSink, loadDemo, writeLabels } from './demo/load.js'
-import { floorToHour, HOUR_MS, parseTimestamp } from './domain/time.js'
+import { BOUNDS } from './domain/limits.js'
+import { floorToHour, HOUR_MS } from './domain/time.js'
 import { MeterFlowError } from './errors.js'
 import { anomalyJson, runJson } from './http/serialize.js'
-import { type MeterFlow, openMeterFlow } from './wiring.js'
+import type { MeterFlow } from './wiring.js'
 
 const config: Config = loadConfig(process.env)
 
-function integer(min: number, max: number) {
-  return (value: string) => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`must be an integer in ${min}..${max}`)
-    return n
-  }
-}
+const integer = (min: number, max: number) => numberOption({ min, max, integer: true })
+const timestamp = timestampOption
 
-function positiveNumber(value: string): number {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number > 0')
-  return n
-}
+const API_KEY_HELP =
+  'API key for --url (default: METERFLOW_API_KEY; prefer the variable: arguments show in ps)'
 
-function timestamp(value: string): number {
-  const parsed = parseTimestamp(value)
-  if (!parsed.ok) throw new InvalidArgumentError(parsed.reason)
-  return parsed.ms
+/** The client of a running server, sending --api-key or else METERFLOW_API_KEY. */
+function remote(url: string, apiKey: string | undefined): MeterFlowHttpClient {
+  return new MeterFlowHttpClient(url, apiKey ?? config.client.apiKey)
 }
 
 /** Runs `work` against the embedded store in this process, closing it afterwards. */
 async function withMeterFlow<T>(work: (meterflow: MeterFlow) => Promise<T>): Promise<T> {
   // stdout carries the command's output (--json): console alerts go to stderr.
-  const meterflow = await openMeterFlow(config, { write: (line) => process.stderr.write(`${line}\n`) })
+  const meterflow = await openEmbeddedMeterFlow(config, {
+    write: (line) => process.stderr.write(`${line}\n`),
+  })
   try {
     return await work(meterflow)
   } finally {
@@ -64,15 +60,25 @@ program
   .option('--format <format>', 'ndjson or csv (default: from the file extension)')
   .option('--batch-size <n>', 'events per batch (max 10000)', integer(1, 10_000), 10_000)
   .option('--url <url>', 'send to a running MeterFlow server instead of the embedded store')
-  .action(async (file: string, options: { format?: 'ndjson' | 'csv'; batchSize: number; url?: string }) => {
-    const client = options.url ? new MeterFlowHttpClient(options.url) : undefined
-    const summary = client
-      ? await ingestFile(file, options, (batch) => client.ingest(batch))
-      : await withMeterFlow((meterflow) => ingestFile(file, options, (batch) => meterflow.ingest(batch)))
-    console.log(
-      `ingested ${summary.received} events from ${file}: ${summary.stored} stored, ${summary.duplicates} duplicates skipped`,
-    )
-  })
+  .option('--api-key <key>', API_KEY_HELP)
+  .action(
+    async (
+      file: string,
+      options: { format?: 'ndjson' | 'csv'; batchSize: number; url?: string; apiKey?: string },
+    ) => {
+      const client = options.url ? remote(options.url, options.apiKey) : undefined
+      const summary = client
+        ? await ingestFile(file, options, (batch) => client.ingest(batch))
+        : await withMeterFlow((meterflow) => ingestFile(file, options, (batch) => meterflow.ingest(batch)))
+      console.log(
+        `ingested ${summary.received} events from ${file}: ${summary.stored} stored, ${summary.duplicates} duplicates skipped, ${summary.conflicts} conflicts`,
+      )
+      for (const issue of summary.details) console.error(`  ${issue.field}: ${issue.reason}`)
+      if (summary.conflicts > summary.details.length) {
+        console.error(`  ... and ${summary.conflicts - summary.details.length} more conflicts`)
+      }
+    },
+  )
 
 program
   .command('check')
@@ -81,14 +87,15 @@ program
   .requiredOption('--metric <name>', 'metric name')
   .option('--start <time>', 'current window start (ISO 8601 UTC or epoch ms)', timestamp)
   .option('--end <time>', 'current window end (default: now)', timestamp)
-  .option('--baseline-days <n>', 'baseline length in days', integer(1, 365))
-  .option('--threshold <z>', '|z| at or above which it is an anomaly', positiveNumber)
-  .option('--critical-threshold <z>', '|z| at or above which it is critical', positiveNumber)
+  .option('--baseline-days <n>', 'baseline length in days', numberOption(BOUNDS.baselineDays))
+  .option('--threshold <z>', '|z| at or above which it is an anomaly', numberOption(BOUNDS.threshold))
+  .option('--critical-threshold <z>', '|z| at or above which it is critical', numberOption(BOUNDS.threshold))
   .option('--json', 'print the API response body as JSON')
   .option('--url <url>', 'ask a running MeterFlow server instead of the embedded store')
+  .option('--api-key <key>', API_KEY_HELP)
   .action(async (o) => {
     const report = o.url
-      ? await new MeterFlowHttpClient(o.url).check({
+      ? await remote(o.url, o.apiKey).check({
           customer_id: o.customer,
           metric: o.metric,
           current_start: o.start,
@@ -117,12 +124,13 @@ program
 program
   .command('demo')
   .description('generate realistic demo usage with labelled anomalies and ingest it')
-  .option('--customers <n>', 'number of customers', integer(1, 100_000), 30)
-  .option('--days <n>', 'days of history', integer(1, 400), 35)
-  .option('--seed <n>', 'random seed (same seed, same data)', integer(0, 2 ** 31), 42)
+  .option('--customers <n>', 'number of customers', numberOption(BOUNDS.demoCustomers), 30)
+  .option('--days <n>', 'days of history', numberOption(BOUNDS.demoDays), 35)
+  .option('--seed <n>', 'random seed (same seed, same data)', numberOption(BOUNDS.demoSeed), 42)
   .option('--end <time>', 'end of the data (default: the end of the current hour)', timestamp)
   .option('--labels <path>', 'where to write the anomaly labels', join(config.dataDir, 'demo-labels.json'))
   .option('--url <url>', 'send to a running MeterFlow server instead of the embedded store')
+  .option('--api-key <key>', API_KEY_HELP)
   .action(async (o) => {
     const endMs = o.end === undefined ? floorToHour(Date.now()) + HOUR_MS : floorToHour(o.end)
     const dataset = generateDemo({ customers: o.customers, days: o.days, seed: o.seed, endMs })
@@ -135,7 +143,7 @@ program
       }
     }
     if (o.url) {
-      const client = new MeterFlowHttpClient(o.url)
+      const client = remote(o.url, o.apiKey)
       await run((batch) => client.ingest(batch))
     } else {
       await withMeterFlow((meterflow) => run((batch) => meterflow.ingest(batch)))
@@ -217,6 +225,7 @@ program
   })
 
 registerDynamoDbCommands(program, config)
+registerKeyCommands(program, config)
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof MeterFlowError || err instanceof RemoteError) {

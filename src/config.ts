@@ -2,102 +2,108 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { ALERT_ENV_VARIABLES, alertsConfigSchema, boolFlag, scheduleExpression } from './alerts-config.js'
+import {
+  AUTH_ENV_VARIABLES,
+  authConfigSchema,
+  clientConfigSchema,
+  rateLimitConfigSchema,
+  refuseOpenNonLoopback,
+} from './auth-config.js'
+import { detectorOverridesSchema, detectorSchema } from './detector-config.js'
+import { BOUNDS, type NumberRange } from './domain/limits.js'
 
-const detectorSchema = z.object({
-  statistic: z.enum(['zscore', 'robust']).default('zscore'),
-  baseline: z.enum(['all', 'daytype', 'weekday', 'auto']).default('auto'),
-  windows: z
-    .array(z.enum(['day', 'hour']))
-    .min(1)
-    .default(['day']),
-  levelShiftDays: z.coerce.number().int().min(0).max(14).default(0),
-  minVolume: z.coerce.number().min(0).default(0),
-  /** Open an incident only when at least persistRuns of the last persistWindow runs were anomalous. */
-  persistRuns: z.coerce.number().int().min(1).max(24).default(1),
-  persistWindow: z.coerce.number().int().min(1).max(24).default(1),
-})
+/** A number setting in `range` (finite: zod rejects Infinity, and the range bounds the rest). */
+function bounded(range: NumberRange) {
+  const number = range.integer ? z.coerce.number().int() : z.coerce.number()
+  return (range.exclusiveMin ? number.gt(range.min) : number.min(range.min)).max(range.max)
+}
 
-export const configSchema = z.object({
-  dataDir: z.string().min(1).default('./.meterflow'),
-  http: z
-    .object({
-      port: z.coerce.number().int().min(0).max(65535).default(8080),
-      host: z.string().min(1).default('127.0.0.1'),
-    })
-    .prefault({}),
-  clickhouse: z
-    .object({
-      /** Unset: the embedded engine (chDB) under dataDir. Set: a ClickHouse server or Cloud. */
-      url: z.url().optional(),
-      username: z.string().default('default'),
-      password: z.string().default(''),
-      database: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
-        .default('meterflow'),
-    })
-    .prefault({}),
-  demo: z
-    .object({
-      /** Load demo data at start when the usage store is empty. */
-      enabled: boolFlag.default(true),
-      customers: z.coerce.number().int().min(1).max(100_000).default(30),
-      days: z.coerce.number().int().min(1).max(400).default(35),
-      seed: z.coerce.number().int().default(42),
-    })
-    .prefault({}),
-  detection: z
-    .object({
-      baselineDays: z.coerce.number().int().min(1).max(365).default(30),
-      threshold: z.coerce.number().positive().default(3),
-      criticalThreshold: z.coerce.number().positive().default(5),
-      minSamples: z.coerce.number().int().min(1).default(7),
-      minRelativeStddev: z.coerce.number().min(0).default(0.05),
-      minAbsoluteStddev: z.coerce.number().min(0).default(1),
-      /**
-       * Which labelled incidents leave future baselines: planned activity only (default), or false positives
-       * too. Measured: leaving false positives out raises false alarms (docs/detection.md, Feedback).
-       */
-      excludeFeedback: z.enum(['planned', 'all']).default('planned'),
-      /** The detector the job uses (see docs/detection.md); per-metric entries override it. */
-      detector: detectorSchema.prefault({}),
-      detectorsByMetric: z.record(z.string(), detectorSchema.partial()).default({}),
-    })
-    .prefault({})
-    .refine((d) => d.criticalThreshold >= d.threshold, {
-      message: 'criticalThreshold must be at least threshold',
-      path: ['criticalThreshold'],
-    }),
-  anomalyStore: z
-    .object({
-      kind: z.enum(['sqlite', 'dynamodb']).default('sqlite'),
-      /** Default: dataDir/anomalies.sqlite */
-      sqlitePath: z.string().min(1).optional(),
-      dynamodb: z
-        .object({
-          table: z.string().min(3).max(255).default('meterflow-anomalies'),
-          region: z.string().min(1).default('us-east-1'),
-          /** A local DynamoDB-compatible endpoint (dynalite, DynamoDB Local). */
-          endpoint: z.url().optional(),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  job: z
-    .object({
-      /** Run detection on this EventBridge schedule inside the server. */
-      schedulerEnabled: boolFlag.default(true),
-      schedule: scheduleExpression.default('rate(1 hour)'),
-      resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
-      /** Customers per detection query: bounds the job's memory (see docs/decisions.md). */
-      customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(2_500),
-    })
-    .prefault({}),
-  alerts: alertsConfigSchema.prefault({}),
-  /** The AWS SDK's own credential variables, as found in the environment (the SDK reads their values itself). */
-  awsCredentialEnv: z.record(z.string(), z.string()).default({}),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-})
+export const configSchema = z
+  .object({
+    dataDir: z.string().min(1).default('./.meterflow'),
+    http: z
+      .object({
+        port: z.coerce.number().int().min(0).max(65535).default(8080),
+        host: z.string().min(1).default('127.0.0.1'),
+      })
+      .prefault({}),
+    clickhouse: z
+      .object({
+        /** Unset: the embedded engine (chDB) under dataDir. Set: a ClickHouse server or Cloud. */
+        url: z.url().optional(),
+        username: z.string().default('default'),
+        password: z.string().default(''),
+        database: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+          .default('meterflow'),
+      })
+      .prefault({}),
+    demo: z
+      .object({
+        /** Load demo data at start when the usage store is empty. */
+        enabled: boolFlag.default(true),
+        customers: bounded(BOUNDS.demoCustomers).default(30),
+        days: bounded(BOUNDS.demoDays).default(35),
+        seed: bounded(BOUNDS.demoSeed).default(42),
+      })
+      .prefault({}),
+    detection: z
+      .object({
+        baselineDays: bounded(BOUNDS.baselineDays).default(30),
+        threshold: bounded(BOUNDS.threshold).default(3),
+        criticalThreshold: bounded(BOUNDS.threshold).default(5),
+        minSamples: bounded(BOUNDS.minSamples).default(7),
+        minRelativeStddev: bounded(BOUNDS.minRelativeStddev).default(0.05),
+        minAbsoluteStddev: bounded(BOUNDS.minAbsoluteStddev).default(1),
+        /**
+         * Which labelled incidents leave future baselines: planned activity only (default), or false positives
+         * too. Measured: leaving false positives out raises false alarms (docs/detection.md, Feedback).
+         */
+        excludeFeedback: z.enum(['planned', 'all']).default('planned'),
+        /** The detector the job uses (see docs/detection.md); per-metric entries override it. */
+        detector: detectorSchema.prefault({}),
+        detectorsByMetric: z.record(z.string(), detectorOverridesSchema).default({}),
+      })
+      .prefault({})
+      .refine((d) => d.criticalThreshold >= d.threshold, {
+        message: 'criticalThreshold must be at least threshold',
+        path: ['criticalThreshold'],
+      }),
+    anomalyStore: z
+      .object({
+        kind: z.enum(['sqlite', 'dynamodb']).default('sqlite'),
+        /** Default: dataDir/anomalies.sqlite */
+        sqlitePath: z.string().min(1).optional(),
+        dynamodb: z
+          .object({
+            table: z.string().min(3).max(255).default('meterflow-anomalies'),
+            region: z.string().min(1).default('us-east-1'),
+            /** A local DynamoDB-compatible endpoint (dynalite, DynamoDB Local). */
+            endpoint: z.url().optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    job: z
+      .object({
+        /** Run detection on this EventBridge schedule inside the server. */
+        schedulerEnabled: boolFlag.default(true),
+        schedule: scheduleExpression.default('rate(1 hour)'),
+        resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
+        /** Customers per detection query: bounds the job's memory (see docs/decisions.md). */
+        customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(2_500),
+      })
+      .prefault({}),
+    alerts: alertsConfigSchema.prefault({}),
+    auth: authConfigSchema.prefault({}),
+    rateLimit: rateLimitConfigSchema.prefault({}),
+    client: clientConfigSchema.prefault({}),
+    /** The AWS SDK's own credential variables, as found in the environment (the SDK reads their values itself). */
+    awsCredentialEnv: z.record(z.string(), z.string()).default({}),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine(refuseOpenNonLoopback)
 
 export type Config = z.infer<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
@@ -144,6 +150,7 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_JOB_CUSTOMERS_PER_CHUNK: 'job.customersPerChunk',
   METERFLOW_LOG_LEVEL: 'logLevel',
   ...ALERT_ENV_VARIABLES,
+  ...AUTH_ENV_VARIABLES,
 }
 
 /** Where the AWS SDK's default chain finds credentials; with none, a local endpoint gets dummy ones. */

@@ -28,12 +28,21 @@ export class ConflictError extends MeterFlowError {
   readonly httpStatus = 409
 }
 
+/** An Idempotency-Key was sent again with a different request (IETF httpapi idempotency-key draft: 422). */
+export class IdempotencyKeyReusedError extends MeterFlowError {
+  readonly code = 'idempotency_key_reused'
+  readonly httpStatus = 422
+}
+
 export class NotFoundError extends MeterFlowError {
   readonly code = 'not_found'
   readonly httpStatus = 404
 }
 
-/** A backing store failed; the operation did not take effect and may be retried. */
+/**
+ * A backing store failed. Retry the operation: every write is idempotent on retry (for ingest, with event ids or an
+ * Idempotency-Key), because a write that failed part-way may still be completed (see the README, Ingest semantics).
+ */
 export class StoreError extends MeterFlowError {
   readonly code = 'store_unavailable'
   readonly httpStatus = 503
@@ -48,4 +57,28 @@ export class DataDirLockedError extends MeterFlowError {
 export class PayloadTooLargeError extends MeterFlowError {
   readonly code = 'payload_too_large'
   readonly httpStatus = 413
+}
+
+/** No credential, or one that names no live key (RFC 6750: answered with `WWW-Authenticate: Bearer`). */
+export class UnauthorizedError extends MeterFlowError {
+  readonly code = 'unauthorized'
+  readonly httpStatus = 401
+}
+
+/** The caller is known but may not do this (a key without the route's scope, a cross-site request). */
+export class ForbiddenError extends MeterFlowError {
+  constructor(
+    readonly code: 'forbidden' | 'insufficient_scope' | 'cross_site_request',
+    message: string,
+    details: FieldIssue[] = [],
+  ) {
+    super(message, details)
+  }
+  readonly httpStatus = 403
+}
+
+/** Too many requests for one key (or address) in the rate-limit window; Retry-After says when to come back. */
+export class RateLimitedError extends MeterFlowError {
+  readonly code = 'rate_limited'
+  readonly httpStatus = 429
 }

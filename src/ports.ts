@@ -1,5 +1,6 @@
 import type { Alert, AlertDelivery, DeliveryStatus, Mute } from './domain/alert.js'
 import type { AnomalyQuery, AnomalyRecord, Page } from './domain/anomaly.js'
+import type { ApiKeyRecord } from './domain/api-key.js'
 import type { CustomerProfile } from './domain/customer.js'
 import type { SeriesHistory } from './domain/detector.js'
 import type { UsageEvent } from './domain/events.js'
@@ -14,10 +15,20 @@ export interface WindowAggregate {
   events: number
 }
 
+/** A request-level idempotency key (the `Idempotency-Key` header) and the fingerprint of the request it names. */
+export interface IdempotencyKey {
+  key: string
+  fingerprint: string
+}
+
 export interface InsertResult {
   inserted: number
-  /** Events whose event_id the store already held. */
-  alreadyStored: number
+  /** Positions (in the events given) whose event_id the store already held with the same content. */
+  alreadyStored: number[]
+  /** Positions whose event_id the store already held with other content: not stored, not counted. */
+  conflicts: number[]
+  /** The idempotency key named a request already stored: nothing was added. */
+  replayed: boolean
 }
 
 /** One series' per-day windows for a detection slot (see SeriesHistory). */
@@ -27,8 +38,16 @@ export interface SeriesWindows extends SeriesHistory {
 }
 
 export interface UsageStore {
-  /** Inserts a validated batch durably; events whose id is already stored are skipped. */
-  insertEvents(events: readonly UsageEvent[]): Promise<InsertResult>
+  /**
+   * Inserts a validated batch durably, with every table derived from raw events, as one
+   * unit: a crash at any instant leaves the batch either absent or completed by `repair` before anything reads it.
+   * An event id is stored once: later events with it (stored before, or earlier in the batch) are duplicates when
+   * they say the same, conflicts otherwise (neither is stored). With an idempotency key the whole request is stored at most
+   * once; the same key with another fingerprint throws IdempotencyKeyReusedError.
+   */
+  insertEvents(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult>
+  /** Completes every batch a crash or a failed write left half-stored; returns how many it completed. */
+  repair(): Promise<number>
   /**
    * Aggregates one customer's metric over each window (non-overlapping), in the order given.
    * Hour-aligned windows are answered from the hourly rollup.
@@ -128,7 +147,23 @@ export interface AnomalyStore {
   /** The alert outbox and mutes, in the same store so that an alert is as durable as its incident. */
   readonly alerts: AlertStore
 
+  /** The API keys (hashed), in the same store so that every deployment has exactly one place for them. */
+  readonly apiKeys: ApiKeyStore
+
   close(): Promise<void>
+}
+
+/** API keys by id. Keys are few (people create them), so listing reads them all. */
+export interface ApiKeyStore {
+  /** Stores a new key; a ConflictError when its id is taken (the record is not written). */
+  insert(key: ApiKeyRecord): Promise<void>
+  get(id: string): Promise<ApiKeyRecord | null>
+  /** Every key, revoked ones included, newest created first (ties by id). */
+  list(): Promise<ApiKeyRecord[]>
+  /** Marks a key revoked at `at`; a revoked key keeps its first revocation time. Null when the id is unknown. */
+  revoke(id: string, at: number): Promise<ApiKeyRecord | null>
+  /** Records a use at `at` unless a later use is recorded; an unknown id is ignored. */
+  touch(id: string, at: number): Promise<void>
 }
 
 /** The outcome of one delivery attempt; channels report failures as values, they do not throw. */

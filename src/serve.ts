@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { latestCompletedSlot } from './app/run-detection.js'
 import type { Config } from './config.js'
 import { generateDemo } from './demo/generator.js'
 import { loadDemo, writeLabels } from './demo/load.js'
@@ -17,10 +18,21 @@ export interface RunningService {
   stop(): Promise<void>
 }
 
+export interface StartOptions {
+  /** Where the first start's admin key is shown (default: stdout, outside the JSON log). */
+  announce?: (text: string) => void
+}
+
 /** `npm start`: open the stores, load demo data into an empty embedded store, serve HTTP. */
-export async function startService(config: Config): Promise<RunningService> {
+export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const meterflow = await openMeterFlow(config)
   try {
+    if (config.auth.mode === 'on') {
+      // Shown right after it is made, before anything else can fail: a key made but never shown locks people out.
+      const created = await meterflow.keys.bootstrap(config.auth.adminKey)
+      const announce = options.announce ?? ((text: string) => process.stdout.write(text))
+      if (created) announce(adminKeyBanner(created.token, config))
+    }
     const app = await buildServer(meterflow)
     if (config.demo.enabled && (await meterflow.usage.countEvents()) === 0) {
       await loadStartupDemo(meterflow, app)
@@ -55,8 +67,7 @@ function startScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
   const scheduler = new Scheduler({
     schedule,
     async lastCompletedSlot() {
-      const runs = await meterflow.anomalies.listRuns({ limit: 100 })
-      return runs.items.find((r) => r.status === 'completed')?.slot ?? null
+      return latestCompletedSlot(meterflow.anomalies, meterflow.clock.now())
     },
     async runSlot(slot) {
       const { run, alertError } = await meterflow.job.runWhenFree(slot, 'schedule')
@@ -125,4 +136,24 @@ async function loadStartupDemo(meterflow: MeterFlow, app: FastifyInstance): Prom
   )
   writeLabels(labelsPath, dataset)
   app.log.info({ labels: labelsPath, anomalies: dataset.labels.length }, 'demo data loaded')
+}
+
+/** The first start's message: the key, once, and how to use it. Printed, never logged. */
+function adminKeyBanner(token: string, config: Config): string {
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host
+  const line = '='.repeat(78)
+  return [
+    line,
+    ' MeterFlow created an admin API key. It is shown this once; only its hash is stored.',
+    '',
+    `   ${token}`,
+    '',
+    ' Use it:',
+    `   export METERFLOW_API_KEY=${token}`,
+    `   curl -H "Authorization: Bearer $METERFLOW_API_KEY" http://${host}:${config.http.port}/v1/runs`,
+    ' Make narrower keys with `meterflow keys create --name <name> --scope ingest` (or read).',
+    ' Lost it? `meterflow keys create --name admin --scope admin` with this configuration makes another.',
+    line,
+    '',
+  ].join('\n')
 }

@@ -9,10 +9,11 @@ import { DynamoDbAnomalyStore } from './adapters/dynamodb/anomaly-store.js'
 import { SqliteAnomalyStore } from './adapters/sqlite/anomaly-store.js'
 import type { RoutedChannel } from './app/alerting/raise.js'
 import { AlertService } from './app/alerting/service.js'
+import { ApiKeys } from './app/api-keys.js'
 import { type CheckRequest, type CheckResult, checkAnomaly } from './app/check-anomaly.js'
 import { CustomerRegistry } from './app/customers.js'
 import { DetectionJob } from './app/detection-job.js'
-import { type IngestResult, ingestEvents } from './app/ingest.js'
+import { type IngestOptions, type IngestResult, ingestEvents } from './app/ingest.js'
 import { MetricCatalog } from './app/metric-catalog.js'
 import { type Config, ConfigError } from './config.js'
 import { type AnomalyStore, type Clock, systemClock, type UsageStore } from './ports.js'
@@ -27,7 +28,8 @@ export interface MeterFlow {
   customers: CustomerRegistry
   job: DetectionJob
   alerts: AlertService
-  ingest(raw: unknown): Promise<IngestResult>
+  keys: ApiKeys
+  ingest(raw: unknown, options?: IngestOptions): Promise<IngestResult>
   check(request: CheckRequest): Promise<CheckResult>
   close(): Promise<void>
 }
@@ -64,6 +66,11 @@ export function configuredChannels(config: Config, context: ChannelContext): Rou
     })
   }
   return routed
+}
+
+/** Opens the configured anomaly store alone (the CLI's `keys` commands need no usage store). */
+export function openAnomalyStore(config: Config, clock: Clock = systemClock): Promise<AnomalyStore> {
+  return anomalyStores[config.anomalyStore.kind](config, clock)
 }
 
 /** Anomaly store adapters by config kind: a new store is one folder plus one line here. */
@@ -143,7 +150,8 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     customers: new CustomerRegistry(anomalies, metrics, clock),
     job,
     alerts,
-    ingest: (raw) => ingestEvents({ usage, metrics, clock }, raw),
+    keys: new ApiKeys(anomalies.apiKeys, clock),
+    ingest: (raw, options) => ingestEvents({ usage, metrics, clock }, raw, options),
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
     async close() {
       await job.idle()

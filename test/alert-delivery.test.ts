@@ -99,7 +99,7 @@ describe('a delivery pass', () => {
     const next = await alerts.deliver()
     expect(next.delivered).toBe(150)
     expect(slack.received).toHaveLength(151)
-    expect(new Set(webhook.received.map((r) => r.headers['x-meterflow-event-id'])).size).toBe(150)
+    expect(new Set(webhook.received.map((r) => r.headers['webhook-id'])).size).toBe(150)
   })
 
   it('never touches deliveries of a channel this process is not configured for', async () => {

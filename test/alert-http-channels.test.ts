@@ -1,19 +1,22 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { WebhookVerificationError } from 'standardwebhooks'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { pagerDutyChannel } from '../src/adapters/alerts/pagerduty/index.js'
 import type { ChannelContext, ChannelRegistration } from '../src/adapters/alerts/registry.js'
 import { slackChannel } from '../src/adapters/alerts/slack/index.js'
-import { verifyWebhookSignature, webhookChannel } from '../src/adapters/alerts/webhook/index.js'
+import { webhookChannel, webhookMessageId } from '../src/adapters/alerts/webhook/index.js'
 import { type ConfigInput, loadConfig } from '../src/config.js'
 import type { Alert, DigestAlert, IncidentAlert, JobHealthAlert, StormAlert } from '../src/domain/alert.js'
 import type { AlertChannel, DeliveryContext } from '../src/ports.js'
+import { verifyStandardWebhook } from './receiver.js'
 
 const SLOT = Date.UTC(2026, 10, 25, 12)
 const NOW = SLOT + 65_000
 const INCIDENT_ID = 'acme-corp|api_calls|2026-11-25T10:00:00.000Z'
 const ROUTING_KEY = 'R0ZX8Y7W6V5U4T3S2R1Q0P9O8N7M6L5K'
-const SECRET = 'whsec_3f9c1a7e5b2d4c6e8a0b'
+// The Standard Webhooks serialisation of a 32-byte key.
+const SECRET = `whsec_${Buffer.from('meterflow-http-channel-test-key!').toString('base64')}`
 const DELIVERY: DeliveryContext = { deliveryId: 'test-delivery', attempt: 1 }
 
 // --- alerts as the alert factory makes them ---
@@ -316,25 +319,27 @@ describe('pagerduty events API v2', () => {
   })
 })
 
-describe('signed webhook', () => {
-  const channel = (secret: string | null = SECRET) =>
-    build(webhookChannel, { webhook: { url: `${hook.url}/hooks/meterflow`, secret: secret ?? undefined } })
-  const verify = (req: Received, over: { secret?: string; body?: string; nowMs?: number } = {}) =>
-    verifyWebhookSignature({
-      secret: over.secret ?? SECRET,
-      timestamp: req.headers['x-meterflow-timestamp'],
-      signature: req.headers['x-meterflow-signature'],
-      body: over.body ?? req.body,
-      nowMs: over.nowMs ?? NOW,
-    })
+describe('signed webhook (Standard Webhooks)', () => {
+  const channel = (secret: string | null = SECRET, clock = { now: () => NOW }) => {
+    const config = loadConfig(
+      {},
+      { alerts: { webhook: { url: `${hook.url}/hooks/meterflow`, secret: secret ?? undefined } } },
+    )
+    const created = webhookChannel.create(config, { ...context(), clock })
+    if (!created) throw new Error('channel not configured')
+    return created
+  }
+  const receive = (req: Received, over: { secret?: string; body?: string; atMs?: number } = {}) =>
+    verifyStandardWebhook(over.secret ?? SECRET, { ...req, body: over.body ?? req.body }, over.atMs ?? NOW)
 
-  it('posts the JSON contract with event id, timestamp and a signature the helper verifies', async () => {
+  it('posts the JSON contract with webhook-id, webhook-timestamp and a signature the library verifies', async () => {
     expect(await channel().send(incidentAlert('escalated'), DELIVERY)).toEqual({ status: 'delivered' })
     const req = last(hook)
-    expect(req.headers['x-meterflow-event-id']).toBe(incidentAlert('escalated').id)
-    expect(req.headers['x-meterflow-timestamp']).toBe(String(Math.floor(NOW / 1000)))
-    expect(req.headers['x-meterflow-signature']).toMatch(/^v1=[0-9a-f]{64}$/)
-    expect(JSON.parse(req.body)).toMatchObject({
+    expect(req.headers['webhook-id']).toBe(webhookMessageId(DELIVERY.deliveryId))
+    expect(req.headers['webhook-timestamp']).toBe(String(Math.floor(NOW / 1000)))
+    expect(req.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/)
+    expect(req.headers).not.toHaveProperty('x-meterflow-signature')
+    const expected = {
       id: incidentAlert('escalated').id,
       type: 'incident',
       transition: 'escalated',
@@ -344,29 +349,53 @@ describe('signed webhook', () => {
         incident: { customer_id: 'acme-corp', peak_z_score: 9.81 },
         detection: { current_value: 48_210 },
       },
-    })
-    expect(verify(req)).toEqual({ ok: true })
+    }
+    expect(JSON.parse(req.body)).toMatchObject(expected)
+    expect(receive(req)).toMatchObject(expected)
   })
 
   it('fails verification with a wrong secret, a tampered body or a stale timestamp', async () => {
     await channel().send(jobAlert(), DELIVERY)
     const req = last(hook)
-    expect(verify(req, { secret: 'not-the-right-secret' })).toEqual({
-      ok: false,
-      reason: 'signature_mismatch',
-    })
-    expect(verify(req, { body: req.body.replace('ECONNRESET', 'all good') })).toEqual({
-      ok: false,
-      reason: 'signature_mismatch',
-    })
+    expect(receive(req)).toMatchObject({ type: 'job_health' })
+    const other = `whsec_${Buffer.from('not-the-secret-meterflow-signs!!').toString('base64')}`
+    expect(() => receive(req, { secret: other })).toThrow(WebhookVerificationError)
+    expect(() => receive(req, { body: req.body.replace('ECONNRESET', 'all good') })).toThrow(
+      /No matching signature/,
+    )
     // The same captured request replayed six minutes later.
-    expect(verify(req, { nowMs: NOW + 360_000 })).toEqual({ ok: false, reason: 'stale_timestamp' })
+    expect(() => receive(req, { atMs: NOW + 360_000 })).toThrow(/timestamp too old/)
   })
 
-  it('sends no signature without a secret', async () => {
+  it('keeps webhook-id across retries of a delivery and signs each attempt with its own time', async () => {
+    let now = NOW
+    const hookChannel = channel(SECRET, { now: () => now })
+    await hookChannel.send(incidentAlert(), DELIVERY)
+    now += 3_600_000
+    await hookChannel.send(incidentAlert(), { ...DELIVERY, attempt: 2 })
+    await hookChannel.send(incidentAlert('resolved'), { deliveryId: 'resolved-delivery', attempt: 1 })
+    const [first, retry, resolved] = hook.requests
+    if (!first || !retry || !resolved) throw new Error('expected three requests')
+    expect(retry.headers['webhook-id']).toBe(first.headers['webhook-id'])
+    expect(resolved.headers['webhook-id']).not.toBe(first.headers['webhook-id'])
+    expect(Number(retry.headers['webhook-timestamp'])).toBe(Number(first.headers['webhook-timestamp']) + 3600)
+    // An hour late, the retry still passes the receiver's 5-minute window: it was signed when sent.
+    expect(receive(retry, { atMs: now })).toMatchObject({ transition: 'opened' })
+    expect(() => receive(first, { atMs: now })).toThrow(/timestamp too old/)
+  })
+
+  it('signs with a plain secret as the whsec_ form of its bytes, and sends no signature without a secret', async () => {
+    const plain = 'a-plain-webhook-secret-0123456789'
+    await channel(plain).send(stormAlert(), DELIVERY)
+    const signed = last(hook)
+    expect(receive(signed, { secret: `whsec_${Buffer.from(plain).toString('base64')}` })).toMatchObject({
+      type: 'storm',
+    })
+
     await channel(null).send(stormAlert(), DELIVERY)
-    expect(last(hook).headers).not.toHaveProperty('x-meterflow-signature')
-    expect(last(hook).headers['x-meterflow-event-id']).toBe(stormAlert().id)
+    expect(last(hook).headers).not.toHaveProperty('webhook-signature')
+    expect(last(hook).headers['webhook-id']).toBe(webhookMessageId(DELIVERY.deliveryId))
+    expect(() => receive(last(hook))).toThrow(/Missing required headers/)
   })
 })
 

@@ -79,7 +79,7 @@ describe('alert delivery through the outbox', () => {
     await h.meterflow.alerts.deliver()
     const sent = receiver.received.filter(about('cust-a'))
     expect(sent).toHaveLength(3)
-    expect(new Set(sent.map((r) => r.headers['x-meterflow-event-id'])).size).toBe(1)
+    expect(new Set(sent.map((r) => r.headers['webhook-id'])).size).toBe(1)
     const [d] = await deliveriesOf('cust-a')
     expect(d).toMatchObject({ status: 'delivered', attempts: 3, lastError: null })
   })
@@ -104,7 +104,7 @@ describe('alert delivery through the outbox', () => {
     }
   })
 
-  it('a receiver that hangs past the timeout is retried with the same event id', async () => {
+  it('a receiver that hangs past the timeout is retried with the same webhook-id', async () => {
     let hang = true
     receiver.behaviour = (r) => {
       if (about('cust-d')(r) && hang) {
@@ -122,7 +122,7 @@ describe('alert delivery through the outbox', () => {
     expect((await h.meterflow.alerts.deliver()).delivered).toBe(1)
     const got = receiver.received.filter(about('cust-d'))
     expect(got).toHaveLength(2)
-    expect(got[0]?.headers['x-meterflow-event-id']).toBe(got[1]?.headers['x-meterflow-event-id'])
+    expect(got[0]?.headers['webhook-id']).toBe(got[1]?.headers['webhook-id'])
   })
 
   it('dead-letters after the last attempt, lists it as failed, and retries it on request', async () => {

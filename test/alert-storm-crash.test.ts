@@ -60,7 +60,8 @@ describe('alerting under failure', () => {
     child.kill('SIGKILL')
     expect(await exited).toBe(-9)
     expect(receiver.received).toHaveLength(1)
-    const eventId = receiver.received[0]?.headers['x-meterflow-event-id']
+    const eventId = receiver.received[0]?.headers['webhook-id']
+    expect(eventId).toMatch(/^msg_/)
 
     // Restart (later than the dead attempt's lease) with the receiver healthy again.
     receiver.behaviour = { status: 200 }
@@ -75,7 +76,7 @@ describe('alerting under failure', () => {
       expect(await meterflow.alerts.deliver()).toMatchObject({ delivered: 1 })
       expect(await meterflow.alerts.deliver()).toMatchObject({ delivered: 0 })
       expect(receiver.received).toHaveLength(2)
-      expect(receiver.received[1]?.headers['x-meterflow-event-id']).toBe(eventId)
+      expect(receiver.received[1]?.headers['webhook-id']).toBe(eventId)
 
       // ---- Storm: 200 customers spike in one run -> 200 held openings, one summary to the ops route.
       const stormSlot = slot + 2 * HOUR

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tempDataDir } from './helpers.js'
+import { startServer } from './server-process.js'
 
 const data = tempDataDir()
 afterAll(() => data.remove())
@@ -86,6 +87,59 @@ describe('meterflow CLI', () => {
     const result = meterflow(['check', '--customer', 'x', '--metric', 'api_calls', '--baseline-days', '0'])
     expect(result.code).not.toBe(0)
     expect(result.stderr).toMatch(/baseline-days.*1\.\.365/)
+  })
+
+  it('bounds every number: 1e309 and the like are refused before touching the store', () => {
+    for (const [option, value] of [
+      ['--threshold', '1e309'],
+      ['--critical-threshold', 'Infinity'],
+      ['--baseline-days', '1e309'],
+      ['--threshold', '0x10'],
+      ['--threshold', '1000001'],
+    ]) {
+      const result = meterflow([
+        'check',
+        '--customer',
+        'x',
+        '--metric',
+        'api_calls',
+        option as string,
+        value as string,
+      ])
+      expect(result.code, `${option} ${value}`).not.toBe(0)
+      expect(result.stderr).toContain(`option '${option}`)
+    }
+    const demo = meterflow(['demo', '--seed', '1e309'])
+    expect(demo.code).not.toBe(0)
+    expect(demo.stderr).toMatch(/--seed.*0\.\.2147483648/)
+  })
+
+  it('refuses a slot beyond the current hour, naming slot, and exits 1', () => {
+    const store = join(data.dir, 'future-slot-store')
+    const result = meterflow(['job', 'run', '--slot', '2099-01-01T00:00:00Z'], store)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/slot: must not lie beyond the current hour/)
+    const runs = meterflow(['job', 'run', '--slot', new Date(END).toISOString(), '--json'], store)
+    expect(runs.code, runs.stderr).toBe(0)
+    expect(JSON.parse(runs.stdout)).toMatchObject({ status: 'completed', slot: new Date(END).toISOString() })
+  })
+
+  it('says so when a running server holds the data directory', async () => {
+    const dir = join(data.dir, 'held-store')
+    const server = await startServer({ METERFLOW_DATA_DIR: dir })
+    try {
+      const result = meterflow(['anomalies', 'list'], dir)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(
+        `the data directory ${dir} is in use by another MeterFlow process (pid ${server.child.pid}, the server?): stop it or use --url`,
+      )
+      expect(result.stderr).not.toMatch(/Cannot lock file/)
+    } finally {
+      await server.stop()
+    }
+    // Once the server is gone the same directory opens (its status file stays behind, naming the dead pid).
+    const after = meterflow(['anomalies', 'list'], dir)
+    expect(after.code, after.stderr).toBe(0)
   })
 
   it('runs the detection job for a slot and lists what it found', () => {

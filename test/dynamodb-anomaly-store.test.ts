@@ -33,6 +33,7 @@ import {
   run,
   SLOT,
 } from './contract/anomaly-store.contract.js'
+import { describeApiKeyStoreContract } from './contract/api-key-store.contract.js'
 import { type Dynalite, startDynalite } from './dynalite.js'
 import { ManualClock } from './helpers.js'
 
@@ -90,6 +91,7 @@ const openDynamoStore = async (clock: ManualClock) => {
 
 describeAnomalyStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeAlertStoreContract('DynamoDB (dynalite)', openDynamoStore)
+describeApiKeyStoreContract('DynamoDB (dynalite)', openDynamoStore)
 
 interface Sent {
   command: string
@@ -1061,15 +1063,16 @@ describe('incident feedback and customer detector settings on dynalite', () => {
     const { store } = open()
     const tuned = customer({
       customerId: 'c1',
-      detector: { statistic: 'robust', windows: [], levelShiftDays: 3, minVolume: 0.5 },
+      detector: { statistic: 'robust', windows: ['hour'], levelShiftDays: 3, minVolume: 0.5, persistRuns: 2 },
     })
     await store.putCustomer(tuned)
     expect((await rawGet('CUSTOMERS', 'c1'))?.detector).toEqual({
       M: {
         statistic: { S: 'robust' },
-        windows: { L: [] },
+        windows: { L: [{ S: 'hour' }] },
         level_shift_days: { N: '3' },
         min_volume: { N: '0.5' },
+        persist_runs: { N: '2' },
       },
     })
     expect(await store.getCustomer('c1')).toStrictEqual(tuned)
@@ -1093,6 +1096,15 @@ describe('incident feedback and customer detector settings on dynalite', () => {
       detector: { M: { baseline: { S: 'fortnight' } } },
     })
     await expect(store.getCustomer('bad')).rejects.toThrow(/attribute detector.baseline is not one of/)
+    await legacy('CUSTOMERS', 'bad-window', {
+      customer_id: { S: 'bad-window' },
+      status: { S: 'active' },
+      updated_at: { N: String(NOW) },
+      detector: { M: { persist_window: { N: '25' } } },
+    })
+    await expect(store.getCustomer('bad-window')).rejects.toThrow(
+      /attribute detector.persist_window is not an integer in 1..24/,
+    )
   })
 
   it('refuses bad feedback and detector settings as ValidationErrors before sending anything', async () => {
@@ -1116,13 +1128,19 @@ describe('incident feedback and customer detector settings on dynalite', () => {
         statistic: 'median' as 'robust',
         windows: ['week' as 'day'],
         minVolume: Number.POSITIVE_INFINITY,
+        levelShiftDays: 1.5,
+        persistRuns: 25,
       },
     })
     expect(await fields(store.putCustomer(bad))).toEqual([
       'detector.statistic',
       'detector.windows',
+      'detector.level_shift_days',
       'detector.min_volume',
+      'detector.persist_runs',
     ])
+    const noWindows = customer({ customerId: 'c2', detector: { windows: [] } })
+    expect(await fields(store.putCustomer(noWindows))).toEqual(['detector.windows'])
     expect(sent).toEqual([])
   })
 

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DETECTOR_SETTING_KEYS, DETECTOR_SETTINGS, detectorToJson } from '../src/domain/detector-settings.js'
+import { EVERY_DETECTOR_SETTING } from './contract/anomaly-store.contract.js'
 import { type Harness, openHarness } from './helpers.js'
 import { extra, steadyDaily } from './usage-fixtures.js'
 
@@ -141,5 +143,33 @@ describe('feedback and per-customer detectors', () => {
     await run(slot + HOUR)
     const opened = await openFor()
     expect(opened.map((i) => i.opened_at)).toEqual([new Date(slot + HOUR).toISOString()])
+  })
+
+  it('takes and shows every declared detector setting under its API name, and refuses one out of range', async () => {
+    const every = detectorToJson(EVERY_DETECTOR_SETTING)
+    expect(Object.keys(every).sort()).toEqual(
+      DETECTOR_SETTING_KEYS.map((k) => DETECTOR_SETTINGS[k].name).sort(),
+    )
+    const url = '/v1/customers/settings-co'
+    const put = await h.app.inject({ method: 'PUT', url, payload: { detector: every } })
+    expect(put.statusCode, put.body).toBe(200)
+    expect(put.json().detector).toStrictEqual(every)
+    expect((await h.app.inject({ method: 'GET', url })).json().detector).toStrictEqual(every)
+
+    for (const [field, value] of [
+      ['persist_window', 25],
+      ['level_shift_days', 1.5],
+      ['min_volume', 1e19],
+      ['windows', ['day', 'day']],
+    ] as const) {
+      const bad = await h.app.inject({
+        method: 'PUT',
+        url,
+        payload: { detector: { ...every, [field]: value } },
+      })
+      expect(bad.statusCode, `${field}: ${bad.body}`).toBe(400)
+      expect(JSON.stringify(bad.json().details)).toContain(field)
+    }
+    expect((await h.app.inject({ method: 'GET', url })).json().detector).toStrictEqual(every)
   })
 })

@@ -20,6 +20,10 @@ export function testConfig(dataDir: string, overrides: ConfigInput = {}): Config
       logLevel: 'warn',
       demo: { enabled: false },
       job: { schedulerEnabled: false },
+      // Tests not about access control call the API anonymously (allowed on loopback) and unthrottled;
+      // test/auth*.test.ts switch both back on.
+      auth: { mode: 'off' },
+      rateLimit: { max: 1_000_000 },
       ...overrides,
       // Quiet tests: the console channel only where a test switches it on.
       alerts: { ...overrides.alerts, console: { enabled: false, ...overrides.alerts?.console } },

@@ -12,13 +12,23 @@ afterAll(async () => {
   await h?.close()
 })
 
-const post = (payload: unknown, contentType = 'application/json') =>
+const post = (payload: unknown, contentType = 'application/json', headers: Record<string, string> = {}) =>
   h.app.inject({
     method: 'POST',
     url: '/v1/events',
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, ...headers },
     payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
   })
+const withKey = (payload: unknown, key: string) =>
+  post(payload, 'application/json', { 'idempotency-key': key })
+const reply = (received: number, stored: number, duplicates: number) => ({
+  received,
+  stored,
+  duplicates,
+  conflicts: 0,
+  details: [],
+  replayed: false,
+})
 
 /** Raw row count and the rollup's total, so a test can prove a request changed nothing in either. */
 async function snapshot() {
@@ -41,7 +51,7 @@ describe('POST /v1/events', () => {
   it('stores a JSON array and rolls it up by hour', async () => {
     const res = await post([event(0), event(1), { ...event(2), event_id: undefined }])
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ received: 3, stored: 3, duplicates: 0 })
+    expect(res.json()).toEqual(reply(3, 3, 0))
     expect(await snapshot()).toEqual({ rows: 3, rollup: 30, rollupEvents: 3 })
   })
 
@@ -49,31 +59,131 @@ describe('POST /v1/events', () => {
     const body = `${JSON.stringify(event(3))}\n\n${JSON.stringify(event(4))}\n`
     const res = await post(body, 'application/x-ndjson')
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ received: 2, stored: 2, duplicates: 0 })
+    expect(res.json()).toEqual(reply(2, 2, 0))
     expect((await snapshot()).rows).toBe(5)
   })
 
   it('counts an event re-sent in another batch once, in raw rows and in the rollup', async () => {
     const res = await post([event(0), event(3), event(5)])
-    expect(res.json()).toEqual({ received: 3, stored: 1, duplicates: 2 })
+    expect(res.json()).toEqual(reply(3, 1, 2))
     expect(await snapshot()).toEqual({ rows: 6, rollup: 60, rollupEvents: 6 })
   })
 
-  it('counts a retried batch without event ids once', async () => {
+  it('never merges events without an id: a batch sent twice without a key is stored twice', async () => {
     const batch = [
       { customer_id: 'c-ingest', metric: 'api_calls', value: 7, timestamp: NOW - 50 * HOUR },
       { customer_id: 'c-ingest', metric: 'api_calls', value: 8, timestamp: NOW - 51 * HOUR },
     ]
-    expect((await post(batch)).statusCode).toBe(200)
     const before = await snapshot()
-    expect((await post(batch)).statusCode).toBe(200)
-    expect(await snapshot()).toEqual(before)
-    expect(before.rollup).toBe(75)
+    expect((await post(batch)).json()).toEqual(reply(2, 2, 0))
+    expect((await post(batch)).json()).toEqual(reply(2, 2, 0))
+    expect(await snapshot()).toEqual({
+      rows: before.rows + 4,
+      rollup: (before.rollup ?? 0) + 30,
+      rollupEvents: (before.rollupEvents ?? 0) + 4,
+    })
   })
 
-  it('counts an id repeated inside one batch once', async () => {
-    const res = await post([event(6), event(6, { value: 99 })])
-    expect(res.json()).toEqual({ received: 2, stored: 1, duplicates: 1 })
+  it('stores a request once per Idempotency-Key, however often and late it is retried', async () => {
+    const batch = [
+      { customer_id: 'c-ingest', metric: 'api_calls', value: 3, timestamp: NOW - 60 * HOUR },
+      { customer_id: 'c-ingest', metric: 'api_calls', value: 3, timestamp: NOW - 60 * HOUR },
+      event(7),
+    ]
+    const before = await snapshot()
+    expect((await withKey(batch, 'req-1')).json()).toEqual(reply(3, 3, 0))
+    // Thousands of other inserts do not age the key out (the engine's block deduplication would).
+    for (let i = 0; i < 30; i++) await post([{ ...event(5000 + i), value: 0 }])
+    const again = await withKey(batch, 'req-1')
+    expect(again.json()).toEqual({ ...reply(3, 0, 3), replayed: true })
+    const after = await snapshot()
+    expect(after.rollup).toBe((before.rollup ?? 0) + 16)
+    expect(after.rows).toBe(before.rows + 3 + 30)
+  })
+
+  it('refuses an Idempotency-Key reused for another body with 422, storing nothing', async () => {
+    expect((await withKey([event(8)], 'req-2')).statusCode).toBe(200)
+    const before = await snapshot()
+    const res = await withKey([event(9)], 'req-2')
+    expect(res.statusCode).toBe(422)
+    expect(res.json()).toMatchObject({
+      error: 'idempotency_key_reused',
+      details: [{ field: 'Idempotency-Key' }],
+    })
+    expect(await snapshot()).toEqual(before)
+  })
+
+  it('rejects a malformed Idempotency-Key with 400 naming the header', async () => {
+    const res = await withKey([event(10)], 'x'.repeat(256))
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ details: [{ field: 'Idempotency-Key' }] })
+  })
+
+  it('counts an id repeated inside one batch once, and reports a reused id with other content', async () => {
+    const res = await post([event(6), event(6), event(6, { value: 99 })])
+    expect(res.json()).toEqual({
+      ...reply(3, 1, 1),
+      conflicts: 1,
+      details: [{ index: 2, field: 'event_id', reason: expect.stringMatching(/already stored/) }],
+    })
+  })
+
+  it('counts a stored id once whatever a re-sent event says, and reports each different one', async () => {
+    const before = await snapshot()
+    const res = await post([
+      event(0, { value: 11 }),
+      event(0, { timestamp: NOW - 300 * HOUR }),
+      event(0, { customer_id: 'someone-else' }),
+      event(0, { metric: 'bandwidth' }),
+      event(0),
+    ])
+    expect(res.json()).toMatchObject({ received: 5, stored: 0, duplicates: 1, conflicts: 4 })
+    expect((res.json() as { details: { index: number }[] }).details.map((d) => d.index)).toEqual([0, 1, 2, 3])
+    expect(await snapshot()).toEqual(before)
+  })
+
+  it('stores five concurrent copies of a batch once, and each reply says what it added', async () => {
+    const batch = Array.from({ length: 500 }, (_, k) =>
+      event(k, { event_id: `copy-${k}`, value: 2, timestamp: NOW - 5 * HOUR }),
+    )
+    const before = await snapshot()
+    const replies = (await Promise.all(Array.from({ length: 5 }, () => post(batch)))).map(
+      (r) => r.json() as { stored: number; duplicates: number },
+    )
+    expect(replies.reduce((sum, r) => sum + r.stored, 0)).toBe(500)
+    expect(replies.reduce((sum, r) => sum + r.duplicates, 0)).toBe(4 * 500)
+    const after = await snapshot()
+    expect(after.rows - before.rows).toBe(500)
+    expect((after.rollup ?? 0) - (before.rollup ?? 0)).toBe(1000)
+  })
+
+  it('stores concurrent copies of an id-less request under one Idempotency-Key once', async () => {
+    const batch = Array.from({ length: 50 }, () => ({
+      customer_id: 'c-ingest',
+      metric: 'api_calls',
+      value: 1,
+      timestamp: NOW - 70 * HOUR,
+    }))
+    const before = await snapshot()
+    const replies = (await Promise.all(Array.from({ length: 5 }, () => withKey(batch, 'req-5')))).map(
+      (r) => r.json() as { stored: number; replayed: boolean },
+    )
+    expect(replies.map((r) => r.stored).sort((a, b) => b - a)).toEqual([50, 0, 0, 0, 0])
+    expect(replies.filter((r) => r.replayed)).toHaveLength(4)
+    expect((await snapshot()).rows - before.rows).toBe(50)
+  })
+
+  it('refuses values above the documented maximum, so sums stay finite', async () => {
+    const before = await snapshot()
+    const res = await post([event(11, { value: 1e308 }), event(12, { value: 1e308 })])
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({
+      details: [
+        { index: 0, field: 'value' },
+        { index: 1, field: 'value' },
+      ],
+    })
+    expect(await snapshot()).toEqual(before)
   })
 })
 

@@ -124,9 +124,10 @@ describe('alerts of a run that failed between its outbox write and its incident 
       await alerts.deliver()
       await alerts.deliver()
       const sent = receiver.received.filter((r) => (r.json as { type: string }).type === 'incident')
-      const ids = sent.map((r) => r.headers['x-meterflow-event-id'])
+      const ids = sent.map((r) => (r.json as { id: string }).id)
       expect(new Set(ids).size).toBe(ids.length)
       expect(ids.sort()).toEqual(incidentAlerts.map((d) => d.alert.id).sort())
+      expect(new Set(sent.map((r) => r.headers['webhook-id'])).size).toBe(ids.length)
       expect(sent).toHaveLength((await alertStore.openIncidents()).length)
     } finally {
       await alertStore.close()

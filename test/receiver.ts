@@ -1,5 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { Webhook } from 'standardwebhooks'
+import { vi } from 'vitest'
 
 export interface Received {
   path: string
@@ -61,5 +69,23 @@ export class Receiver {
     if (!server) return
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+/**
+ * What a webhook receiver in Node does with a request: the standardwebhooks library's verify over the raw body
+ * and the request's headers, with the receiver's clock at `atMs` (the library reads Date.now()). Returns the
+ * parsed body; throws the library's WebhookVerificationError for a forged, altered or stale request.
+ */
+export function verifyStandardWebhook(
+  secret: string,
+  request: { headers: IncomingHttpHeaders; body: string },
+  atMs: number,
+): unknown {
+  vi.useFakeTimers({ toFake: ['Date'], now: atMs })
+  try {
+    return new Webhook(secret).verify(request.body, request.headers as Record<string, string>)
+  } finally {
+    vi.useRealTimers()
   }
 }

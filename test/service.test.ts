@@ -1,28 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SHOWCASE } from '../src/demo/generator.js'
 import { startService } from '../src/serve.js'
 import { openMeterFlow } from '../src/wiring.js'
 import { tempDataDir, testConfig } from './helpers.js'
+import { freePort } from './server-process.js'
 
 const data = tempDataDir()
 afterAll(() => data.remove())
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
-}
 
 describe('the service (npm start)', () => {
   it('loads demo data into an empty store, serves, documents its routes, and drains on stop', async () => {

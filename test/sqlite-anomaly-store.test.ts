@@ -20,6 +20,7 @@ import {
   SLOT,
   walk,
 } from './contract/anomaly-store.contract.js'
+import { describeApiKeyStoreContract } from './contract/api-key-store.contract.js'
 import { ManualClock, tempDataDir } from './helpers.js'
 
 /** A fresh, empty store per contract test. */
@@ -37,6 +38,7 @@ const openSqliteStore = async (clock: ManualClock) => {
 
 describeAnomalyStoreContract('SQLite', openSqliteStore)
 describeAlertStoreContract('SQLite', openSqliteStore)
+describeApiKeyStoreContract('SQLite', openSqliteStore)
 
 describe('SqliteAnomalyStore', () => {
   let data: { dir: string; remove(): void }
@@ -99,8 +101,9 @@ describe('SqliteAnomalyStore', () => {
       { version: 1, name: 'anomalies, incidents, runs, customers' },
       { version: 2, name: 'alert outbox, mutes, incident acknowledgement' },
       { version: 3, name: 'incident feedback, per-customer detector' },
+      { version: 4, name: 'API keys' },
     ])
-    expect(db.pragma('user_version', { simple: true })).toBe(3)
+    expect(db.pragma('user_version', { simple: true })).toBe(4)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
@@ -272,7 +275,7 @@ describe('SqliteAnomalyStore', () => {
         .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)')
         .run('from the future')
       const err = await storeError(() => open())
-      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(3\)/)
+      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(4\)/)
     })
 
     it('when another connection holds the write lock, and recovers once it is released', async () => {

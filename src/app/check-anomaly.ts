@@ -1,4 +1,5 @@
-import { DAY_MS } from '../domain/time.js'
+import { BOUNDS, inRange, MAX_CHECK_WINDOW_MS, type NumberRange, rangeReason } from '../domain/limits.js'
+import { DAY_MS, MIN_TIMESTAMP_MS } from '../domain/time.js'
 import { type VolumeOptions, type VolumeVerdict, volumeVerdict } from '../domain/volume.js'
 import { baselineWindows, samplesSince, type TimeWindow } from '../domain/windows.js'
 import { ValidationError } from '../errors.js'
@@ -43,16 +44,18 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
       { field: 'metric', reason: `must be one of: ${deps.metrics.current().names().join(', ')}` },
     ])
   }
-  const endMs = request.currentEndMs ?? deps.clock.now()
+  const now = deps.clock.now()
+  const endMs = request.currentEndMs ?? now
   const startMs = request.currentStartMs ?? endMs - DAY_MS
-  if (startMs >= endMs) {
-    throw new ValidationError('current_start must be before current_end', [
-      { field: 'current_start', reason: 'must be before current_end' },
-    ])
-  }
+  checkWindow(startMs, endMs, now, request.currentStartMs === undefined)
   const baselineDays = request.baselineDays ?? deps.defaults.baselineDays
   const threshold = request.threshold ?? deps.defaults.threshold
   const criticalThreshold = request.criticalThreshold ?? Math.max(deps.defaults.criticalThreshold, threshold)
+  checkBounds([
+    ['baseline_days', baselineDays, BOUNDS.baselineDays],
+    ['threshold', threshold, BOUNDS.threshold],
+    ['critical_threshold', criticalThreshold, BOUNDS.threshold],
+  ])
   if (criticalThreshold < threshold) {
     throw new ValidationError('critical_threshold must be at least threshold', [
       { field: 'critical_threshold', reason: `must be >= threshold (${threshold})` },
@@ -85,5 +88,43 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
     baselineDays,
     options,
     verdict,
+  }
+}
+
+/**
+ * The current window: real times, begun by now (a window that has not started has nothing to judge) and at most
+ * MAX_CHECK_WINDOW_MS long, so its baseline (at most baselineDays more) stays a bounded scan.
+ */
+function checkWindow(startMs: number, endMs: number, nowMs: number, startDefaulted: boolean): void {
+  const fail = (field: string, reason: string): never => {
+    throw new ValidationError(`invalid ${field}: ${reason}`, [{ field, reason }])
+  }
+  for (const [field, ms] of [
+    ['current_start', startMs],
+    ['current_end', endMs],
+  ] as const) {
+    if (!Number.isFinite(ms) || ms < MIN_TIMESTAMP_MS) fail(field, 'must be a time on or after 2000-01-01')
+  }
+  if (startMs >= endMs) fail('current_start', 'must be before current_end')
+  if (startMs > nowMs) {
+    fail(
+      startDefaulted ? 'current_end' : 'current_start',
+      startDefaulted
+        ? 'must be at most 24 hours ahead when current_start is not given (the window must have begun)'
+        : 'must not be in the future (the window must have begun)',
+    )
+  }
+  if (endMs - startMs > MAX_CHECK_WINDOW_MS) {
+    fail('current_end', `must be at most ${MAX_CHECK_WINDOW_MS / DAY_MS} days after current_start`)
+  }
+}
+
+function checkBounds(values: [field: string, value: number, range: NumberRange][]): void {
+  const issues = values
+    .filter(([, value, range]) => !inRange(value, range))
+    .map(([field, , range]) => ({ field, reason: rangeReason(range) }))
+  if (issues.length > 0) {
+    const summary = issues.map((i) => `${i.field} ${i.reason}`).join('; ')
+    throw new ValidationError(`invalid check: ${summary}`, issues)
   }
 }

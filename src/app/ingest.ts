@@ -1,13 +1,25 @@
-import { dropRepeatedIds, MAX_EVENTS_PER_BATCH, validateEventBatch } from '../domain/events.js'
-import { PayloadTooLargeError, ValidationError } from '../errors.js'
+import { createHash } from 'node:crypto'
+import { MAX_EVENTS_PER_BATCH, validateEventBatch } from '../domain/events.js'
+import { type FieldIssue, PayloadTooLargeError, ValidationError } from '../errors.js'
 import type { Clock, UsageStore } from '../ports.js'
 import type { MetricCatalog } from './metric-catalog.js'
 
 export interface IngestResult {
   received: number
+  /** Events this request added. */
   stored: number
-  /** Events skipped because their event_id was already stored or repeated in this batch. */
+  /** Events already stored (an id stored before with the same content, or repeated in this batch; a replay). */
   duplicates: number
+  /** Events whose event_id is already stored with other content: not stored, not counted, listed in `details`. */
+  conflicts: number
+  details: FieldIssue[]
+  /** The Idempotency-Key named a request already stored: nothing was added this time. */
+  replayed: boolean
+}
+
+export interface IngestOptions {
+  /** The `Idempotency-Key` header: the whole request is stored at most once (see the README). */
+  idempotencyKey?: string
 }
 
 export interface IngestDeps {
@@ -16,8 +28,28 @@ export interface IngestDeps {
   clock: Clock
 }
 
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255
+const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]+$/
+const REPORTED_CONFLICTS = 100
+
 /** Validates the whole batch, then stores it; a batch with any invalid event stores nothing. */
-export async function ingestEvents(deps: IngestDeps, raw: unknown): Promise<IngestResult> {
+export async function ingestEvents(
+  deps: IngestDeps,
+  raw: unknown,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const key = options.idempotencyKey
+  if (
+    key !== undefined &&
+    (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !IDEMPOTENCY_KEY_PATTERN.test(key))
+  ) {
+    throw new ValidationError('invalid Idempotency-Key header', [
+      {
+        field: 'Idempotency-Key',
+        reason: `must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`,
+      },
+    ])
+  }
   if (Array.isArray(raw) && raw.length > MAX_EVENTS_PER_BATCH) {
     throw new PayloadTooLargeError(
       `batch has ${raw.length} events; the limit is ${MAX_EVENTS_PER_BATCH} per request: split it`,
@@ -36,7 +68,27 @@ export async function ingestEvents(deps: IngestDeps, raw: unknown): Promise<Inge
       validation.errors,
     )
   }
-  const { unique, repeated } = dropRepeatedIds(validation.events)
-  const { inserted, alreadyStored } = await deps.usage.insertEvents(unique)
-  return { received: validation.events.length, stored: inserted, duplicates: repeated + alreadyStored }
+  const { events } = validation
+  const result = await deps.usage.insertEvents(
+    events,
+    key === undefined ? undefined : { key, fingerprint: fingerprint(events) },
+  )
+  return {
+    received: events.length,
+    stored: result.inserted,
+    duplicates: result.alreadyStored.length,
+    conflicts: result.conflicts.length,
+    details: result.conflicts.slice(0, REPORTED_CONFLICTS).map((index) => ({
+      index,
+      field: 'event_id',
+      reason:
+        'this event_id is already stored with another customer_id, metric, value or timestamp: not stored',
+    })),
+    replayed: result.replayed,
+  }
+}
+
+/** What an Idempotency-Key promises: the same events, in the same order. */
+function fingerprint(events: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(events)).digest('hex')
 }

@@ -10,9 +10,10 @@ import {
   type IncidentOptions,
   type TimeRange,
 } from '../domain/incident.js'
-import type { DetectionRun } from '../domain/run.js'
-import { DAY_MS, floorToHour, HOUR_MS } from '../domain/time.js'
+import { type DetectionRun, isFutureSlot, slotProblem } from '../domain/run.js'
+import { DAY_MS, floorToHour, HOUR_MS, toIso } from '../domain/time.js'
 import type { VolumeOptions } from '../domain/volume.js'
+import { ValidationError } from '../errors.js'
 import type { AnomalyStore, Clock, SeriesWindows, UsageStore } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
 import type { AlertService } from './alerting/service.js'
@@ -56,6 +57,13 @@ export async function runDetection(
 ): Promise<DetectionOutcome> {
   const slot = floorToHour(requestedSlot)
   const startedAt = deps.clock.now()
+  // Refused before anything is recorded: a future slot would become "the latest run" and freeze incidents.
+  const problem = slotProblem(requestedSlot, startedAt)
+  if (problem) {
+    throw new ValidationError(`invalid slot ${describeSlot(requestedSlot)}: ${problem}`, [
+      { field: 'slot', reason: problem },
+    ])
+  }
   const run: DetectionRun = {
     runId: randomUUID(),
     slot,
@@ -82,10 +90,8 @@ export async function runDetection(
     const registry = await deps.metrics.refresh()
     // Incidents only move forward in time: a run for a slot older than the latest completed one (a backfill, a
     // late retry) stores its anomalies but neither opens nor resolves anything, so it cannot re-alert.
-    const latest = (await deps.anomalies.listRuns({ limit: 50 })).items.find(
-      (r) => r.status === 'completed' && r.runId !== run.runId,
-    )
-    const backfill = latest !== undefined && slot < latest.slot
+    const latest = await latestCompletedSlot(deps.anomalies, startedAt, run.runId)
+    const backfill = latest !== null && slot < latest
     const profiles = new Map((await deps.anomalies.listCustomers()).map((p) => [p.customerId, p]))
     // Open incidents not yet met in this run's series; what is left at the end had no usage in the whole period.
     const unseen = new Map(
@@ -247,6 +253,36 @@ export async function runDetection(
     alertError = `could not raise the job-health alert: ${(err as Error).message}`
   }
   return { run, transitions, alertError }
+}
+
+const RUN_PAGE = 100
+const RUN_PAGES = 10
+
+/**
+ * The slot of the newest completed run that is not in the future (null: none). Records of future slots (accepted
+ * before slots were checked) are skipped: they would make every real run a backfill. The scan is bounded; past it
+ * there is no known progress, which makes a run forward (never silenced).
+ */
+export async function latestCompletedSlot(
+  store: Pick<AnomalyStore, 'listRuns'>,
+  nowMs: number,
+  exceptRunId?: string,
+): Promise<number | null> {
+  let cursor: string | undefined
+  for (let page = 0; page < RUN_PAGES; page++) {
+    const runs = await store.listRuns({ limit: RUN_PAGE, ...(cursor === undefined ? {} : { cursor }) })
+    const found = runs.items.find(
+      (r) => r.status === 'completed' && r.runId !== exceptRunId && !isFutureSlot(r.slot, nowMs),
+    )
+    if (found) return found.slot
+    if (runs.nextCursor === null) return null
+    cursor = runs.nextCursor
+  }
+  return null
+}
+
+function describeSlot(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? toIso(ms) : String(ms)
 }
 
 function isChecked(profile: CustomerProfile | undefined, series: SeriesWindows): boolean {

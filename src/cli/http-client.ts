@@ -14,11 +14,18 @@ export class RemoteError extends Error {
   }
 }
 
+/** Long enough for a 10,000-event batch on a busy server; a server that says nothing for this long is down. */
+const REQUEST_TIMEOUT_MS = 120_000
+
 /** The CLI's way to a running server (`--url`): the embedded engine allows one process per data directory. */
 export class MeterFlowHttpClient {
   private readonly base: string
 
-  constructor(baseUrl: string) {
+  /** `apiKey`: sent as `Authorization: Bearer` (--api-key, else METERFLOW_API_KEY); none for a server with auth off. */
+  constructor(
+    baseUrl: string,
+    private readonly apiKey?: string,
+  ) {
     this.base = baseUrl.replace(/\/+$/, '')
   }
 
@@ -32,10 +39,26 @@ export class MeterFlowHttpClient {
     return this.request('GET', `/v1/anomalies/check?${query}`)
   }
 
+  createKey(name: string, scopes: string[]): Promise<Record<string, unknown> & { key: string }> {
+    return this.request('POST', '/v1/keys', { name, scopes })
+  }
+
+  listKeys(): Promise<{ items: Record<string, unknown>[] }> {
+    return this.request('GET', '/v1/keys')
+  }
+
+  revokeKey(id: string): Promise<Record<string, unknown>> {
+    return this.request('DELETE', `/v1/keys/${encodeURIComponent(id)}`)
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${this.base}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.apiKey === undefined ? {} : { authorization: `Bearer ${this.apiKey}` }),
+      },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await response.text()
@@ -52,10 +75,11 @@ export class MeterFlowHttpClient {
     }
     if (!response.ok) {
       const e = parsed as { error?: string; message?: string; details?: FieldIssue[] }
+      const hint = response.status === 401 ? ' (set METERFLOW_API_KEY or pass --api-key)' : ''
       throw new RemoteError(
         response.status,
         e.error ?? 'http_error',
-        e.message ?? `HTTP ${response.status}`,
+        `${e.message ?? `HTTP ${response.status}`}${hint}`,
         e.details ?? [],
       )
     }

@@ -26,7 +26,14 @@ export async function ingestFile(
 ): Promise<IngestResult> {
   const size = (await stat(path)).size
   const bar = progressBar('ingest', size, 'bytes')
-  const total: IngestResult = { received: 0, stored: 0, duplicates: 0 }
+  const total: IngestResult = {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    conflicts: 0,
+    details: [],
+    replayed: false,
+  }
   try {
     for await (const batch of readEventBatches(path, {
       format: options.format,
@@ -37,12 +44,11 @@ export async function ingestFile(
         total.received += result.received
         total.stored += result.stored
         total.duplicates += result.duplicates
+        total.conflicts += result.conflicts
+        total.details.push(...result.details.map((d) => atLine(d, batch.lines)))
       } catch (err) {
         if (err instanceof MeterFlowError || err instanceof RemoteError) {
-          const details: FieldIssue[] = err.details.map((d) => ({
-            ...d,
-            field: d.index === undefined ? d.field : `line ${batch.lines[d.index] ?? '?'}: ${d.field}`,
-          }))
+          const details: FieldIssue[] = err.details.map((d) => atLine(d, batch.lines))
           throw new IngestFileError(
             `${path}: the batch starting at line ${batch.firstLine} was rejected (${err.message}); ${total.received} earlier events are stored`,
             details,
@@ -58,4 +64,11 @@ export async function ingestFile(
     bar.stop()
   }
   return total
+}
+
+/** A batch's field issue named by its file line. */
+function atLine(issue: FieldIssue, lines: readonly number[]): FieldIssue {
+  return issue.index === undefined
+    ? issue
+    : { ...issue, field: `line ${lines[issue.index] ?? '?'}: ${issue.field}` }
 }

@@ -1,29 +1,10 @@
+import type { DetectorConfig } from './detector-settings.js'
 import type { TimeRange } from './incident.js'
 import { DAY_MS, HOUR_MS } from './time.js'
 import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats } from './volume.js'
 
-/** How a series is judged; selectable per metric. The seed's method is SEED_DETECTOR. */
-export interface DetectorConfig {
-  /** zscore: mean and population stddev (the seed). robust: median and MAD, so past anomalies do not inflate the baseline. */
-  statistic: 'zscore' | 'robust'
-  /**
-   * all: every previous day. daytype: only days of the same kind (weekday vs weekend). weekday: the same weekday.
-   * auto: daytype for a series whose weekends clearly differ from its weekdays, else all.
-   */
-  baseline: 'all' | 'daytype' | 'weekday' | 'auto'
-  /** day: the trailing 24 h (slow drifts). hour: the last hour against the same hour on previous days (early). */
-  windows: readonly ('day' | 'hour')[]
-  /** >0: once the last N days all sit beyond the threshold on the same side, they are the new normal. */
-  levelShiftDays: number
-  /** Below this (current and baseline both) nothing alerts: tiny series do not page. */
-  minVolume: number
-  /**
-   * Persistence: an incident opens only when the series was anomalous in at least `persistRuns` of the last
-   * `persistWindow` hourly runs (this one included). 1 of 1 opens on the first anomalous run (the seed).
-   */
-  persistRuns: number
-  persistWindow: number
-}
+// The settings themselves (names, values, meaning) are declared in detector-settings.ts.
+export type { DetectorConfig }
 
 export const SEED_DETECTOR: DetectorConfig = {
   statistic: 'zscore',

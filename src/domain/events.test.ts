@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dropRepeatedIds, MAX_REPORTED_ERRORS, validateEventBatch } from './events.js'
+import { classifyById, MAX_EVENT_VALUE, MAX_REPORTED_ERRORS, validateEventBatch } from './events.js'
 import { MetricRegistry, SEED_METRICS } from './metrics.js'
 
 const registry = new MetricRegistry(SEED_METRICS)
@@ -63,10 +63,6 @@ describe('validateEventBatch', () => {
     expect(validateEventBatch({ events: [] }, registry, now).ok).toBe(false)
   })
 
-  it('accepts huge finite values', () => {
-    expect(validateEventBatch([{ ...good, value: 1.7e308 }], registry, now).ok).toBe(true)
-  })
-
   it('rejects events more than an hour in the future', () => {
     expect(validateEventBatch([{ ...good, timestamp: now + 30 * 60_000 }], registry, now).ok).toBe(true)
     expect(validateEventBatch([{ ...good, timestamp: now + 2 * 3_600_000 }], registry, now).ok).toBe(false)
@@ -82,16 +78,88 @@ describe('validateEventBatch', () => {
   })
 })
 
-describe('dropRepeatedIds', () => {
-  it('keeps the first of each id and every event without one', () => {
-    const base = { customerId: 'a', metric: 'api_calls', value: 1, timestampMs: now }
-    const { unique, repeated } = dropRepeatedIds([
-      { ...base, eventId: 'x' },
-      { ...base, eventId: null },
-      { ...base, eventId: 'x', value: 2 },
-      { ...base, eventId: null },
-    ])
-    expect(unique.map((e) => e.value)).toEqual([1, 1, 1])
-    expect(repeated).toBe(1)
+describe('unknown fields', () => {
+  it('names an empty or overlong field name readably', () => {
+    const result = validateEventBatch([{ ...good, '': 1, ['k'.repeat(500)]: 2 }], registry, now)
+    expect(result.ok).toBe(false)
+    if (!result.ok) {
+      expect(result.errors.map((e) => e.field)).toEqual(['(empty name)', 'k'.repeat(128)])
+    }
+  })
+})
+
+describe('value bounds', () => {
+  it('accepts the maximum and refuses anything above it, naming the field', () => {
+    expect(validateEventBatch([{ ...good, value: MAX_EVENT_VALUE }], registry, now).ok).toBe(true)
+    for (const value of [MAX_EVENT_VALUE * 1.000001, 1e308, Number.MAX_VALUE]) {
+      const result = validateEventBatch([{ ...good, value }], registry, now)
+      expect(result.ok).toBe(false)
+      if (!result.ok)
+        expect(result.errors).toEqual([{ index: 0, field: 'value', reason: 'must be at most 1e+15' }])
+    }
+  })
+})
+
+describe('classifyById', () => {
+  const base = { customerId: 'a', metric: 'api_calls', value: 1, timestampMs: now }
+  const none = new Map()
+
+  it('keeps the first of each id and every event without one, even identical ones', () => {
+    const split = classifyById(
+      [
+        { ...base, eventId: 'x' },
+        { ...base, eventId: null },
+        { ...base, eventId: 'x' },
+        { ...base, eventId: null },
+      ],
+      none,
+    )
+    expect(split.fresh).toHaveLength(3)
+    expect(split.duplicates).toEqual([2])
+    expect(split.conflicts).toEqual([])
+  })
+
+  it('reports a reused id with other content as a conflict, whatever field differs', () => {
+    const split = classifyById(
+      [
+        { ...base, eventId: 'x' },
+        { ...base, eventId: 'x', value: 2 },
+        { ...base, eventId: 'x', customerId: 'b' },
+        { ...base, eventId: 'x', metric: 'bandwidth' },
+        { ...base, eventId: 'x', timestampMs: now + 1 },
+        { ...base, eventId: 'x' },
+      ],
+      none,
+    )
+    expect(split.fresh).toEqual([{ ...base, eventId: 'x' }])
+    expect(split.conflicts).toEqual([1, 2, 3, 4])
+    expect(split.duplicates).toEqual([5])
+  })
+
+  it('judges every event of a stored id against the stored event, not the first in the batch', () => {
+    const stored = new Map([['x', { ...base, eventId: 'x' }]])
+    const split = classifyById(
+      [
+        { ...base, eventId: 'x', value: 5 },
+        { ...base, eventId: 'x' },
+        { ...base, eventId: 'y' },
+      ],
+      stored,
+    )
+    expect(split.conflicts).toEqual([0])
+    expect(split.duplicates).toEqual([1])
+    expect(split.fresh).toEqual([{ ...base, eventId: 'y' }])
+  })
+
+  it('in a replayed request, counts events without an id and new ids as already stored', () => {
+    const split = classifyById(
+      [
+        { ...base, eventId: null },
+        { ...base, eventId: 'z' },
+      ],
+      none,
+      true,
+    )
+    expect(split).toEqual({ fresh: [], duplicates: [0, 1], conflicts: [] })
   })
 })

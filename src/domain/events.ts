@@ -19,6 +19,12 @@ export interface EventFieldError {
 
 export const MAX_EVENTS_PER_BATCH = 10_000
 export const MAX_ID_LENGTH = 128
+/**
+ * The largest value one event may carry (a petabyte, for byte counters and gauges). Values are IEEE doubles: with
+ * this bound no sum of events can overflow, and totals of integer values stay exact while they stay below 2^53
+ * (about 9 x 10^15); see the README's ingest semantics.
+ */
+export const MAX_EVENT_VALUE = 1e15
 /** Events further in the future than this are clock bugs, not usage. */
 export const MAX_FUTURE_SKEW_MS = HOUR_MS
 /** Stop collecting after this many errors: a wholly broken file should not produce a 10k-entry reply. */
@@ -83,7 +89,9 @@ function validateEvent(
   const fail = (field: string, reason: string) => errors.push({ index, field, reason })
 
   for (const key of Object.keys(e)) {
-    if (!KNOWN_FIELDS.has(key)) fail(key, 'unknown field')
+    // Named as sent, but never empty and never longer than an id: the reply must stay readable.
+    if (!KNOWN_FIELDS.has(key))
+      fail(key === '' ? '(empty name)' : key.slice(0, MAX_ID_LENGTH), 'unknown field')
   }
 
   let eventId: string | null = null
@@ -114,6 +122,7 @@ function validateEvent(
   if (value === undefined) fail('value', 'is required')
   else if (typeof value !== 'number' || !Number.isFinite(value)) fail('value', 'must be a finite number')
   else if (value < 0) fail('value', 'must not be negative')
+  else if (value > MAX_EVENT_VALUE) fail('value', `must be at most ${MAX_EVENT_VALUE.toExponential()}`)
 
   let timestampMs = 0
   if (e.timestamp === undefined) fail('timestamp', 'is required')
@@ -134,16 +143,49 @@ function validateEvent(
   }
 }
 
-/** Keeps the first occurrence of each event id; events without an id are all kept. */
-export function dropRepeatedIds(events: readonly UsageEvent[]): { unique: UsageEvent[]; repeated: number } {
-  const seen = new Set<string>()
-  const unique: UsageEvent[] = []
-  for (const event of events) {
-    if (event.eventId !== null) {
-      if (seen.has(event.eventId)) continue
-      seen.add(event.eventId)
+/** Whether two events with the same id say the same thing (a true re-send rather than a reused id). */
+export function sameEventContent(a: UsageEvent, b: UsageEvent): boolean {
+  return (
+    a.customerId === b.customerId &&
+    a.metric === b.metric &&
+    a.value === b.value &&
+    a.timestampMs === b.timestampMs
+  )
+}
+
+export interface IdClassification {
+  /** The first event of each id neither stored nor earlier in the batch, and every event without an id. */
+  fresh: UsageEvent[]
+  /** Positions of events whose id is stored, or earlier in the batch, with the same content. */
+  duplicates: number[]
+  /** Positions of events whose id is stored, or earlier in the batch, with other content: neither stored nor counted. */
+  conflicts: number[]
+}
+
+/**
+ * Sorts a batch by event id: an id is counted once, whatever a later event with it says. `stored` holds the
+ * stored event of each id already in the store. Events without an id are never merged with each other; with
+ * `withoutIdStored` (a replayed request) they are the ones the original stored, so duplicates.
+ */
+export function classifyById(
+  events: readonly UsageEvent[],
+  stored: ReadonlyMap<string, UsageEvent>,
+  withoutIdStored = false,
+): IdClassification {
+  const known = new Map(stored)
+  const result: IdClassification = { fresh: [], duplicates: [], conflicts: [] }
+  events.forEach((event, position) => {
+    if (event.eventId === null) {
+      if (withoutIdStored) result.duplicates.push(position)
+      else result.fresh.push(event)
+      return
     }
-    unique.push(event)
-  }
-  return { unique, repeated: events.length - unique.length }
+    const earlier = known.get(event.eventId)
+    if (!earlier) {
+      known.set(event.eventId, event)
+      if (withoutIdStored) result.duplicates.push(position)
+      else result.fresh.push(event)
+    } else (sameEventContent(earlier, event) ? result.duplicates : result.conflicts).push(position)
+  })
+  return result
 }

@@ -1,3 +1,5 @@
+import { floorToHour, MIN_TIMESTAMP_MS, toIso } from './time.js'
+
 export type RunStatus = 'running' | 'completed' | 'failed'
 
 /** The record of one detection run; the seed handler's `{ checked, anomalies_found, timestamp, duration_ms }` and more. */
@@ -21,4 +23,20 @@ export interface DetectionRun {
   incidentsResolved: number
   trigger: 'schedule' | 'api' | 'cli' | 'lambda'
   error: string | null
+}
+
+/**
+ * Why `slot` cannot be run at `nowMs`, or null. A slot is an hour that has begun: one beyond the current hour would
+ * be recorded as the latest run, and every real run after it would count as a backfill and open no incident.
+ */
+export function slotProblem(slot: number, nowMs: number): string | null {
+  if (!Number.isFinite(slot)) return 'must be a finite time'
+  if (slot < MIN_TIMESTAMP_MS) return 'must not be before 2000-01-01'
+  if (isFutureSlot(slot, nowMs)) return `must not lie beyond the current hour (${toIso(floorToHour(nowMs))})`
+  return null
+}
+
+/** A slot after the current hour: a run record holding one (stored before slots were checked) is not progress. */
+export function isFutureSlot(slot: number, nowMs: number): boolean {
+  return floorToHour(slot) > floorToHour(nowMs)
 }

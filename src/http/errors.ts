@@ -17,13 +17,21 @@ export function installErrorHandling(app: FastifyInstance): void {
     const fastifyError = err as FastifyError
     if (fastifyError.validation) {
       const details = fastifyError.validation.map((v) => {
-        const missing = (v.params as { missingProperty?: string }).missingProperty
-        const field =
-          missing ??
-          (v.instancePath.replace(/^\//, '').replaceAll('/', '.') ||
-            fastifyError.validationContext ||
-            'request')
-        return { field, reason: missing ? 'is required' : (v.message ?? 'is invalid') }
+        const { missingProperty: missing, additionalProperty: unknown } = v.params as {
+          missingProperty?: string
+          additionalProperty?: string
+        }
+        const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
+        // A missing or unknown property is named itself, not the object that lacks or has it.
+        const property = missing ?? unknown
+        if (property !== undefined) {
+          const field = path ? `${path}.${property}` : property
+          return { field, reason: missing !== undefined ? 'is required' : 'is not a known field' }
+        }
+        return {
+          field: path || fastifyError.validationContext || 'request',
+          reason: v.message ?? 'is invalid',
+        }
       })
       const summary = details.map((d) => `${d.field} ${d.reason}`).join('; ')
       return reply.status(400).send(body('validation_failed', `invalid request: ${summary}`, details))
@@ -47,10 +55,16 @@ export function installErrorHandling(app: FastifyInstance): void {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
         return reply
           .status(400)
-          .send(body('invalid_json', `request body is not valid JSON: ${err.message}`, []))
+          .send(
+            body('invalid_json', `request body is not valid JSON: ${err.message}`, [
+              { field: 'body', reason: 'is not valid JSON' },
+            ]),
+          )
     }
     if (err instanceof SyntaxError || fastifyError.statusCode === 400) {
-      return reply.status(400).send(body('invalid_body', err.message, []))
+      return reply
+        .status(400)
+        .send(body('invalid_body', err.message, [{ field: 'body', reason: err.message }]))
     }
     if (fastifyError.statusCode && fastifyError.statusCode < 500) {
       return reply.status(fastifyError.statusCode).send(body('bad_request', err.message, []))

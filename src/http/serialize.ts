@@ -1,6 +1,7 @@
 import type { AnomalyRecord } from '../domain/anomaly.js'
+import type { ApiKeyInfo } from '../domain/api-key.js'
 import type { CustomerProfile } from '../domain/customer.js'
-import type { DetectorConfig } from '../domain/detector.js'
+import { type DetectorSettingsJson, detectorFromJson, detectorToJson } from '../domain/detector-settings.js'
 import type { Incident } from '../domain/incident.js'
 import type { DetectionRun } from '../domain/run.js'
 import { toIso } from '../domain/time.js'
@@ -81,42 +82,24 @@ export function customerJson(p: CustomerProfile, registered: boolean) {
     threshold: p.threshold,
     critical_threshold: p.criticalThreshold,
     metrics: p.metrics,
-    detector: p.detector === null ? null : detectorJson(p.detector),
+    detector: p.detector === null ? null : detectorToJson(p.detector),
     registered,
     updated_at: registered ? toIso(p.updatedAt) : null,
   }
 }
 
-export interface DetectorJson {
-  statistic?: DetectorConfig['statistic']
-  baseline?: DetectorConfig['baseline']
-  windows?: DetectorConfig['windows']
-  level_shift_days?: number
-  min_volume?: number
-  persist_runs?: number
-  persist_window?: number
-}
+/** A detector's settings under their API names: the mapping is derived from their declaration. */
+export type DetectorJson = DetectorSettingsJson
+export { detectorFromJson }
 
-export function detectorJson(d: Partial<DetectorConfig>): DetectorJson {
+/** A key as the API shows it: never its secret or hash. */
+export function apiKeyJson(k: ApiKeyInfo) {
   return {
-    ...(d.statistic === undefined ? {} : { statistic: d.statistic }),
-    ...(d.baseline === undefined ? {} : { baseline: d.baseline }),
-    ...(d.windows === undefined ? {} : { windows: d.windows }),
-    ...(d.levelShiftDays === undefined ? {} : { level_shift_days: d.levelShiftDays }),
-    ...(d.minVolume === undefined ? {} : { min_volume: d.minVolume }),
-    ...(d.persistRuns === undefined ? {} : { persist_runs: d.persistRuns }),
-    ...(d.persistWindow === undefined ? {} : { persist_window: d.persistWindow }),
-  }
-}
-
-export function detectorFromJson(j: DetectorJson): Partial<DetectorConfig> {
-  return {
-    ...(j.statistic === undefined ? {} : { statistic: j.statistic }),
-    ...(j.baseline === undefined ? {} : { baseline: j.baseline }),
-    ...(j.windows === undefined ? {} : { windows: [...j.windows] }),
-    ...(j.level_shift_days === undefined ? {} : { levelShiftDays: j.level_shift_days }),
-    ...(j.min_volume === undefined ? {} : { minVolume: j.min_volume }),
-    ...(j.persist_runs === undefined ? {} : { persistRuns: j.persist_runs }),
-    ...(j.persist_window === undefined ? {} : { persistWindow: j.persist_window }),
+    id: k.id,
+    name: k.name,
+    scopes: k.scopes,
+    created_at: toIso(k.createdAt),
+    last_used_at: iso(k.lastUsedAt),
+    revoked_at: iso(k.revokedAt),
   }
 }

@@ -1,8 +1,11 @@
+import helmet from '@fastify/helmet'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { MeterFlow } from '../wiring.js'
+import { installAccessControl } from './auth.js'
 import { installErrorHandling } from './errors.js'
 import { installNdjsonParser } from './ndjson.js'
+import { installFiniteNumberCheck } from './params.js'
 import { alertRoutes } from './routes/alerts.js'
 import { anomalyRoutes } from './routes/anomalies.js'
 import { checkRoutes } from './routes/check.js'
@@ -10,13 +13,30 @@ import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { incidentRoutes } from './routes/incidents.js'
 import { jobRoutes } from './routes/job.js'
+import { keyRoutes } from './routes/keys.js'
 import { metricRoutes } from './routes/metrics.js'
 
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024
 
 export interface ServerOptions {
   logLevel?: string
+  /** Where log lines go (default stdout); tests capture them here. */
+  logStream?: { write(line: string): void }
 }
+
+/**
+ * Never logged: the API key in an Authorization header, a session cookie, a sign-in body. Fastify's own request
+ * serializer leaves headers and bodies out; this keeps them out of anything that logs a request more fully.
+ */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'res.headers["set-cookie"]',
+  'api_key',
+  '*.api_key',
+]
 
 export async function buildServer(
   meterflow: MeterFlow,
@@ -24,7 +44,11 @@ export async function buildServer(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
-    logger: { level: options.logLevel ?? meterflow.config.logLevel },
+    logger: {
+      level: options.logLevel ?? meterflow.config.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     // Unknown fields are an error, not silently dropped; report every bad field at once.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   })
@@ -37,9 +61,29 @@ export async function buildServer(
         description:
           'Usage metering anomaly detection: ingest per-customer usage, check it against its baseline.',
       },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: mf_<id>_<secret>' },
+        },
+      },
+      security: [{ apiKey: [] }],
     },
   })
   installErrorHandling(app)
+  // A JSON API: no content may load anything or be framed. The dashboard's routes will relax this for themselves.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    xFrameOptions: { action: 'deny' },
+  })
+  await installAccessControl(app, {
+    mode: meterflow.config.auth.mode,
+    keys: meterflow.keys,
+    rateLimit: meterflow.config.rateLimit,
+  })
+  installFiniteNumberCheck(app)
   // Only JSON and NDJSON bodies exist in this API; anything else is a 415, not a string handed to a route.
   app.removeContentTypeParser('text/plain')
   installNdjsonParser(app)
@@ -51,6 +95,7 @@ export async function buildServer(
   jobRoutes(app, meterflow)
   alertRoutes(app, meterflow)
   incidentRoutes(app, meterflow)
+  keyRoutes(app, meterflow)
   await app.ready()
   return app
 }

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { AnomalyRecord, Page } from '../../src/domain/anomaly.js'
 import type { CustomerProfile } from '../../src/domain/customer.js'
+import {
+  DETECTOR_SETTING_KEYS,
+  DETECTOR_SETTINGS,
+  type DetectorConfig,
+  type DetectorSetting,
+} from '../../src/domain/detector-settings.js'
 import type { Incident } from '../../src/domain/incident.js'
 import type { DetectionRun } from '../../src/domain/run.js'
 import { ValidationError } from '../../src/errors.js'
@@ -554,7 +560,7 @@ export function describeAnomalyStoreContract(
           threshold: 2.5,
           criticalThreshold: 4.75,
           metrics: ['api_calls', 'bandwidth'],
-          detector: { baseline: 'weekday', windows: ['day', 'hour'], minVolume: 12.5 },
+          detector: EVERY_DETECTOR_SETTING,
         })
         const c3 = customer({ customerId: 'c3', metrics: [] })
         await store.putCustomer(c2)
@@ -569,6 +575,8 @@ export function describeAnomalyStoreContract(
           ...c1,
           status: 'disabled',
           metrics: ['storage_peak'],
+          // Some settings only: the others stay absent (the metric's apply), not filled in.
+          detector: { baseline: 'daytype', persistWindow: 6 },
           updatedAt: NOW + 1,
         }
         await store.putCustomer(c1v2)
@@ -589,6 +597,21 @@ export function describeAnomalyStoreContract(
           c2v2,
           c3,
         ])
+      })
+
+      it('keeps every declared detector setting, at both ends of its range', async () => {
+        expect(Object.keys(EVERY_DETECTOR_SETTING).sort()).toEqual([...DETECTOR_SETTING_KEYS].sort())
+        const low = customer({ customerId: 'c-low', detector: detectorAtEnd('low') })
+        const high = customer({ customerId: 'c-high', detector: detectorAtEnd('high') })
+        await store.putCustomer(low)
+        await store.putCustomer(high)
+        expect(await store.getCustomer('c-low')).toStrictEqual(low)
+        expect(await store.getCustomer('c-high')).toStrictEqual(high)
+        for (const key of DETECTOR_SETTING_KEYS) {
+          const only = customer({ customerId: `c-${key}`, detector: { [key]: EVERY_DETECTOR_SETTING[key] } })
+          await store.putCustomer(only)
+          expect(await store.getCustomer(only.customerId)).toStrictEqual(only)
+        }
       })
 
       it('lists nothing when the registry is empty', async () => {
@@ -680,6 +703,32 @@ export function customer(fields: With<CustomerProfile, 'customerId'>): CustomerP
     updatedAt: NOW,
     ...fields,
   }
+}
+
+/**
+ * A value for every detector setting, none of them its default: typed as the full DetectorConfig (derived from
+ * the settings' declaration), so a setting added there does not compile here until the contract covers it.
+ */
+export const EVERY_DETECTOR_SETTING: DetectorConfig = {
+  statistic: 'robust',
+  baseline: 'weekday',
+  windows: ['hour', 'day'],
+  levelShiftDays: 3,
+  minVolume: 12.5,
+  persistRuns: 2,
+  persistWindow: 5,
+}
+
+/** Every setting at one end of what its declaration allows: first or last choice, all or one window, min or max. */
+export function detectorAtEnd(end: 'low' | 'high'): DetectorConfig {
+  const d: Record<string, unknown> = {}
+  for (const key of DETECTOR_SETTING_KEYS) {
+    const s: DetectorSetting = DETECTOR_SETTINGS[key]
+    if (s.kind === 'choice') d[key] = end === 'low' ? s.choices[0] : s.choices.at(-1)
+    else if (s.kind === 'list') d[key] = end === 'low' ? s.choices.slice(0, 1) : [...s.choices].reverse()
+    else d[key] = end === 'low' ? s.range.min : s.range.max
+  }
+  return d as DetectorConfig
 }
 
 export function identity(r: AnomalyRecord): string {

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { type ClickHouseClient, createClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import type { Config } from '../../config.js'
 import { DataDirLockedError, StoreError } from '../../errors.js'
+import { embeddedEnginePath } from './data-dir-lock.js'
 
 /**
  * Every setting any MeterFlow query sets, at its ClickHouse default. chDB's connection applies a query's
@@ -35,7 +35,7 @@ export function createClickHouseClient(config: Config): ClickHouseClient {
       clickhouse_settings: SESSION_SETTING_DEFAULTS,
     })
   }
-  const path = resolve(config.dataDir, 'clickhouse')
+  const path = embeddedEnginePath(config)
   mkdirSync(path, { recursive: true })
   try {
     // chdb types its Connection against its own copy of @clickhouse/client-common; the runtime shape is the same.

@@ -5,7 +5,12 @@ export async function withStoreError<T>(what: string, operation: () => Promise<T
   try {
     return await operation()
   } catch (err) {
-    throw new StoreError(`ClickHouse failed to ${what}: ${(err as Error).message}`, [], { cause: err })
+    // The reply gets the engine's first line, not the SQL it may echo; the log keeps the whole cause.
+    const first =
+      String((err as Error).message)
+        .split('\n')[0]
+        ?.slice(0, 300) ?? ''
+    throw new StoreError(`ClickHouse failed to ${what}: ${first}`, [], { cause: err })
   }
 }
 

@@ -6,9 +6,17 @@ export interface Migration {
   statements: string[]
 }
 
-// Retried batches are dropped by block deduplication; it needs a window on both the raw table and the
-// rollup (the MV target), and fsync so that an acknowledged insert survives a crash.
+// Every insert of a batch carries a token derived from the batch, so that completing a half-written batch drops
+// the blocks already written (block deduplication needs a window on each table); fsync so that an acknowledged
+// insert survives a crash.
 const DURABLE = 'non_replicated_deduplication_window = 1000, fsync_after_insert = 1, fsync_part_directory = 1'
+const DEDUPLICATION_WINDOW = 10_000
+/**
+ * Batch rows (payloads, Idempotency-Keys) expire after this many days. TTL removes a batch's pending and commit
+ * rows in separate merges, so readers trust only rows younger than LEDGER_TRUSTED_DAYS (ingest-ledger.ts): a
+ * pending row whose commit row has already expired must never look like a batch to complete.
+ */
+export const LEDGER_BATCH_DAYS = 7
 
 /** Append-only: never edit a shipped migration, add a new one. Every statement is idempotent. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -79,6 +87,45 @@ export const MIGRATIONS: readonly Migration[] = [
       GROUP BY metric, customer_id`,
       `INSERT INTO {db:Identifier}.usage_first_seen
       SELECT metric, customer_id, min(hour) FROM {db:Identifier}.usage_hourly GROUP BY metric, customer_id`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'ingest ledger; derived tables written with their batch',
+    statements: [
+      // Materialized views commit after the raw part, so a crash between the two left the rollup short for good;
+      // the ingest path now writes every derived table itself, each insert keyed by its batch (ingest-ledger.ts).
+      'DROP VIEW IF EXISTS {db:Identifier}.usage_hourly_mv',
+      'DROP VIEW IF EXISTS {db:Identifier}.usage_first_seen_mv',
+      `ALTER TABLE {db:Identifier}.usage_events ADD COLUMN IF NOT EXISTS batch_id String DEFAULT ''`,
+      // Room for repair: a half-written batch is completed with the same insert tokens, which must still be known.
+      ...['usage_events', 'usage_hourly', 'usage_first_seen'].map(
+        (table) =>
+          `ALTER TABLE {db:Identifier}.${table} MODIFY SETTING non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`,
+      ),
+      // One table for a batch's intent (its rows, to complete it after a crash) and its event ids, so that both
+      // arrive in one insert: one block, one part, all or nothing. `state` 0 = pending, 1 = committed; the commit
+      // row replaces the pending one (and its payload) at merge time. Event-id rows are kept for ever.
+      `CREATE TABLE IF NOT EXISTS {db:Identifier}.ingest_ledger (
+        key String,
+        batch_id String,
+        state UInt8,
+        customer_id String,
+        metric String,
+        ts_ms Int64,
+        value Float64,
+        idempotency_key String,
+        fingerprint String,
+        payload String CODEC(ZSTD(3)),
+        created_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(state)
+      ORDER BY key
+      TTL toDateTime(created_at) + INTERVAL ${LEDGER_BATCH_DAYS} DAY DELETE WHERE startsWith(key, 'b:')
+      SETTINGS ${DURABLE}`,
+      // Ids stored before the ledger existed stay idempotency keys.
+      `INSERT INTO {db:Identifier}.ingest_ledger (key, batch_id, state, customer_id, metric, ts_ms, value)
+      SELECT concat('e:', event_id), '', 1, customer_id, metric, toUnixTimestamp64Milli(ts), value
+      FROM {db:Identifier}.usage_events WHERE event_id != ''`,
     ],
   },
 ]

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto'
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { UsageEvent } from '../../domain/events.js'
 import type { Aggregation } from '../../domain/metrics.js'
 import { isHourAligned } from '../../domain/time.js'
 import type { TimeWindow } from '../../domain/windows.js'
-import type { InsertResult, SeriesWindows, UsageStore, WindowAggregate } from '../../ports.js'
-import { clickhouseTime, withStoreError } from './errors.js'
+import { StoreError } from '../../errors.js'
+import type { IdempotencyKey, InsertResult, SeriesWindows, UsageStore, WindowAggregate } from '../../ports.js'
+import { IngestLedger } from './ingest-ledger.js'
+import { selectRows } from './select.js'
 import { CUSTOMERS_PER_CHUNK, seriesWindowsForSlot } from './series-windows.js'
 
 const ROLLUP_WINDOWS_SQL = `
@@ -40,77 +41,56 @@ interface WindowRow {
 }
 
 export class ClickHouseUsageStore implements UsageStore {
-  // Serialises "which ids exist?" + insert within this process so that two concurrent batches
-  // carrying the same event id cannot both pass the check.
+  private readonly ledger: IngestLedger
+  // Serialises ingest within this process: the stored-id lookup and the batch it decides must not interleave
+  // with another batch carrying the same ids, and a repair must not race the write it completes.
   private insertQueue: Promise<unknown> = Promise.resolve()
+  /** A write failed part-way in this process: complete it before the next read or write. */
+  private needsRepair = true
 
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
     private readonly customersPerChunk = CUSTOMERS_PER_CHUNK,
-  ) {}
+  ) {
+    this.ledger = new IngestLedger(client, database)
+  }
 
-  insertEvents(events: readonly UsageEvent[]): Promise<InsertResult> {
-    const run = this.insertQueue.then(() => this.insertUnlocked(events))
+  insertEvents(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
+    return this.serialized(async () => {
+      await this.repairIfNeeded()
+      try {
+        return await this.ledger.insert(events, idempotency)
+      } catch (err) {
+        if (err instanceof StoreError) this.needsRepair = true
+        throw err
+      }
+    })
+  }
+
+  repair(): Promise<number> {
+    return this.serialized(async () => {
+      const completed = await this.ledger.repair()
+      this.needsRepair = false
+      return completed
+    })
+  }
+
+  private async repairIfNeeded(): Promise<void> {
+    if (!this.needsRepair) return
+    await this.ledger.repair()
+    this.needsRepair = false
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.insertQueue.then(work)
     this.insertQueue = run.catch(() => undefined)
     return run
   }
 
-  private async insertUnlocked(events: readonly UsageEvent[]): Promise<InsertResult> {
-    const known = await this.storedEventIds(events)
-    const fresh = events.filter((e) => e.eventId === null || !known.has(e.eventId))
-    if (fresh.length === 0) return { inserted: 0, alreadyStored: events.length }
-    const rows = fresh.map((e) => ({
-      customer_id: e.customerId,
-      metric: e.metric,
-      ts: clickhouseTime(e.timestampMs),
-      value: e.value,
-      event_id: e.eventId ?? '',
-    }))
-    // The same rows sent again (a client retry of a batch without event ids) hash to the same token and are
-    // dropped by block deduplication in the raw table and in the rollup alike.
-    const token = createHash('sha256').update(JSON.stringify(rows)).digest('hex')
-    await withStoreError('insert usage events', () =>
-      this.client.insert({
-        table: `${this.database}.usage_events`,
-        values: rows,
-        format: 'JSONEachRow',
-        clickhouse_settings: {
-          insert_deduplication_token: token,
-          deduplicate_blocks_in_dependent_materialized_views: 1,
-          max_partitions_per_insert_block: '1000',
-        },
-      }),
-    )
-    return { inserted: fresh.length, alreadyStored: events.length - fresh.length }
-  }
-
-  private async storedEventIds(events: readonly UsageEvent[]): Promise<Set<string>> {
-    const withId = events.filter((e) => e.eventId !== null)
-    if (withId.length === 0) return new Set()
-    let lo = Number.POSITIVE_INFINITY
-    let hi = Number.NEGATIVE_INFINITY
-    for (const e of withId) {
-      lo = Math.min(lo, e.timestampMs)
-      hi = Math.max(hi, e.timestampMs)
-    }
-    // A re-sent event carries its original customer, metric and timestamp: bounding by them lets the
-    // primary key and partitions prune instead of scanning every stored id.
-    const rows = await this.select<{ event_id: string }>(
-      'look up stored event ids',
-      `SELECT DISTINCT event_id FROM {db:Identifier}.usage_events
-       WHERE metric IN {metrics:Array(String)} AND customer_id IN {customers:Array(String)}
-         AND ts >= fromUnixTimestamp64Milli({lo:Int64}, 'UTC') AND ts <= fromUnixTimestamp64Milli({hi:Int64}, 'UTC')
-         AND event_id IN {ids:Array(String)}`,
-      {
-        metrics: [...new Set(withId.map((e) => e.metric))],
-        customers: [...new Set(withId.map((e) => e.customerId))],
-        lo,
-        hi,
-        ids: withId.map((e) => e.eventId as string),
-      },
-    )
-    return new Set(rows.map((r) => r.event_id))
+  /** Reads wait for a repair this process owes, so that no half-stored batch is ever read. */
+  private async readable(): Promise<void> {
+    if (this.needsRepair) await this.serialized(() => this.repairIfNeeded())
   }
 
   async aggregateWindows(
@@ -120,6 +100,7 @@ export class ClickHouseUsageStore implements UsageStore {
     windows: readonly TimeWindow[],
   ): Promise<WindowAggregate[]> {
     if (windows.length === 0) return []
+    await this.readable()
     const aligned = windows.every((w) => isHourAligned(w.startMs) && isHourAligned(w.endMs))
     const rows = await this.select<WindowRow>(
       'aggregate usage windows',
@@ -144,6 +125,7 @@ export class ClickHouseUsageStore implements UsageStore {
   }
 
   async firstEventHour(customerId: string, metric: string): Promise<number | null> {
+    await this.readable()
     const rows = await this.select<{ first: string | number | null }>(
       'find first event',
       `SELECT toInt64(toUnixTimestamp(minOrNull(first_hour))) * 1000 AS first FROM {db:Identifier}.usage_first_seen
@@ -154,12 +136,14 @@ export class ClickHouseUsageStore implements UsageStore {
     return first === null || first === undefined ? null : Number(first)
   }
 
-  seriesWindows(
+  async *seriesWindows(
     slotMs: number,
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
   ): AsyncIterable<SeriesWindows[]> {
-    return seriesWindowsForSlot(
+    // A run may follow another process's crash (a shared ClickHouse server): complete its batches first.
+    await this.repair()
+    yield* seriesWindowsForSlot(
       this.client,
       this.database,
       slotMs,
@@ -170,6 +154,7 @@ export class ClickHouseUsageStore implements UsageStore {
   }
 
   async countEvents(): Promise<number> {
+    await this.readable()
     const rows = await this.select<{ n: string }>(
       'count events',
       'SELECT count() AS n FROM {db:Identifier}.usage_events',
@@ -187,14 +172,7 @@ export class ClickHouseUsageStore implements UsageStore {
     await this.client.close()
   }
 
-  private async select<T>(what: string, query: string, params: Record<string, unknown>): Promise<T[]> {
-    return withStoreError(what, async () => {
-      const result = await this.client.query({
-        query,
-        query_params: { db: this.database, ...params },
-        format: 'JSONEachRow',
-      })
-      return result.json<T>()
-    })
+  private select<T>(what: string, query: string, params: Record<string, unknown>): Promise<T[]> {
+    return selectRows<T>(this.client, this.database, what, query, params)
   }
 }

@@ -5,7 +5,7 @@ import type { CustomerProfile } from '../../domain/customer.js'
 import { FEEDBACK_LABELS, type Incident, type IncidentFeedback } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { StoreError } from '../../errors.js'
-import type { AlertStore, AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
+import type { AlertStore, AnomalyStore, ApiKeyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
 import {
   CUSTOMER_INTEGERS,
   CUSTOMER_REALS,
@@ -26,6 +26,7 @@ import {
 } from '../store-args/paging.js'
 import { DynamoDbAlertStore } from './alert-store.js'
 import { anomalyQueryPlan, checkAnomalyQuery, checkAnomalyRecords, dedupeAnomalies } from './anomaly-query.js'
+import { DynamoDbApiKeyStore } from './api-key-store.js'
 import { batchGetAll, batchWriteAll, DEFAULT_RETRY, type RetryOptions, type WriteRequest } from './batch.js'
 import { createDocumentClient, createDynamoDbClient, wrapError } from './client.js'
 import { checkDetector } from './customer-detector.js'
@@ -88,6 +89,7 @@ const INCIDENT_STATUSES: readonly string[] = ['open', 'resolved']
 export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
   readonly table: string
   readonly alerts: AlertStore
+  readonly apiKeys: ApiKeyStore
   private readonly clock: Clock
   private readonly retry: RetryOptions
   private readonly onClose: (() => void) | undefined
@@ -106,6 +108,11 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
       table: this.table,
       clock: this.clock,
       retry: this.retry,
+      run: (what, operation) => this.run(what, operation),
+    })
+    this.apiKeys = new DynamoDbApiKeyStore({
+      doc,
+      table: this.table,
       run: (what, operation) => this.run(what, operation),
     })
   }

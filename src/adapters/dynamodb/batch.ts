@@ -11,9 +11,12 @@ export const WRITE_CHUNK = 25
 export const GET_CHUNK = 100
 
 export interface RetryOptions {
-  /** Calls per chunk, the first included, before unprocessed items fail the operation (default 8). */
+  /**
+   * Calls in a row that process none of a chunk's pending items (the first call included) before the operation
+   * fails (default 8). A call that processes some of them is progress and starts the count again.
+   */
   attempts: number
-  /** Backoff base: attempt n waits a random time in [0, min(maxDelayMs, baseDelayMs * 2^n)) (default 50). */
+  /** Backoff base: after n such calls in a row, wait a random time in [0, min(maxDelayMs, baseDelayMs * 2^n)) (default 50). */
   baseDelayMs: number
   maxDelayMs: number
 }
@@ -36,8 +39,8 @@ function backoff(attempt: number, retry: RetryOptions): Promise<void> {
 
 /**
  * Writes every request in chunks of 25, re-sending UnprocessedItems (DynamoDB returns them when a partition is
- * throttled) with backoff. Throws a StoreError when some stay unprocessed after `retry.attempts` calls: a
- * write is never dropped silently. (Throttling errors of whole calls are retried by the SDK itself.)
+ * throttled) with backoff. Throws a StoreError when some stay unprocessed (see RetryOptions.attempts): a write is
+ * never dropped silently. (Throttling errors of whole calls are retried by the SDK itself, see client.ts.)
  */
 export async function batchWriteAll(
   doc: DynamoDBDocumentClient,
@@ -46,19 +49,38 @@ export async function batchWriteAll(
   retry: RetryOptions,
   parallelism = 4,
 ): Promise<void> {
-  await mapLimit(chunk(requests, WRITE_CHUNK), parallelism, async (batch) => {
-    let pending: WriteRequest[] = batch
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= retry.attempts) {
-        throw new StoreError(
-          `DynamoDB left ${pending.length} of ${batch.length} writes unprocessed after ${retry.attempts} attempts (table ${table}); nothing was dropped silently, retry the operation`,
-        )
-      }
-      if (attempt > 0) await backoff(attempt, retry)
+  await mapLimit(chunk(requests, WRITE_CHUNK), parallelism, (batch) =>
+    untilProcessed(batch, retry, { what: 'writes', table }, async (pending) => {
       const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }))
-      pending = (out.UnprocessedItems?.[table] ?? []) as WriteRequest[]
+      return (out.UnprocessedItems?.[table] ?? []) as WriteRequest[]
+    }),
+  )
+}
+
+/**
+ * Calls `send` with what is still pending (it returns what is left) until nothing is. Under throttling DynamoDB
+ * may process only a few items of a batch per call: such a call is progress and resets the count, so only
+ * `retry.attempts` calls in a row that process nothing give up. (Counting every call gave up on a 25-item batch
+ * throttled down to a few items per call, although every call made progress.)
+ */
+async function untilProcessed<T>(
+  batch: readonly T[],
+  retry: RetryOptions,
+  context: { what: 'writes' | 'reads'; table: string },
+  send: (pending: T[]) => Promise<T[]>,
+): Promise<void> {
+  let pending = [...batch]
+  for (let stalled = 0, calls = 0; pending.length > 0; calls++) {
+    if (stalled >= retry.attempts) {
+      throw new StoreError(
+        `DynamoDB left ${pending.length} of ${batch.length} ${context.what} unprocessed after ${retry.attempts} attempts in a row that processed none of them (table ${context.table}); nothing was dropped silently, retry the operation`,
+      )
     }
-  })
+    if (calls > 0) await backoff(stalled, retry)
+    const left = await send(pending)
+    stalled = left.length < pending.length ? 0 : stalled + 1
+    pending = left
+  }
 }
 
 /**
@@ -75,15 +97,8 @@ export async function batchGetAll(
 ): Promise<Item[]> {
   const names = Object.fromEntries(projection.map((name, i) => [`#p${i}`, name]))
   const found: Item[] = []
-  await mapLimit(chunk(keys, GET_CHUNK), parallelism, async (batch) => {
-    let pending: Key[] = batch
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= retry.attempts) {
-        throw new StoreError(
-          `DynamoDB left ${pending.length} of ${batch.length} reads unprocessed after ${retry.attempts} attempts (table ${table})`,
-        )
-      }
-      if (attempt > 0) await backoff(attempt, retry)
+  await mapLimit(chunk(keys, GET_CHUNK), parallelism, (batch) =>
+    untilProcessed(batch, retry, { what: 'reads', table }, async (pending) => {
       const out = await doc.send(
         new BatchGetCommand({
           RequestItems: {
@@ -97,8 +112,8 @@ export async function batchGetAll(
         }),
       )
       found.push(...((out.Responses?.[table] ?? []) as Item[]))
-      pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Key[]
-    }
-  })
+      return (out.UnprocessedKeys?.[table]?.Keys ?? []) as Key[]
+    }),
+  )
   return found
 }

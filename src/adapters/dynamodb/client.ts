@@ -6,7 +6,7 @@ export interface DynamoDbClientOptions {
   region: string
   /** A local DynamoDB-compatible endpoint (dynalite, DynamoDB Local); unset: AWS. */
   endpoint?: string
-  /** Attempts per request, first included; the SDK retries throttling and 5xx with backoff (default 8). */
+  /** Attempts per request, first included; the SDK retries throttling and 5xx with backoff (default 10). */
   maxAttempts?: number
   /**
    * The AWS credential variables present in the environment (config.awsCredentialEnv). Only consulted when an
@@ -32,7 +32,15 @@ export function hasEnvironmentCredentials(env: Readonly<Record<string, string | 
 }
 
 /**
- * The low-level client: adaptive retry mode (client-side rate limiting on throttling) with up to 8 attempts.
+ * Attempts per request by default. The SDK waits a random time up to min(1 s x 2^n, 20 s) before the n-th retry of
+ * a throttled request, so 8 attempts let about 1 request in 20 give up inside a 20 s throttling burst (1 of 20 in
+ * a run through test/dynamo-throttle-proxy.ts, 3 of 20 at 30 s), failing the whole detection run. With 10 a
+ * request gives up after 56 s of throttling on median (1 in 700 within 20 s), still far inside a run's budget.
+ */
+const DEFAULT_MAX_ATTEMPTS = 10
+
+/**
+ * The low-level client: adaptive retry mode (client-side rate limiting on throttling) with up to 10 attempts.
  * With an endpoint and no AWS credentials in the environment it signs with dummy credentials; otherwise the
  * SDK's default provider chain applies (environment, profile, SSO, web identity, container/instance role).
  */
@@ -41,8 +49,11 @@ export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBCl
   const dummy = options.endpoint !== undefined && !hasEnvironmentCredentials(env)
   return new DynamoDBClient({
     region: options.region,
-    maxAttempts: options.maxAttempts ?? 8,
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     retryMode: 'adaptive',
+    // Per attempt. The SDK sets none (and by default only warns when requestTimeout passes), so a black-holed
+    // connection would hang a run or a request for good; a timed-out attempt is retried like any network error.
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true },
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(dummy ? { credentials: LOCAL_CREDENTIALS } : {}),
   })

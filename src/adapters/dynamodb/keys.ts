@@ -152,3 +152,12 @@ export function dueSkTime(sk: string): number {
 export function muteKey(id: string): Key {
   return { [PK]: MUTES_PK, [SK]: id }
 }
+
+// ---- API keys ----------------------------------------------------------------------------------------------
+// Few and rarely written: one partition, sorted by key id.
+
+export const API_KEYS_PK = 'API_KEYS'
+
+export function apiKeyKey(id: string): Key {
+  return { [PK]: API_KEYS_PK, [SK]: id }
+}

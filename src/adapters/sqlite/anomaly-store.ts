@@ -30,6 +30,7 @@ import {
   toPage,
 } from '../store-args/paging.js'
 import { SqliteAlertStore } from './alert-store.js'
+import { SqliteApiKeyStore } from './api-key-store.js'
 import {
   type AnomalyRow,
   anomalyToRow,
@@ -77,6 +78,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
   private readonly upsertCustomer: Database.Statement
   private readonly purgeExpired: Database.Statement
   readonly alerts: SqliteAlertStore
+  readonly apiKeys: SqliteApiKeyStore
 
   private constructor(
     private readonly db: Database.Database,
@@ -106,6 +108,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
     this.upsertCustomer = db.prepare(upsertSql('customers', CUSTOMER_COLUMNS, ['customer_id']))
     this.purgeExpired = db.prepare('DELETE FROM anomalies WHERE ttl < ?')
     this.alerts = new SqliteAlertStore(db, (what, operation) => this.run(what, operation))
+    this.apiKeys = new SqliteApiKeyStore(db, (what, operation) => this.run(what, operation))
   }
 
   /** Opens (creating the file and its directory if needed) and migrates the store at `path`. */

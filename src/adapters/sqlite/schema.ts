@@ -144,6 +144,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE customers ADD COLUMN detector TEXT CHECK (detector IS NULL OR json_type(detector) = 'object');
     `,
   },
+  {
+    version: 4,
+    name: 'API keys',
+    sql: `
+      -- The secret is never stored: hash is the SHA-256 of the whole key (see domain/api-key.ts).
+      CREATE TABLE IF NOT EXISTS api_keys (
+        id TEXT NOT NULL PRIMARY KEY,
+        name TEXT NOT NULL,
+        scopes TEXT NOT NULL CHECK (json_type(scopes) = 'array'),
+        hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)

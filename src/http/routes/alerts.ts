@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
+import { BOUNDS } from '../../domain/limits.js'
 import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
-import { DAY_MS, toIso } from '../../domain/time.js'
+import { toIso } from '../../domain/time.js'
 import { NotFoundError, ValidationError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
-import { parseTime } from '../params.js'
+import { numberParam, parseTime, timeParam } from '../params.js'
 import { pageQuery, pageSchema } from './schemas.js'
 
 const time = { type: 'string', format: 'date-time' } as const
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
 
-const MAX_MUTE_MS = 90 * DAY_MS
+const MAX_MUTE_MS = BOUNDS.muteMinutes.max * 60_000
 
 const deliverySchema = {
   type: 'object',
@@ -110,6 +111,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get<{ Querystring: { status?: DeliveryStatus; channel?: string; limit: number; cursor?: string } }>(
     '/v1/alerts',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Alert deliveries (one per alert and channel), newest first',
         description:
@@ -137,6 +139,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get<{ Params: { id: string } }>(
     '/v1/alerts/:id',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'One alert delivery',
         tags: ['alerts'],
@@ -156,6 +159,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.post<{ Params: { id: string } }>(
     '/v1/alerts/:id/retry',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Send a failed, held or muted delivery again (fresh attempts, due now)',
         tags: ['alerts'],
@@ -174,6 +178,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   }>(
     '/v1/mutes',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Mute incident alerts for a customer, a metric, or a customer x metric until a time',
         description:
@@ -185,8 +190,8 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
           properties: {
             customer_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
             metric: { type: 'string', pattern: METRIC_NAME_PATTERN.source },
-            until: { type: 'string', minLength: 1 },
-            minutes: { type: 'integer', minimum: 1 },
+            until: timeParam('ISO 8601 or epoch ms, at most 90 days ahead'),
+            minutes: numberParam(BOUNDS.muteMinutes),
             reason: { type: 'string', maxLength: 500 },
           },
         },
@@ -231,6 +236,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get(
     '/v1/mutes',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Active mutes, newest first',
         tags: ['alerts'],
@@ -244,7 +250,10 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
 
   app.delete<{ Params: { id: string } }>(
     '/v1/mutes/:id',
-    { schema: { summary: 'End a mute now', tags: ['alerts'], response: { 404: errorResponseSchema } } },
+    {
+      config: { scope: 'admin' },
+      schema: { summary: 'End a mute now', tags: ['alerts'], response: { 404: errorResponseSchema } },
+    },
     async (request, reply) => {
       if (!(await meterflow.anomalies.alerts.deleteMute(request.params.id))) {
         throw new NotFoundError(`no mute ${request.params.id}`, [{ field: 'id', reason: 'unknown' }])
@@ -256,6 +265,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.post<{ Body: { to?: string } | undefined }>(
     '/v1/alerts/digest',
     {
+      config: { scope: 'admin' },
       schema: {
         summary:
           'Send the ops digest now (the day before `to`, default now) to the channels routed for digests',
@@ -263,7 +273,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { to: { type: 'string', minLength: 1 } },
+          properties: { to: timeParam('ISO 8601 or epoch ms, not in the future; default now') },
         },
         response: {
           202: { type: 'object', properties: { enqueued: { type: 'integer' } } },

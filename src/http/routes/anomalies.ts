@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { queryAnomalies } from '../../app/query-anomalies.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
-import { parseTime } from '../params.js'
+import { parseTime, timeParam } from '../params.js'
 import { anomalyJson } from '../serialize.js'
 import { anomalySchema, pageQuery, pageSchema } from './schemas.js'
 
@@ -20,6 +20,7 @@ export function anomalyRoutes(app: FastifyInstance, meterflow: MeterFlow): void 
   app.get<{ Querystring: ListQuery }>(
     '/v1/anomalies',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List stored anomalies, newest first',
         description:
@@ -29,8 +30,8 @@ export function anomalyRoutes(app: FastifyInstance, meterflow: MeterFlow): void 
           customer_id: { type: 'string', minLength: 1, maxLength: 128 },
           metric: { type: 'string', minLength: 1, maxLength: 63 },
           severity: { type: 'string', enum: ['warning', 'critical'] },
-          since: { type: 'string' },
-          until: { type: 'string' },
+          since: timeParam('ISO 8601 or epoch ms, inclusive'),
+          until: timeParam('ISO 8601 or epoch ms, exclusive'),
         }),
         response: { 200: pageSchema(anomalySchema), 400: errorResponseSchema },
       },

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { checkReport } from '../../app/check-report.js'
+import { BOUNDS } from '../../domain/limits.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
-import { parseTime } from '../params.js'
+import { numberParam, parseTime, timeParam } from '../params.js'
 
 interface CheckQuery {
   customer_id: string
@@ -61,6 +62,7 @@ export function checkRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get<{ Querystring: CheckQuery }>(
     '/v1/anomalies/check',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Check one customer and metric for a volume anomaly now',
         description:
@@ -73,14 +75,17 @@ export function checkRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
           properties: {
             customer_id: { type: 'string', minLength: 1, maxLength: 128 },
             metric: { type: 'string', minLength: 1, maxLength: 63 },
-            current_start: {
-              type: 'string',
-              description: 'ISO 8601 UTC or epoch ms; default current_end - 24h',
-            },
-            current_end: { type: 'string', description: 'ISO 8601 UTC or epoch ms; default now' },
-            baseline_days: { type: 'integer', minimum: 1, maximum: 365, default: 30 },
-            threshold: { type: 'number', exclusiveMinimum: 0, default: 3 },
-            critical_threshold: { type: 'number', exclusiveMinimum: 0 },
+            current_start: timeParam(
+              'ISO 8601 UTC or epoch ms, not in the future; default current_end - 24h',
+            ),
+            current_end: timeParam(
+              'ISO 8601 UTC or epoch ms, at most 366 days after current_start; default now',
+            ),
+            baseline_days: numberParam(BOUNDS.baselineDays, { description: 'default: configured (30)' }),
+            threshold: numberParam(BOUNDS.threshold, { description: 'default: configured (3)' }),
+            critical_threshold: numberParam(BOUNDS.threshold, {
+              description: 'default: the configured one (5), at least threshold',
+            }),
           },
         },
         response: { 200: checkResponseSchema, 400: errorResponseSchema },

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { MeterFlow } from '../../wiring.js'
 
 export function healthRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/healthz', { config: { scope: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/readyz', { config: { scope: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     try {
       await meterflow.usage.ping()
       return { status: 'ready' }
@@ -13,5 +13,5 @@ export function healthRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
     }
   })
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger())
 }

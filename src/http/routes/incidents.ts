@@ -18,6 +18,7 @@ export function incidentRoutes(app: FastifyInstance, meterflow: MeterFlow): void
   app.get<{ Params: { id: string } }>(
     '/v1/incidents/:id',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'One incident (alerts link here)',
         tags: ['anomalies'],
@@ -30,6 +31,7 @@ export function incidentRoutes(app: FastifyInstance, meterflow: MeterFlow): void
   app.post<{ Params: { id: string }; Body: { by?: string } | undefined }>(
     '/v1/incidents/:id/ack',
     {
+      config: { scope: 'admin' },
       schema: {
         summary:
           'Acknowledge an open incident: its escalations are no longer notified (its resolution still is)',
@@ -60,6 +62,7 @@ export function incidentRoutes(app: FastifyInstance, meterflow: MeterFlow): void
   app.post<{ Params: { id: string }; Body: { label: FeedbackLabel; note?: string; by?: string } }>(
     '/v1/incidents/:id/feedback',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Say what an incident was: false_positive or planned (its period leaves future baselines)',
         description:

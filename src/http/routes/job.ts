@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
+import { BOUNDS } from '../../domain/limits.js'
 import { NotFoundError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
-import { parseTime } from '../params.js'
+import { numberParam, parseTime, timeParam } from '../params.js'
 import { customerJson, type DetectorJson, detectorFromJson, incidentJson, runJson } from '../serialize.js'
 import {
   customerSchema,
@@ -17,6 +18,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.post<{ Body: { slot?: string | number } | undefined }>(
     '/v1/runs',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Run detection for a slot now',
         description:
@@ -25,7 +27,11 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { slot: { anyOf: [{ type: 'string' }, { type: 'integer' }] } },
+          properties: {
+            slot: {
+              anyOf: [timeParam('ISO hour or epoch ms, not after the current hour'), { type: 'integer' }],
+            },
+          },
         },
         response: { 200: runSchema, 400: errorResponseSchema, 409: errorResponseSchema, 500: runSchema },
       },
@@ -45,6 +51,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     '/v1/runs',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List detection runs, newest slot first',
         tags: ['job'],
@@ -64,6 +71,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get<{ Params: { id: string } }>(
     '/v1/runs/:id',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'One detection run',
         tags: ['job'],
@@ -82,6 +90,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   }>(
     '/v1/incidents',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List incidents, newest first',
         tags: ['anomalies'],
@@ -107,6 +116,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get<{ Params: { id: string } }>(
     '/v1/customers/:id',
     {
+      config: { scope: 'read' },
       schema: {
         summary: "A customer's registry entry (defaults when it has none)",
         tags: ['customers'],
@@ -131,6 +141,7 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   }>(
     '/v1/customers/:id',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Enable/disable a customer or override its thresholds and metrics',
         description: 'Absent fields keep their value; null clears an override.',
@@ -144,9 +155,9 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
           additionalProperties: false,
           properties: {
             status: { type: 'string', enum: ['active', 'disabled'] },
-            threshold: { type: ['number', 'null'], exclusiveMinimum: 0 },
-            critical_threshold: { type: ['number', 'null'], exclusiveMinimum: 0 },
-            metrics: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 100 },
+            threshold: { ...numberParam(BOUNDS.threshold), type: ['number', 'null'] },
+            critical_threshold: { ...numberParam(BOUNDS.threshold), type: ['number', 'null'] },
+            metrics: { type: ['array', 'null'], items: { type: 'string', maxLength: 63 }, maxItems: 100 },
             detector: detectorOverrideSchema,
           },
         },

@@ -18,6 +18,7 @@ export function metricRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.get(
     '/v1/metrics',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List metrics',
         tags: ['metrics'],
@@ -32,6 +33,7 @@ export function metricRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   app.post<{ Body: MetricRegistration }>(
     '/v1/metrics',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Register a metric',
         description:

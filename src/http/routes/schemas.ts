@@ -1,3 +1,11 @@
+import {
+  DETECTOR_SETTING_KEYS,
+  DETECTOR_SETTINGS,
+  type DetectorSetting,
+} from '../../domain/detector-settings.js'
+import { BOUNDS } from '../../domain/limits.js'
+import { numberParam } from '../params.js'
+
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
 const time = { type: 'string', format: 'date-time' } as const
 
@@ -74,26 +82,41 @@ export const runSchema = {
   },
 } as const
 
-/** A customer's detector overrides (see docs/detection.md); absent fields keep the metric's setting. */
+function detectorSettingSchema(setting: DetectorSetting) {
+  const { description } = setting
+  switch (setting.kind) {
+    case 'choice':
+      return { type: 'string', enum: setting.choices, description }
+    case 'list': {
+      const items = { type: 'string', enum: setting.choices }
+      return {
+        type: 'array',
+        items,
+        minItems: 1,
+        maxItems: setting.choices.length,
+        uniqueItems: true,
+        description,
+      }
+    }
+    case 'number':
+      return numberParam(setting.range, { description })
+  }
+}
+
+/**
+ * A customer's detector overrides (see docs/detection.md), one property per declared setting; absent fields keep
+ * the metric's setting.
+ */
 export const detectorOverrideSchema = {
   type: ['object', 'null'],
   additionalProperties: false,
-  properties: {
-    statistic: { type: 'string', enum: ['zscore', 'robust'] },
-    baseline: { type: 'string', enum: ['all', 'daytype', 'weekday', 'auto'] },
-    windows: {
-      type: 'array',
-      items: { type: 'string', enum: ['day', 'hour'] },
-      minItems: 1,
-      maxItems: 2,
-      uniqueItems: true,
-    },
-    level_shift_days: { type: 'integer', minimum: 0, maximum: 14 },
-    min_volume: { type: 'number', minimum: 0 },
-    persist_runs: { type: 'integer', minimum: 1, maximum: 24 },
-    persist_window: { type: 'integer', minimum: 1, maximum: 24 },
-  },
-} as const
+  properties: Object.fromEntries(
+    DETECTOR_SETTING_KEYS.map((key) => {
+      const setting: DetectorSetting = DETECTOR_SETTINGS[key]
+      return [setting.name, detectorSettingSchema(setting)]
+    }),
+  ),
+}
 
 export const customerSchema = {
   type: 'object',
@@ -122,7 +145,7 @@ export function pageQuery(extra: Record<string, object>) {
     additionalProperties: false,
     properties: {
       ...extra,
-      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      limit: numberParam(BOUNDS.pageSize, { default: 100 }),
       cursor: { type: 'string', maxLength: 2000 },
     },
   } as const

@@ -8,7 +8,7 @@ import { incidentJson, jobJson, stormJson } from '../json.js'
  * derived from the internal types, whose renames must not break receivers.
  */
 export interface WebhookPayload {
-  /** Also the X-MeterFlow-Event-Id header: the receiver's idempotency key. */
+  /** The alert id (the `webhook-id` header, derived from the delivery, is the receiver's idempotency key). */
   id: string
   type: AlertKind
   /** Incident alerts only. */

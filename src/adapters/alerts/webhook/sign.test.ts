@@ -1,71 +1,85 @@
 import { createHmac } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
-import { signWebhook, verifyWebhookSignature } from './sign.js'
+import { Webhook, WebhookVerificationError } from 'standardwebhooks'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { webhookHeaders, webhookMessageId } from './sign.js'
 
-const SECRET = 'whsec_3f9c1a7e5b2d4c6e8a0b'
+// A 32-byte key in the spec's serialisation, as a receiver would be given it.
+const KEY = Buffer.from('meterflow-test-key-of-32-bytes!!')
+const SECRET = `whsec_${KEY.toString('base64')}`
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 5)
-const TS = Math.floor(NOW / 1000)
-const BODY = '{"id":"2026-11-25T12:00:00.000Z|opened|inc-1","type":"incident"}'
+const DELIVERY_ID = '2026-11-25T12:00:00.000Z|opened|acme.corp|api_calls|2026-11-25T10:00:00.000Z>webhook'
+const BODY = '{"id":"2026-11-25T12:00:00.000Z|opened|acme.corp|api_calls","type":"incident"}'
 
-describe('signWebhook', () => {
-  it('is v1= and the hex HMAC-SHA256 of "{timestamp}.{body}", so any language can check it', () => {
-    const expected = createHmac('sha256', SECRET).update(`${TS}.${BODY}`).digest('hex')
-    expect(signWebhook(SECRET, TS, BODY)).toBe(`v1=${expected}`)
-    expect(signWebhook(SECRET, TS, Buffer.from(BODY))).toBe(`v1=${expected}`)
+/** What a receiver in Node does: the library's verify, with its clock at `atMs`. */
+function receive(headers: object, body: string, atMs = NOW, secret = SECRET): unknown {
+  vi.setSystemTime(atMs)
+  return new Webhook(secret).verify(body, headers as Record<string, string>)
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] })
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('webhookMessageId', () => {
+  it('is stable per delivery, distinct across deliveries, and free of "." and of the ids it is made from', () => {
+    const id = webhookMessageId(DELIVERY_ID)
+    expect(id).toMatch(/^msg_[A-Za-z0-9_-]{43}$/)
+    expect(webhookMessageId(DELIVERY_ID)).toBe(id)
+    expect(webhookMessageId(DELIVERY_ID.replace('opened', 'resolved'))).not.toBe(id)
+    expect(id).not.toContain('acme')
   })
 })
 
-describe('verifyWebhookSignature', () => {
-  const signature = signWebhook(SECRET, TS, BODY)
-  const verify = (over: Partial<Parameters<typeof verifyWebhookSignature>[0]> = {}) =>
-    verifyWebhookSignature({
-      secret: SECRET,
-      timestamp: String(TS),
-      signature,
-      body: BODY,
-      nowMs: NOW,
-      ...over,
-    })
+describe('webhookHeaders', () => {
+  const signer = new Webhook(SECRET)
 
-  it('accepts a genuine request, as a string or a Buffer body and from node:http header values', () => {
-    expect(verify()).toEqual({ ok: true })
-    expect(verify({ body: Buffer.from(BODY), timestamp: TS })).toEqual({ ok: true })
-    expect(verify({ signature: ['v1=00', signature] })).toEqual({ ok: true })
-    // Two entries during a secret rotation: one matching is enough.
-    expect(verify({ signature: `v1=${'a'.repeat(64)}, ${signature}` })).toEqual({ ok: true })
+  it("carry the message id, the attempt's unix seconds and a v1 signature the standardwebhooks library accepts", () => {
+    const headers = webhookHeaders(signer, DELIVERY_ID, NOW + 999, BODY)
+    expect(headers).toEqual({
+      'webhook-id': webhookMessageId(DELIVERY_ID),
+      'webhook-timestamp': String(Math.floor(NOW / 1000)),
+      'webhook-signature': expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/),
+    })
+    expect(receive(headers, BODY)).toEqual(JSON.parse(BODY))
   })
 
-  it('refuses a wrong secret, a tampered body, a changed timestamp or a malformed signature', () => {
-    expect(verify({ secret: 'another-secret-of-16+' })).toEqual({ ok: false, reason: 'signature_mismatch' })
-    expect(verify({ body: BODY.replace('incident', 'storm') })).toEqual({
-      ok: false,
-      reason: 'signature_mismatch',
-    })
-    expect(verify({ timestamp: String(TS + 1) })).toEqual({ ok: false, reason: 'signature_mismatch' })
-    expect(verify({ signature: `${signature.slice(0, -1)}z` })).toEqual({
-      ok: false,
-      reason: 'signature_mismatch',
-    })
-    expect(verify({ signature: signature.toUpperCase().replace('V1', 'v1') })).toEqual({ ok: true })
+  it('sign "{id}.{timestamp}.{body}" with HMAC-SHA256 under the decoded key, as the spec writes it', () => {
+    const headers = webhookHeaders(signer, DELIVERY_ID, NOW, BODY)
+    const mac = createHmac('sha256', KEY)
+      .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${BODY}`)
+      .digest('base64')
+    expect(headers['webhook-signature']).toBe(`v1,${mac}`)
   })
 
-  it('tells missing and malformed headers apart', () => {
-    expect(verify({ signature: undefined })).toEqual({ ok: false, reason: 'missing_signature' })
-    expect(verify({ signature: 'v0=abc' })).toEqual({ ok: false, reason: 'missing_signature' })
-    expect(verify({ timestamp: undefined })).toEqual({ ok: false, reason: 'malformed_timestamp' })
-    expect(verify({ timestamp: '2026-11-25T12:00:05Z' })).toEqual({
-      ok: false,
-      reason: 'malformed_timestamp',
-    })
+  it('fail verification for a tampered body, another id, another secret, or a timestamp off by over 5 minutes', () => {
+    const headers = webhookHeaders(signer, DELIVERY_ID, NOW, BODY)
+    const refused = (fn: () => unknown, message: RegExp) => {
+      expect(fn).toThrow(WebhookVerificationError)
+      expect(fn).toThrow(message)
+    }
+    refused(() => receive(headers, BODY.replace('incident', 'storm')), /No matching signature/)
+    refused(
+      () => receive({ ...headers, 'webhook-id': webhookMessageId('other') }, BODY),
+      /No matching signature/,
+    )
+    refused(() => receive({ ...headers, 'webhook-timestamp': String(NOW / 1000 + 1) }, BODY), /No matching/)
+    const otherSecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+    refused(() => receive(headers, BODY, NOW, otherSecret), /No matching signature/)
+    // The same captured request replayed six minutes later, or arriving from a clock six minutes ahead.
+    expect(receive(headers, BODY, NOW + 300_000)).toEqual(JSON.parse(BODY))
+    refused(() => receive(headers, BODY, NOW + 360_000), /timestamp too old/)
+    refused(() => receive(headers, BODY, NOW - 360_000), /timestamp too new/)
   })
 
-  it('refuses a replay outside the tolerance, either way, and honours a custom tolerance', () => {
-    expect(verify({ nowMs: NOW + 300_000 })).toEqual({ ok: true })
-    expect(verify({ nowMs: NOW + 301_000 })).toEqual({ ok: false, reason: 'stale_timestamp' })
-    expect(verify({ nowMs: NOW - 301_000 })).toEqual({ ok: false, reason: 'stale_timestamp' })
-    expect(verify({ nowMs: NOW + 30_000, toleranceSeconds: 10 })).toEqual({
-      ok: false,
-      reason: 'stale_timestamp',
+  it('leave the signature out without a secret, which receivers using the library refuse', () => {
+    const headers = webhookHeaders(null, DELIVERY_ID, NOW, BODY)
+    expect(headers).toEqual({
+      'webhook-id': webhookMessageId(DELIVERY_ID),
+      'webhook-timestamp': String(Math.floor(NOW / 1000)),
     })
+    expect(() => receive(headers, BODY)).toThrow(/Missing required headers/)
   })
 })

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from './config.js'
+
+const problem = (env: Record<string, string>, overrides = {}): string => {
+  try {
+    loadConfig(env, overrides)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.join('\n')
+    throw err
+  }
+  return 'accepted'
+}
+
+describe('numeric settings', () => {
+  it('are finite and bounded, and the error names the variable', () => {
+    expect(problem({ METERFLOW_THRESHOLD: '1e309' })).toMatch(/detection\.threshold \(METERFLOW_THRESHOLD\)/)
+    expect(problem({ METERFLOW_THRESHOLD: '1e7' })).toMatch(/METERFLOW_THRESHOLD/)
+    expect(problem({ METERFLOW_MIN_RELATIVE_STDDEV: 'Infinity' })).toMatch(/METERFLOW_MIN_RELATIVE_STDDEV/)
+    expect(problem({ METERFLOW_MIN_SAMPLES: '100000' })).toMatch(/METERFLOW_MIN_SAMPLES/)
+    expect(problem({ METERFLOW_BASELINE_DAYS: '1e309' })).toMatch(/METERFLOW_BASELINE_DAYS/)
+    expect(problem({ METERFLOW_DEMO_SEED: '1e300' })).toMatch(/METERFLOW_DEMO_SEED/)
+    expect(problem({}, { detection: { minAbsoluteStddev: 1e300 } })).toMatch(/minAbsoluteStddev/)
+  })
+
+  it('keep durations below what a Node timer can wait', () => {
+    for (const key of ['timeoutMs', 'retryMaxMs', 'deliveryIntervalMs', 'jobSlowMs']) {
+      expect(problem({}, { alerts: { [key]: 2 ** 31 } }), key).toMatch(new RegExp(`alerts\\.${key}`))
+    }
+  })
+
+  it('take the documented defaults and values inside the ranges', () => {
+    const config = loadConfig({ METERFLOW_THRESHOLD: '4', METERFLOW_CRITICAL_THRESHOLD: '1000000' })
+    expect(config.detection).toMatchObject({ threshold: 4, criticalThreshold: 1_000_000, baselineDays: 30 })
+  })
+})
