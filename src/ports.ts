@@ -114,7 +114,9 @@ export interface AnomalyStore {
   openIncidents(): Promise<Incident[]>
   /**
    * Upserts incidents; a write whose lastEvaluatedSlot is not newer than the stored one is ignored
-   * (a replay must not roll an incident back). Returns the ids actually written.
+   * (a replay must not roll an incident back), unless the stored one is a future slot (firstFutureSlot: written
+   * by a run accepted before slots were checked, it would freeze the incident for good). Returns the ids
+   * actually written.
    */
   saveIncidents(incidents: readonly Incident[]): Promise<string[]>
   getIncident(id: string): Promise<Incident | null>

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { latestCompletedSlot } from '../src/app/run-detection.js'
 import { generateDemo, SHOWCASE } from '../src/demo/generator.js'
 import { loadDemo } from '../src/demo/load.js'
-import { run } from './contract/anomaly-store.contract.js'
+import { incident, run } from './contract/anomaly-store.contract.js'
 import { type Harness, openHarness } from './helpers.js'
 
 // A run for a future slot once became "the latest run": every real run after it counted as a backfill and opened
@@ -61,5 +61,22 @@ describe('the slot of a run', () => {
     const backfill = await postRun({ slot: END - 3 * HOUR })
     expect(backfill.statusCode, backfill.body).toBe(200)
     expect(backfill.json()).toMatchObject({ status: 'completed', incidents_opened: 0, incidents_resolved: 0 })
+  })
+
+  it('an incident a bogus future run last evaluated is evaluated again by the next real run', async () => {
+    const bogus = Date.UTC(2099, 0, 1)
+    const frozen = incident({
+      id: 'frozen-by-2099',
+      customerId: SHOWCASE.spike,
+      metric: 'compute_time',
+      openedAt: END - 6 * HOUR,
+      lastEvaluatedSlot: bogus,
+    })
+    await h.meterflow.anomalies.saveIncidents([frozen])
+    h.clock.ms = END + HOUR + 20 * 60_000
+    const res = await postRun({ slot: new Date(END + HOUR).toISOString() })
+    expect(res.statusCode, res.body).toBe(200)
+    const after = await h.meterflow.anomalies.getIncident('frozen-by-2099')
+    expect(after?.lastEvaluatedSlot).toBe(END + HOUR)
   })
 })

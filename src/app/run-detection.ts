@@ -94,8 +94,13 @@ export async function runDetection(
     const backfill = latest !== null && slot < latest
     const profiles = new Map((await deps.anomalies.listCustomers()).map((p) => [p.customerId, p]))
     // Open incidents not yet met in this run's series; what is left at the end had no usage in the whole period.
+    // An incident last evaluated at a future slot (by a run accepted before slots were checked) counts as not yet
+    // evaluated by this run; otherwise it would never move again (the stores accept the overwrite).
     const unseen = new Map(
-      (await deps.anomalies.openIncidents()).map((i) => [key(i.customerId, i.metric), i]),
+      (await deps.anomalies.openIncidents()).map((i) => [
+        key(i.customerId, i.metric),
+        isFutureSlot(i.lastEvaluatedSlot, startedAt) ? { ...i, lastEvaluatedSlot: slot - HOUR_MS } : i,
+      ]),
     )
     const open = new Map(unseen)
     // Periods people labelled (planned activity; false positives too if configured) are not baseline samples.

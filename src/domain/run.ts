@@ -1,4 +1,4 @@
-import { floorToHour, MIN_TIMESTAMP_MS, toIso } from './time.js'
+import { floorToHour, HOUR_MS, MIN_TIMESTAMP_MS, toIso } from './time.js'
 
 export type RunStatus = 'running' | 'completed' | 'failed'
 
@@ -38,5 +38,10 @@ export function slotProblem(slot: number, nowMs: number): string | null {
 
 /** A slot after the current hour: a run record holding one (stored before slots were checked) is not progress. */
 export function isFutureSlot(slot: number, nowMs: number): boolean {
-  return floorToHour(slot) > floorToHour(nowMs)
+  return slot >= firstFutureSlot(nowMs)
+}
+
+/** The first slot that cannot have run yet: stores treat a stored slot from here on as never evaluated. */
+export function firstFutureSlot(nowMs: number): number {
+  return floorToHour(nowMs) + HOUR_MS
 }

@@ -428,6 +428,24 @@ export function describeAnomalyStoreContract(
         expect(await store.getIncident('i1')).toStrictEqual(v3)
       })
 
+      it('lets a real slot overwrite an incident stored with a future slot (it would stay frozen otherwise)', async () => {
+        const frozen = incident({
+          id: 'i-frozen',
+          customerId: 'c1',
+          metric: 'compute_time',
+          openedAt: SLOT - 2 * HOUR,
+          lastEvaluatedSlot: Date.UTC(2099, 0, 1),
+        })
+        await store.saveIncidents([frozen])
+        const real: Incident = { ...frozen, cleanRuns: 1, lastEvaluatedSlot: SLOT }
+        expect(await store.saveIncidents([real])).toEqual(['i-frozen'])
+        expect(await store.getIncident('i-frozen')).toStrictEqual(real)
+        // From then on the usual rule holds again.
+        expect(
+          await store.saveIncidents([{ ...real, cleanRuns: 9, lastEvaluatedSlot: SLOT - HOUR }]),
+        ).toEqual([])
+      })
+
       it('lists open incidents only', async () => {
         await store.saveIncidents([
           incident({ id: 'a', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - HOUR }),

@@ -184,7 +184,9 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     incidents.forEach((i, index) => {
       checkKeyTime('opened_at', i.openedAt, index)
     })
-    return this.run('save incidents', () => putIncidents(this, incidents))
+    return this.run('save incidents', () =>
+      putIncidents({ doc: this.doc, table: this.table, clock: this.clock }, incidents),
+    )
   }
 
   async getIncident(id: string): Promise<Incident | null> {

@@ -1,7 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Incident } from '../../domain/incident.js'
+import { firstFutureSlot } from '../../domain/run.js'
 import { ConflictError } from '../../errors.js'
-import type { IncidentQuery } from '../../ports.js'
+import type { Clock, IncidentQuery } from '../../ports.js'
 import { mapLimit } from './batch.js'
 import { errorName } from './client.js'
 import { type Item, incidentItem } from './items.js'
@@ -22,7 +23,10 @@ export const INCIDENT_CURSOR = ['string'] as const
  * same incident at an older slot (a failed condition is a replay: skipped, not an error). Versions of one
  * incident are applied in order, different incidents in parallel. Returns the ids written.
  */
-export async function putIncidents(ctx: TableContext, incidents: readonly Incident[]): Promise<string[]> {
+export async function putIncidents(
+  ctx: TableContext & { clock: Clock },
+  incidents: readonly Incident[],
+): Promise<string[]> {
   const byId = new Map<string, Incident[]>()
   for (const incident of incidents) byId.set(incident.id, [...(byId.get(incident.id) ?? []), incident])
   const written = await mapLimit([...byId.values()], PARALLELISM, async (versions) => {
@@ -38,7 +42,7 @@ export async function putIncidents(ctx: TableContext, incidents: readonly Incide
  * not a PutItem: a run writes the copy of the incident it read before someone acknowledged it, and replacing the
  * whole item would clear the acknowledgement; only the attributes incidentItem names are set (or removed).
  */
-async function putIncident(ctx: TableContext, incident: Incident): Promise<boolean> {
+async function putIncident(ctx: TableContext & { clock: Clock }, incident: Incident): Promise<boolean> {
   const { [PK]: pk, [SK]: sk, ...attributes } = incidentItem(incident)
   const { parts, name } = setExpression(attributes)
   try {
@@ -47,12 +51,13 @@ async function putIncident(ctx: TableContext, incident: Incident): Promise<boole
         TableName: ctx.table,
         Key: { [PK]: pk, [SK]: sk },
         ...parts,
-        ConditionExpression: `attribute_not_exists(#pk) OR (${name.id} = :id AND ${name.last_evaluated_slot} < :slot)`,
+        ConditionExpression: `attribute_not_exists(#pk) OR (${name.id} = :id AND (${name.last_evaluated_slot} < :slot OR ${name.last_evaluated_slot} >= :future))`,
         ExpressionAttributeNames: { ...parts.ExpressionAttributeNames, '#pk': PK },
         ExpressionAttributeValues: {
           ...parts.ExpressionAttributeValues,
           ':id': incident.id,
           ':slot': incident.lastEvaluatedSlot,
+          ':future': firstFutureSlot(ctx.clock.now()),
         },
       }),
     )

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3'
 import type { AnomalyQuery, AnomalyRecord, Page } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
 import type { Incident, IncidentFeedback } from '../../domain/incident.js'
-import type { DetectionRun } from '../../domain/run.js'
+import { type DetectionRun, firstFutureSlot } from '../../domain/run.js'
 import { MeterFlowError, StoreError, ValidationError } from '../../errors.js'
 import type { AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
 import {
@@ -101,7 +101,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
         'incidents',
         INCIDENT_COLUMNS,
         ['id'],
-        'excluded.last_evaluated_slot > incidents.last_evaluated_slot',
+        'excluded.last_evaluated_slot > incidents.last_evaluated_slot OR incidents.last_evaluated_slot >= @first_future_slot',
       ),
     )
     this.upsertRun = db.prepare(upsertSql('runs', RUN_COLUMNS, ['run_id']))
@@ -223,7 +223,8 @@ export class SqliteAnomalyStore implements AnomalyStore {
         .transaction(() => {
           const written = new Set<string>()
           for (const incident of incidents) {
-            if (this.upsertIncident.run(incidentToRow(incident)).changes > 0) written.add(incident.id)
+            const row = { ...incidentToRow(incident), first_future_slot: firstFutureSlot(this.clock.now()) }
+            if (this.upsertIncident.run(row).changes > 0) written.add(incident.id)
           }
           return [...written]
         })
