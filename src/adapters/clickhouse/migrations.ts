@@ -130,8 +130,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ]
 
-/** Brings the schema up to the latest version; safe to run at every start and concurrently with itself. */
-export async function migrate(client: ClickHouseClient, database: string): Promise<number[]> {
+/**
+ * Brings the schema up to the latest version (or `target`, for upgrade tests); safe to run at every start and
+ * concurrently with itself.
+ */
+export async function migrate(
+  client: ClickHouseClient,
+  database: string,
+  target = Number.POSITIVE_INFINITY,
+): Promise<number[]> {
   const params = { db: database }
   await client.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: params })
   await client.command({
@@ -148,7 +155,7 @@ export async function migrate(client: ClickHouseClient, database: string): Promi
   const applied = new Set((await result.json<{ version: number }>()).map((r) => Number(r.version)))
   const ran: number[] = []
   for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version)) continue
+    if (applied.has(migration.version) || migration.version > target) continue
     for (const statement of migration.statements) {
       await client.command({ query: statement, query_params: params })
     }

@@ -1,0 +1,80 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { migrate } from '../src/adapters/clickhouse/migrations.js'
+import { type MeterFlow, openMeterFlow } from '../src/wiring.js'
+import { ManualClock, tempDataDir, testConfig } from './helpers.js'
+
+// A data directory written by the version before the ingest ledger (materialized views fill the rollup): after
+// the upgrade the views are gone (else every new event would reach the rollup twice), stored ids are still
+// idempotency keys, and the totals are exact.
+
+const HOUR = 3_600_000
+const NOW = Date.UTC(2026, 10, 25, 12)
+const T = NOW - 5 * HOUR
+const data = tempDataDir()
+const config = testConfig(data.dir, { clickhouse: { database: 'upgraded' } })
+let client: ClickHouseClient
+let meterflow: MeterFlow
+
+beforeAll(async () => {
+  client = createClickHouseClient(config)
+  await migrate(client, 'upgraded', 3)
+  await client.insert({
+    table: 'upgraded.usage_events',
+    values: [
+      { customer_id: 'old', metric: 'api_calls', ts: '2026-11-25 07:10:00.000', value: 5, event_id: 'old-1' },
+      { customer_id: 'old', metric: 'api_calls', ts: '2026-11-25 07:20:00.000', value: 7, event_id: 'old-2' },
+      { customer_id: 'old', metric: 'api_calls', ts: '2026-11-25 07:30:00.000', value: 11, event_id: '' },
+    ],
+    format: 'JSONEachRow',
+  })
+  meterflow = await openMeterFlow(config, { clickhouse: client, clock: new ManualClock(NOW) })
+})
+afterAll(async () => {
+  await meterflow?.close()
+  data.remove()
+})
+
+const total = async () =>
+  (await meterflow.usage.aggregateWindows('old', 'api_calls', 'sum', [{ startMs: T - HOUR, endMs: NOW }]))[0]
+
+describe('upgrading a store written with materialized views', () => {
+  it('drops the views, keeps the old totals, and counts new events once', async () => {
+    const views = await (
+      await client.query({
+        query: "SELECT name FROM system.tables WHERE database = 'upgraded' AND engine = 'MaterializedView'",
+        format: 'JSONEachRow',
+      })
+    ).json()
+    expect(views).toEqual([])
+    expect(await total()).toEqual({ value: 23, events: 3 })
+    const reply = await meterflow.ingest([
+      { event_id: 'new-1', customer_id: 'old', metric: 'api_calls', value: 100, timestamp: T + 60_000 },
+    ])
+    expect(reply).toMatchObject({ stored: 1, duplicates: 0 })
+    expect(await total()).toEqual({ value: 123, events: 4 })
+    expect(await meterflow.usage.countEvents()).toBe(4)
+  })
+
+  it('keeps ids stored before the upgrade as idempotency keys', async () => {
+    const reply = await meterflow.ingest([
+      {
+        event_id: 'old-1',
+        customer_id: 'old',
+        metric: 'api_calls',
+        value: 5,
+        timestamp: Date.UTC(2026, 10, 25, 7, 10),
+      },
+      {
+        event_id: 'old-2',
+        customer_id: 'old',
+        metric: 'api_calls',
+        value: 8,
+        timestamp: Date.UTC(2026, 10, 25, 7, 20),
+      },
+    ])
+    expect(reply).toMatchObject({ received: 2, stored: 0, duplicates: 1, conflicts: 1 })
+    expect(await total()).toEqual({ value: 123, events: 4 })
+  })
+})
