@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { join } from 'node:path'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
 import { checkReport } from './app/check-report.js'
-import { queryAnomalies } from './app/query-anomalies.js'
+import { registerAnomalyCommands } from './cli/anomalies-command.js'
 import { registerDynamoDbCommands } from './cli/dynamodb-command.js'
-import { openEmbeddedMeterFlow } from './cli/embedded.js'
-import { MeterFlowHttpClient, RemoteError } from './cli/http-client.js'
+import { withEmbeddedMeterFlow } from './cli/embedded.js'
+import { API_KEY_HELP, RemoteError, remoteClient } from './cli/http-client.js'
 import { ingestFile } from './cli/ingest-file.js'
+import { registerJobCommands } from './cli/job-command.js'
 import { registerKeyCommands } from './cli/keys-command.js'
 import { numberOption, timestampOption } from './cli/options.js'
 import { printCheck } from './cli/print-check.js'
@@ -17,7 +18,6 @@ import { type BatchSink, loadDemo, writeLabels } from './demo/load.js'
 import { BOUNDS } from './domain/limits.js'
 import { floorToHour, HOUR_MS } from './domain/time.js'
 import { MeterFlowError } from './errors.js'
-import { anomalyJson, runJson } from './http/serialize.js'
 import type { MeterFlow } from './wiring.js'
 
 const config: Config = loadConfig(process.env)
@@ -25,26 +25,8 @@ const config: Config = loadConfig(process.env)
 const integer = (min: number, max: number) => numberOption({ min, max, integer: true })
 const timestamp = timestampOption
 
-const API_KEY_HELP =
-  'API key for --url (default: METERFLOW_API_KEY; prefer the variable: arguments show in ps)'
-
-/** The client of a running server, sending --api-key or else METERFLOW_API_KEY. */
-function remote(url: string, apiKey: string | undefined): MeterFlowHttpClient {
-  return new MeterFlowHttpClient(url, apiKey ?? config.client.apiKey)
-}
-
-/** Runs `work` against the embedded store in this process, closing it afterwards. */
-async function withMeterFlow<T>(work: (meterflow: MeterFlow) => Promise<T>): Promise<T> {
-  // stdout carries the command's output (--json): console alerts go to stderr.
-  const meterflow = await openEmbeddedMeterFlow(config, {
-    write: (line) => process.stderr.write(`${line}\n`),
-  })
-  try {
-    return await work(meterflow)
-  } finally {
-    await meterflow.close()
-  }
-}
+const remote = (url: string, apiKey: string | undefined) => remoteClient(config, url, apiKey)
+const withMeterFlow = <T>(work: (meterflow: MeterFlow) => Promise<T>) => withEmbeddedMeterFlow(config, work)
 
 const program = new Command()
   .name('meterflow')
@@ -154,76 +136,8 @@ program
     )
   })
 
-const job = program.command('job').description('the detection job')
-job
-  .command('run')
-  .description('run detection for one slot now (default: the current hour) on the embedded store')
-  .option(
-    '--slot <time>',
-    'the slot (ISO hour or epoch ms; floored to the hour); its window is [slot - 24 h, slot)',
-    timestamp,
-  )
-  .option('--json', 'print the run record as JSON')
-  .action(async (o: { slot?: number; json?: boolean }) => {
-    const { run, delivery } = await withMeterFlow(async (meterflow) => {
-      const outcome = await meterflow.job.runNow(o.slot ?? Date.now(), 'cli')
-      // A one-shot process: send the run's alerts before exiting (failures stay in the outbox for the server).
-      return { ...outcome, delivery: await meterflow.alerts.deliver() }
-    })
-    if (o.json) console.log(JSON.stringify(runJson(run), null, 2))
-    else
-      console.log(
-        `run ${run.runId} slot ${new Date(run.slot).toISOString()}: ${run.status}; checked ${run.checked} series of ${run.customers} customers in ${run.durationMs} ms; ${run.anomaliesFound} anomalies (${run.anomaliesStored} new), incidents opened ${run.incidentsOpened}, escalated ${run.incidentsEscalated}, resolved ${run.incidentsResolved}${run.error ? `; error: ${run.error}` : ''}`,
-      )
-    console.error(
-      `alerts: ${delivery.delivered} delivered, ${delivery.retrying} to retry, ${delivery.failed} failed (see GET /v1/alerts)`,
-    )
-    if (run.status === 'failed') process.exitCode = 1
-  })
-
-program
-  .command('anomalies')
-  .description('stored anomalies')
-  .command('list')
-  .description('list stored anomalies, newest first')
-  .option('--customer <id>', 'only this customer')
-  .option('--metric <name>', 'only this metric')
-  .option('--severity <severity>', 'warning or critical')
-  .option('--since <time>', 'detected at or after (ISO 8601 or epoch ms)', timestamp)
-  .option('--until <time>', 'detected before', timestamp)
-  .option('--limit <n>', 'at most this many', integer(1, 100_000), 50)
-  .option('--json', 'print JSON lines')
-  .action(async (o) => {
-    if (o.severity !== undefined && o.severity !== 'warning' && o.severity !== 'critical') {
-      throw new InvalidArgumentError('--severity must be warning or critical')
-    }
-    await withMeterFlow(async (meterflow) => {
-      let cursor: string | undefined
-      let printed = 0
-      do {
-        const page = await queryAnomalies(meterflow.anomalies, meterflow.metrics.current().names(), {
-          customerId: o.customer,
-          metric: o.metric,
-          severity: o.severity,
-          since: o.since,
-          until: o.until,
-          limit: Math.min(1000, o.limit - printed),
-          cursor,
-        })
-        for (const a of page.items) {
-          console.log(
-            o.json
-              ? JSON.stringify(anomalyJson(a))
-              : `${new Date(a.detectedAt).toISOString()}  ${a.severity.padEnd(8)} ${a.direction.padEnd(5)} ${a.customerId} / ${a.metric}  value ${a.currentValue} vs mean ${a.baselineMean.toFixed(1)} (z ${a.zScore.toFixed(2)})`,
-          )
-        }
-        printed += page.items.length
-        cursor = page.nextCursor ?? undefined
-      } while (cursor && printed < o.limit)
-      if (!o.json) console.error(`${printed} anomalies`)
-    })
-  })
-
+registerJobCommands(program, config)
+registerAnomalyCommands(program, config)
 registerDynamoDbCommands(program, config)
 registerKeyCommands(program, config)
 

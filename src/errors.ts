@@ -78,6 +78,18 @@ export class ForbiddenError extends MeterFlowError {
 }
 
 /** Too many requests for one key (or address) in the rate-limit window; Retry-After says when to come back. */
+/** Too much work is already waiting (a bounded queue is full): nothing was done; retry after the given delay. */
+export class BusyError extends MeterFlowError {
+  readonly code = 'busy'
+  readonly httpStatus = 503
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, [])
+  }
+}
+
 export class RateLimitedError extends MeterFlowError {
   readonly code = 'rate_limited'
   readonly httpStatus = 429

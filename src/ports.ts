@@ -18,6 +18,8 @@ export interface WindowAggregate {
 /** A request-level idempotency key (the `Idempotency-Key` header) and the fingerprint of the request it names. */
 export interface IdempotencyKey {
   key: string
+  /** Whose key it is (the API key id; '' without authentication): one caller's key never names another's batch. */
+  scope: string
   fingerprint: string
 }
 

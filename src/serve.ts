@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { latestCompletedSlot } from './app/run-detection.js'
 import type { Config } from './config.js'
@@ -34,6 +34,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       if (created) announce(adminKeyBanner(created.token, config))
     }
     const app = await buildServer(meterflow)
+    if (runsDetectionAlone(config)) await recordInterruptedRuns(meterflow, app)
     if (config.demo.enabled && (await meterflow.usage.countEvents()) === 0) {
       await loadStartupDemo(meterflow, app)
     }
@@ -59,6 +60,30 @@ export async function startService(config: Config, options: StartOptions = {}): 
     await meterflow.close()
     throw err
   }
+}
+
+/**
+ * Whether no other process can be running detection on these stores: the embedded engine admits one process per
+ * data directory (chDB locks it), and the anomaly store is the SQLite file inside that directory.
+ */
+function runsDetectionAlone(config: Config): boolean {
+  if (config.clickhouse.url || config.anomalyStore.kind !== 'sqlite') return false
+  const sqlite = config.anomalyStore.sqlitePath
+  if (sqlite === undefined) return true
+  const inside = relative(resolve(config.dataDir), resolve(sqlite))
+  return !inside.startsWith('..') && !isAbsolute(inside)
+}
+
+/** A run this directory shows as running was cut short by a process that stopped (kill -9, power loss). */
+async function recordInterruptedRuns(meterflow: MeterFlow, app: FastifyInstance): Promise<void> {
+  const { runs, alertError } = await meterflow.job.failInterruptedRuns(Number.POSITIVE_INFINITY)
+  if (runs.length > 0) {
+    app.log.warn(
+      { runs: runs.map((r) => ({ run_id: r.runId, slot: new Date(r.slot).toISOString() })) },
+      'runs a stopped process left running are recorded as failed (interrupted)',
+    )
+  }
+  if (alertError) app.log.error({ error: alertError }, 'job-health alert not raised')
 }
 
 /** Runs the detection job on the configured EventBridge schedule (the embedded stand-in for EventBridge -> Lambda). */

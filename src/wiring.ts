@@ -147,7 +147,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     usage,
     metrics,
     anomalies,
-    customers: new CustomerRegistry(anomalies, metrics, clock),
+    customers: new CustomerRegistry(anomalies, metrics, clock, defaults),
     job,
     alerts,
     keys: new ApiKeys(anomalies.apiKeys, clock),

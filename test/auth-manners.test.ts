@@ -101,6 +101,75 @@ describe('manners', () => {
     }
   })
 
+  it('never throttles the probes, and they spend none of the anonymous budget', async () => {
+    const limited = await variant(h.meterflow, { rateLimit: { max: 3, windowMs: 60_000 } })
+    try {
+      const get = (url: string) => limited.inject({ method: 'GET', url })
+      for (let i = 0; i < 10; i++) {
+        expect((await get('/healthz')).statusCode).toBe(200)
+        expect((await get('/readyz')).statusCode).toBe(200)
+      }
+      for (let i = 0; i < 3; i++) expect((await get('/v1/runs')).statusCode).toBe(401)
+      expect((await get('/v1/runs')).statusCode).toBe(429)
+      // The address's budget is spent; the probes still answer.
+      const probes = [await get('/healthz'), await get('/readyz')]
+      expect(probes.map((res) => res.statusCode)).toEqual([200, 200])
+      for (const res of probes) expect(res.headers['retry-after']).toBeUndefined()
+    } finally {
+      await limited.close()
+    }
+  })
+
+  it('names the scope a route needs without a redundant "(or admin)" on admin routes', async () => {
+    const admin = await h.app.inject({ method: 'POST', url: '/v1/runs', headers: bearer(tokens.read) })
+    expect(admin.statusCode).toBe(403)
+    expect(admin.json().message).toMatch(/needs a key with scope admin; key /)
+    const read = await h.app.inject({ method: 'GET', url: '/v1/runs', headers: bearer(tokens.ingest) })
+    expect(read.statusCode).toBe(403)
+    expect(read.json().message).toMatch(/needs a key with scope read \(or admin\); key /)
+  })
+
+  it('writes no key sent in the query string into the log', async () => {
+    const lines: string[] = []
+    const logged = await variant(
+      h.meterflow,
+      {},
+      { logLevel: 'info', logStream: { write: (line) => lines.push(line) } },
+    )
+    try {
+      const { token } = await h.meterflow.keys.create({ name: 'in-query', scopes: ['ingest'] })
+      const urls = [
+        `/v1/events?api_key=${token}`,
+        `/v1/events?token=not-a-key-but-secret&x=1`,
+        `/v1/events?Access-Token=opaque-secret-value`,
+        `/v1/events?password=hunter2hunter2&limit=5`,
+        `/v1/events?foo=${token.slice(0, 30)}`,
+        `/v1/events/${token}`,
+      ]
+      for (const url of urls) {
+        const res = await logged.inject({ method: 'POST', url, payload: [] })
+        expect(res.statusCode, url).toBeGreaterThanOrEqual(400)
+      }
+      const requests = lines
+        .map((line) => JSON.parse(line) as { req?: { url: string } })
+        .flatMap((entry) => (entry.req ? [entry.req.url] : []))
+      expect(requests).toEqual([
+        '/v1/events?api_key=[redacted]',
+        '/v1/events?token=[redacted]&x=1',
+        '/v1/events?Access-Token=[redacted]',
+        '/v1/events?password=[redacted]&limit=5',
+        '/v1/events?foo=[redacted]',
+        '/v1/events/[redacted]',
+      ])
+      const text = lines.join('')
+      for (const leaked of [token.slice(3, 20), 'not-a-key-but-secret', 'opaque-secret-value', 'hunter2']) {
+        expect(text).not.toContain(leaked)
+      }
+    } finally {
+      await logged.close()
+    }
+  })
+
   it('writes no key, Authorization header or cookie into the log', async () => {
     const lines: string[] = []
     const logged = await variant(

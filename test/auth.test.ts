@@ -133,6 +133,24 @@ describe('scopes', () => {
     ).toBe(200)
   })
 
+  it("scopes an Idempotency-Key to its caller: another key's same Idempotency-Key is another request", async () => {
+    const body = [{ customer_id: 'auth-co', metric: 'api_calls', value: 2, timestamp: NOW - 2 * 3_600_000 }]
+    const send = (token: string, payload: unknown = body) =>
+      h.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { ...bearer(token), 'idempotency-key': 'shared-key' },
+        payload: payload as object,
+      })
+    expect((await send(tokens.ingest)).json()).toMatchObject({ stored: 1, replayed: false })
+    expect((await send(tokens.ingest)).json()).toMatchObject({ stored: 0, replayed: true })
+    // Another caller neither replays the first one's request nor learns of it through a 422.
+    expect((await send(tokens.ingestRead)).json()).toMatchObject({ stored: 1, replayed: false })
+    const other = await send(tokens.admin, [{ ...body[0], value: 3 }])
+    expect(other.statusCode).toBe(200)
+    expect(other.json()).toMatchObject({ stored: 1, replayed: false })
+  })
+
   it('an admin key may do everything', async () => {
     const run = await h.app.inject({
       method: 'POST',

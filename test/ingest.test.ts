@@ -173,6 +173,30 @@ describe('POST /v1/events', () => {
     expect((await snapshot()).rows - before.rows).toBe(50)
   })
 
+  it('refuses batches beyond a bounded queue with 503 and Retry-After, storing nothing of them', async () => {
+    const before = await snapshot()
+    const replies = await Promise.all(
+      Array.from({ length: 14 }, (_, r) =>
+        post(
+          Array.from({ length: 200 }, (_, k) =>
+            event(k, { event_id: `queue-${r}-${k}`, value: 1, timestamp: NOW - 6 * HOUR }),
+          ),
+        ),
+      ),
+    )
+    const busy = replies.filter((r) => r.statusCode === 503)
+    const accepted = replies.filter((r) => r.statusCode === 200)
+    expect(busy.length).toBeGreaterThan(0)
+    expect(busy.length + accepted.length).toBe(14)
+    for (const r of busy) {
+      expect(r.headers['retry-after']).toBe('1')
+      expect(r.json()).toMatchObject({ error: 'busy' })
+    }
+    const stored = accepted.reduce((sum, r) => sum + (r.json() as { stored: number }).stored, 0)
+    expect(stored).toBe(200 * accepted.length)
+    expect((await snapshot()).rows - before.rows).toBe(stored)
+  })
+
   it('refuses values above the documented maximum, so sums stay finite', async () => {
     const before = await snapshot()
     const res = await post([event(11, { value: 1e308 }), event(12, { value: 1e308 })])

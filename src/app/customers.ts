@@ -12,12 +12,19 @@ export interface CustomerUpdate {
   detector?: Partial<DetectorConfig> | null
 }
 
+/** The configured thresholds a customer without an override gets. */
+export interface ThresholdDefaults {
+  threshold: number
+  criticalThreshold: number
+}
+
 /** Customers need no entry to be checked; an entry disables them or overrides thresholds, metrics, detector. */
 export class CustomerRegistry {
   constructor(
     private readonly store: AnomalyStore,
     private readonly metrics: MetricCatalog,
     private readonly clock: Clock,
+    private readonly defaults: ThresholdDefaults,
   ) {}
 
   async get(customerId: string): Promise<{ profile: CustomerProfile; registered: boolean }> {
@@ -51,13 +58,8 @@ export class CustomerRegistry {
       updatedAt: this.clock.now(),
     }
     const issues: FieldIssue[] = []
-    if (
-      next.threshold !== null &&
-      next.criticalThreshold !== null &&
-      next.criticalThreshold < next.threshold
-    ) {
-      issues.push({ field: 'critical_threshold', reason: `must be >= threshold (${next.threshold})` })
-    }
+    const thresholds = thresholdIssue(next, update, this.defaults)
+    if (thresholds) issues.push(thresholds)
     if (next.metrics) {
       const registry = await this.metrics.refresh()
       for (const name of next.metrics) {
@@ -75,5 +77,31 @@ export class CustomerRegistry {
     if (issues.length > 0) throw new ValidationError(`invalid customer settings for ${customerId}`, issues)
     await this.store.putCustomer(next)
     return next
+  }
+}
+
+/**
+ * A critical override below the effective threshold (the override, else the configured default), as the check
+ * route refuses the same pair. Without a critical override there is nothing to refuse: the run lifts the default
+ * critical threshold to the threshold. Names the field this update set (critical_threshold when both or neither).
+ */
+function thresholdIssue(
+  next: CustomerProfile,
+  update: CustomerUpdate,
+  defaults: ThresholdDefaults,
+): FieldIssue | null {
+  if (next.criticalThreshold === null) return null
+  const threshold = next.threshold ?? defaults.threshold
+  if (next.criticalThreshold >= threshold) return null
+  const source = next.threshold === null ? 'the configured default' : "the customer's override"
+  if (update.threshold !== undefined && update.criticalThreshold === undefined) {
+    return {
+      field: 'threshold',
+      reason: `must be <= critical_threshold (${next.criticalThreshold}, the customer's override); the effective threshold would be ${threshold} (${source})`,
+    }
+  }
+  return {
+    field: 'critical_threshold',
+    reason: `must be >= the effective threshold (${threshold}, ${source})`,
   }
 }

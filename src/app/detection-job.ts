@@ -1,5 +1,6 @@
 import type { DetectionRun } from '../domain/run.js'
 import { ConflictError } from '../errors.js'
+import { failInterruptedRuns, type InterruptedRuns } from './interrupted-runs.js'
 import { type DetectionDeps, type DetectionOutcome, runDetection } from './run-detection.js'
 
 /**
@@ -29,6 +30,16 @@ export class DetectionJob {
   async runWhenFree(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
     while (this.current) await this.current.done.catch(() => undefined)
     return this.start(slot, trigger)
+  }
+
+  /**
+   * Records the runs still `running` that started before `startedBefore` as interrupted, and alerts ops. For a
+   * process that knows nothing else runs detection on its stores (the embedded server at start); a run itself
+   * only fails those past INTERRUPTED_AFTER_MS.
+   */
+  failInterruptedRuns(startedBefore: number): Promise<InterruptedRuns> {
+    if (this.current) throw new ConflictError('a detection run is in progress in this process')
+    return failInterruptedRuns(this.deps, startedBefore)
   }
 
   /** Resolves when no run is in progress (for shutdown). */

@@ -20,6 +20,8 @@ export interface IngestResult {
 export interface IngestOptions {
   /** The `Idempotency-Key` header: the whole request is stored at most once (see the README). */
   idempotencyKey?: string
+  /** Who sends it (the API key id): Idempotency-Keys are per caller. */
+  caller?: string
 }
 
 export interface IngestDeps {
@@ -71,7 +73,7 @@ export async function ingestEvents(
   const { events } = validation
   const result = await deps.usage.insertEvents(
     events,
-    key === undefined ? undefined : { key, fingerprint: fingerprint(events) },
+    key === undefined ? undefined : { key, scope: options.caller ?? '', fingerprint: fingerprint(events) },
   )
   return {
     received: events.length,

@@ -17,6 +17,7 @@ import { ValidationError } from '../errors.js'
 import type { AnomalyStore, Clock, SeriesWindows, UsageStore } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
 import type { AlertService } from './alerting/service.js'
+import { failInterruptedRuns, INTERRUPTED_AFTER_MS } from './interrupted-runs.js'
 import type { MetricCatalog } from './metric-catalog.js'
 
 export interface DetectionDeps {
@@ -38,7 +39,7 @@ export interface DetectionOutcome {
   run: DetectionRun
   /** Incidents whose state this run changed, with the transition that alerting acts on. */
   transitions: TransitionAlert[]
-  /** Raising the job-health alert for this run failed (the run itself is recorded). */
+  /** Raising the job-health alert for this run (or a run it found interrupted) failed; the runs are recorded. */
   alertError: string | null
 }
 
@@ -64,6 +65,8 @@ export async function runDetection(
       { field: 'slot', reason: problem },
     ])
   }
+  // Runs a killed process left `running` (none can still be going after this long) are recorded as failed.
+  const interrupted = await failInterruptedRuns(deps, startedAt - INTERRUPTED_AFTER_MS)
   const run: DetectionRun = {
     runId: randomUUID(),
     slot,
@@ -251,11 +254,11 @@ export async function runDetection(
   run.finishedAt = deps.clock.now()
   run.durationMs = run.finishedAt - startedAt
   await deps.anomalies.saveRun(run)
-  let alertError: string | null = null
+  let alertError = interrupted.alertError
   try {
     await deps.alerts?.raiseJobHealth(run)
   } catch (err) {
-    alertError = `could not raise the job-health alert: ${(err as Error).message}`
+    alertError = `${alertError ? `${alertError}; ` : ''}could not raise the job-health alert: ${(err as Error).message}`
   }
   return { run, transitions, alertError }
 }

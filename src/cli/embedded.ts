@@ -4,6 +4,25 @@ import { DataDirLockedError } from '../errors.js'
 import { type MeterFlow, type OpenOptions, openMeterFlow } from '../wiring.js'
 
 /**
+ * Runs `work` against the embedded store in this process, closing it afterwards. Every command that comes here
+ * also takes --url (the lock message below sends people there).
+ */
+export async function withEmbeddedMeterFlow<T>(
+  config: Config,
+  work: (meterflow: MeterFlow) => Promise<T>,
+): Promise<T> {
+  // stdout carries the command's output (--json): console alerts go to stderr.
+  const meterflow = await openEmbeddedMeterFlow(config, {
+    write: (line) => process.stderr.write(`${line}\n`),
+  })
+  try {
+    return await work(meterflow)
+  } finally {
+    await meterflow.close()
+  }
+}
+
+/**
  * Opens the embedded store for a one-shot command. chDB allows one process per data directory and, when another
  * holds it, prints its own "Cannot lock file" line and fails with a bare "Failed to create connection": the
  * holder is looked for first (and again after a failure, for one that started meanwhile) to say what to do.
@@ -15,7 +34,7 @@ export async function openEmbeddedMeterFlow(config: Config, options: OpenOptions
     return pid === null
       ? null
       : new DataDirLockedError(
-          `the data directory ${config.dataDir} is in use by another MeterFlow process (pid ${pid}, the server?): stop it or use --url http://<host>:<port> to talk to it`,
+          `the data directory ${config.dataDir} is in use by another MeterFlow process (pid ${pid}, the server?): stop it, or add --url http://<host>:<port> to this command to go through that server (with METERFLOW_API_KEY or --api-key)`,
         )
   }
   const before = inUse()

@@ -1,5 +1,21 @@
 import type { IngestResult } from '../app/ingest.js'
+import type { Config } from '../config.js'
 import type { FieldIssue } from '../errors.js'
+import type { anomalyJson, runJson } from '../http/serialize.js'
+
+export type RunJson = ReturnType<typeof runJson>
+export type AnomalyJson = ReturnType<typeof anomalyJson>
+
+/** GET /v1/anomalies's filters, as the API names them (times ISO 8601). */
+export interface AnomalyFilters {
+  customer_id?: string
+  metric?: string
+  severity?: string
+  since?: string
+  until?: string
+  limit: number
+  cursor?: string
+}
 
 /** An error reply from a MeterFlow server, carrying its `{ error, message, details }` body. */
 export class RemoteError extends Error {
@@ -8,10 +24,24 @@ export class RemoteError extends Error {
     readonly code: string,
     message: string,
     readonly details: FieldIssue[],
+    /** The parsed reply body (null when it was not JSON). */
+    readonly body: unknown = null,
   ) {
     super(message)
     this.name = 'RemoteError'
   }
+}
+
+export const API_KEY_HELP =
+  'API key for --url (default: METERFLOW_API_KEY; prefer the variable: arguments show in ps)'
+
+/** The client of a running server (--url), sending --api-key or else METERFLOW_API_KEY. */
+export function remoteClient(
+  config: Pick<Config, 'client'>,
+  url: string,
+  apiKey: string | undefined,
+): MeterFlowHttpClient {
+  return new MeterFlowHttpClient(url, apiKey ?? config.client.apiKey)
 }
 
 /** Long enough for a 10,000-event batch on a busy server; a server that says nothing for this long is down. */
@@ -34,9 +64,22 @@ export class MeterFlowHttpClient {
   }
 
   check(params: Record<string, string | number | undefined>): Promise<Record<string, unknown>> {
-    const query = new URLSearchParams()
-    for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value))
-    return this.request('GET', `/v1/anomalies/check?${query}`)
+    return this.request('GET', `/v1/anomalies/check?${query(params)}`)
+  }
+
+  /** POST /v1/runs: the run record, of a failed run too (the server answers it with a 500). */
+  async runSlot(slotMs: number | undefined): Promise<RunJson> {
+    const body = slotMs === undefined ? {} : { slot: new Date(slotMs).toISOString() }
+    try {
+      return await this.request<RunJson>('POST', '/v1/runs', body)
+    } catch (err) {
+      if (err instanceof RemoteError && err.status === 500 && isRun(err.body)) return err.body
+      throw err
+    }
+  }
+
+  listAnomalies(filters: AnomalyFilters): Promise<{ items: AnomalyJson[]; next_cursor: string | null }> {
+    return this.request('GET', `/v1/anomalies?${query({ ...filters })}`)
   }
 
   createKey(name: string, scopes: string[]): Promise<Record<string, unknown> & { key: string }> {
@@ -81,8 +124,21 @@ export class MeterFlowHttpClient {
         e.error ?? 'http_error',
         `${e.message ?? `HTTP ${response.status}`}${hint}`,
         e.details ?? [],
+        parsed,
       )
     }
     return parsed as T
   }
+}
+
+function query(params: Record<string, string | number | undefined>): URLSearchParams {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value))
+  return search
+}
+
+function isRun(body: unknown): body is RunJson {
+  return (
+    typeof body === 'object' && body !== null && typeof (body as { run_id?: unknown }).run_id === 'string'
+  )
 }

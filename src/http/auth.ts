@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiKeys } from '../app/api-keys.js'
+import { isLoopbackHost } from '../auth-config.js'
 import { API_KEY_SCOPES, type ApiKeyInfo, allows } from '../domain/api-key.js'
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.js'
 
@@ -35,6 +36,8 @@ declare module 'fastify' {
 export const SESSION_COOKIE = 'meterflow_session'
 const REALM = 'Bearer realm="meterflow"'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+/** Orchestrators probe these every few seconds from one address: a probe must never be throttled. */
+const UNTHROTTLED_ROUTES = new Set(['/healthz', '/readyz'])
 
 export interface AccessOptions {
   mode: 'on' | 'off'
@@ -44,9 +47,10 @@ export interface AccessOptions {
 
 /**
  * Installs, before any route is registered: the check that every route declares a scope, and one onRequest hook
- * that in this order refuses cross-site browser requests, identifies the caller, applies the caller's rate
- * limit (by key, or by address without a valid key), and enforces the route's scope. All of it runs before the
- * body is read, so a refused request costs no parsing.
+ * that in this order refuses (with auth off) a Host that is not loopback, refuses cross-site browser requests,
+ * identifies the caller, applies the caller's rate limit (by key, or by address without a valid key; probes
+ * exempt), and enforces the route's scope. All of it runs before the body is read, so a refused request costs
+ * no parsing.
  */
 export async function installAccessControl(app: FastifyInstance, options: AccessOptions): Promise<void> {
   const scopes = new Map<string, RouteScope>()
@@ -73,6 +77,7 @@ export async function installAccessControl(app: FastifyInstance, options: Access
   const limit = app.createRateLimit()
 
   app.addHook('onRequest', async (request, reply) => {
+    if (options.mode === 'off') refuseForeignHost(request)
     refuseCrossSite(request)
     // Unknown paths answer 404 (after the rate limit); a route without a scope cannot exist (onRoute above).
     const scope: RouteScope | undefined = request.is404 ? 'public' : request.routeOptions.config.scope
@@ -81,8 +86,8 @@ export async function installAccessControl(app: FastifyInstance, options: Access
     const key = credential?.token === undefined ? null : await options.keys.authenticate(credential.token)
     if (credential && key) request.principal = { key, via: credential.via }
 
-    const outcome = await limit(request)
-    if (!outcome.isAllowed) {
+    const outcome = UNTHROTTLED_ROUTES.has(request.routeOptions.url ?? '') ? null : await limit(request)
+    if (outcome && !outcome.isAllowed) {
       reply.header('x-ratelimit-limit', outcome.max)
       reply.header('x-ratelimit-remaining', outcome.remaining)
       reply.header('x-ratelimit-reset', outcome.ttlInSeconds)
@@ -126,7 +131,7 @@ function enforceScope(
     reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${scope}"`)
     throw new ForbiddenError(
       'insufficient_scope',
-      `${request.method} ${request.routeOptions.url} needs a key with scope ${scope} (or admin); key ${principal.key.id} has ${principal.key.scopes.join(', ')}`,
+      `${request.method} ${request.routeOptions.url} needs a key with scope ${scope}${scope === 'admin' ? '' : ' (or admin)'}; key ${principal.key.id} has ${principal.key.scopes.join(', ')}`,
       [{ field: 'authorization', reason: `scope ${scope} required` }],
     )
   }
@@ -164,6 +169,24 @@ export function readCookie(header: string | undefined, name: string): string | u
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
   }
   return undefined
+}
+
+/**
+ * DNS rebinding: a page on evil.example whose name the attacker then points at 127.0.0.1 reaches this server
+ * as a same-origin request (its Origin matches its Host), so with authentication off the Host header is the
+ * only thing that tells it apart: a browser always sends the name the page used. Only loopback names and
+ * addresses (with any port) are served. With authentication on nothing here is needed: a rebound page carries
+ * no key, and the session cookie belongs to the name it was set for, never to the attacker's.
+ */
+function refuseForeignHost(request: FastifyRequest): void {
+  const host = request.host
+  const name = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(host)?.[1]
+  if (name !== undefined && isLoopbackHost(name)) return
+  throw new ForbiddenError(
+    'forbidden',
+    `with authentication off only loopback hosts are served (localhost, 127.0.0.0/8, [::1]), not ${JSON.stringify(host.slice(0, 200))}: use http://localhost:<port>, or turn authentication on`,
+    [{ field: 'host', reason: 'not a loopback name or address' }],
+  )
 }
 
 /**

@@ -3,7 +3,13 @@ import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { MeterFlow } from '../wiring.js'
 import { installAccessControl } from './auth.js'
-import { installErrorHandling } from './errors.js'
+import {
+  installErrorHandling,
+  MAX_PATH_PARAM_LENGTH,
+  replyToClientError,
+  replyToFrameworkError,
+} from './errors.js'
+import { REDACTED, REDACTED_LOG_PATHS, serializeRequest } from './log.js'
 import { installNdjsonParser } from './ndjson.js'
 import { installFiniteNumberCheck } from './params.js'
 import { alertRoutes } from './routes/alerts.js'
@@ -24,20 +30,6 @@ export interface ServerOptions {
   logStream?: { write(line: string): void }
 }
 
-/**
- * Never logged: the API key in an Authorization header, a session cookie, a sign-in body. Fastify's own request
- * serializer leaves headers and bodies out; this keeps them out of anything that logs a request more fully.
- */
-export const REDACTED_LOG_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers.cookie',
-  'res.headers["set-cookie"]',
-  'api_key',
-  '*.api_key',
-]
-
 export async function buildServer(
   meterflow: MeterFlow,
   options: ServerOptions = {},
@@ -46,11 +38,19 @@ export async function buildServer(
     bodyLimit: BODY_LIMIT_BYTES,
     logger: {
       level: options.logLevel ?? meterflow.config.logLevel,
-      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACTED_LOG_PATHS, censor: REDACTED },
+      // The URL without credentials in its query string (a key sent as ?api_key=...).
+      serializers: { req: serializeRequest },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     // Unknown fields are an error, not silently dropped; report every bad field at once.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    // Errors raised before routing (an over-long path parameter, a bad URL) or by the HTTP parser (headers too
+    // large, a timeout) get the API's error shape too.
+    frameworkErrors: replyToFrameworkError,
+    // Fastify's default (100) is shorter than a valid incident or alert id with a long customer id.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    clientErrorHandler: replyToClientError,
   })
   await app.register(swagger, {
     openapi: {

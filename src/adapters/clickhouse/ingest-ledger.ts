@@ -86,7 +86,7 @@ export class IngestLedger {
   ) {}
 
   async insert(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
-    const batchId = idempotency ? keyedBatchId(idempotency.key) : randomUUID()
+    const batchId = idempotency ? keyedBatchId(idempotency) : randomUUID()
     const prior = idempotency ? await this.batchState(batchId) : null
     if (idempotency && prior && prior.fingerprint !== idempotency.fingerprint) {
       throw new IdempotencyKeyReusedError(
@@ -219,12 +219,17 @@ export class IngestLedger {
   private async storedIds(events: readonly UsageEvent[]): Promise<Map<string, UsageEvent>> {
     const keys = events.flatMap((e) => (e.eventId === null ? [] : [EVENT_KEY + e.eventId]))
     if (keys.length === 0) return new Map()
-    const rows = await this.select<StoredId>(
-      'look up stored event ids',
-      `SELECT key, batch_id, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
-       WHERE key IN {keys:Array(String)} LIMIT 1 BY key`,
-      { keys },
-    )
+    const rows: StoredId[] = []
+    for (const chunk of keyChunks(keys)) {
+      rows.push(
+        ...(await this.select<StoredId>(
+          'look up stored event ids',
+          `SELECT key, batch_id, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
+           WHERE key IN {keys:Array(String)} LIMIT 1 BY key`,
+          { keys: chunk },
+        )),
+      )
+    }
     const batches = [...new Set(rows.map((r) => r.batch_id).filter((b) => b !== ''))]
     if (batches.length > 0) {
       const pending = await this.select<{ batch_id: string }>(
@@ -275,9 +280,31 @@ export class IngestLedger {
   }
 }
 
-/** The same Idempotency-Key names the same batch in every process. */
-function keyedBatchId(key: string): string {
-  return `k-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`
+/**
+ * The engine stops using the sort key for `key IN {array}` once the array parameter passes about 1 MB (measured:
+ * 10,000 ids of 100 characters went from 30 ms to a full scan, 14 s at 150k stored ids and growing): look ids up
+ * in chunks well below that.
+ */
+const LOOKUP_CHUNK_BYTES = 256 * 1024
+
+function* keyChunks(keys: readonly string[]): Generator<string[]> {
+  let chunk: string[] = []
+  let bytes = 0
+  for (const key of keys) {
+    if (chunk.length > 0 && bytes + key.length > LOOKUP_CHUNK_BYTES) {
+      yield chunk
+      chunk = []
+      bytes = 0
+    }
+    chunk.push(key)
+    bytes += key.length + 4
+  }
+  if (chunk.length > 0) yield chunk
+}
+
+/** The same caller's Idempotency-Key names the same batch in every process. */
+function keyedBatchId({ scope, key }: IdempotencyKey): string {
+  return `k-${createHash('sha256').update(`${scope}\n${key}`).digest('hex').slice(0, 40)}`
 }
 
 /** The smallest string above every string starting with `prefix` (its last character plus one). */

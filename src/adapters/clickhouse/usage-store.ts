@@ -3,7 +3,7 @@ import type { UsageEvent } from '../../domain/events.js'
 import type { Aggregation } from '../../domain/metrics.js'
 import { isHourAligned } from '../../domain/time.js'
 import type { TimeWindow } from '../../domain/windows.js'
-import { StoreError } from '../../errors.js'
+import { BusyError, StoreError } from '../../errors.js'
 import type { IdempotencyKey, InsertResult, SeriesWindows, UsageStore, WindowAggregate } from '../../ports.js'
 import { IngestLedger } from './ingest-ledger.js'
 import { selectRows } from './select.js'
@@ -40,6 +40,9 @@ interface WindowRow {
   events: string | number
 }
 
+/** Ingest batches one process lets wait for the one being written; more get 503 with Retry-After. */
+export const MAX_QUEUED_INSERTS = 8
+
 export class ClickHouseUsageStore implements UsageStore {
   private readonly ledger: IngestLedger
   // Serialises ingest within this process: the stored-id lookup and the batch it decides must not interleave
@@ -47,6 +50,7 @@ export class ClickHouseUsageStore implements UsageStore {
   private insertQueue: Promise<unknown> = Promise.resolve()
   /** A write failed part-way in this process: complete it before the next read or write. */
   private needsRepair = true
+  private queuedInserts = 0
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -57,7 +61,21 @@ export class ClickHouseUsageStore implements UsageStore {
   }
 
   insertEvents(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
-    return this.serialized(async () => {
+    // Each waiting batch holds its parsed body (up to 5 MiB of JSON): past a few, refuse at once rather than let
+    // memory and client timeouts grow (a client that gave up would retry a batch still queued here).
+    if (this.queuedInserts >= MAX_QUEUED_INSERTS) {
+      return Promise.reject(
+        new BusyError(
+          `${this.queuedInserts} ingest batches are already waiting in this process: retry shortly`,
+          1,
+        ),
+      )
+    }
+    this.queuedInserts++
+    const done = () => {
+      this.queuedInserts--
+    }
+    const result = this.serialized(async () => {
       await this.repairIfNeeded()
       try {
         return await this.ledger.insert(events, idempotency)
@@ -66,6 +84,8 @@ export class ClickHouseUsageStore implements UsageStore {
         throw err
       }
     })
+    result.then(done, done)
+    return result
   }
 
   repair(): Promise<number> {

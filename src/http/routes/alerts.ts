@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { createMute } from '../../app/alerting/mutes.js'
 import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
 import { BOUNDS } from '../../domain/limits.js'
 import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
@@ -12,8 +12,6 @@ import { pageQuery, pageSchema } from './schemas.js'
 
 const time = { type: 'string', format: 'date-time' } as const
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
-
-const MAX_MUTE_MS = BOUNDS.muteMinutes.max * 60_000
 
 const deliverySchema = {
   type: 'object',
@@ -182,7 +180,7 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       schema: {
         summary: 'Mute incident alerts for a customer, a metric, or a customer x metric until a time',
         description:
-          'Give customer_id and/or metric, and either until (ISO time or epoch ms) or minutes. Alerts raised while a mute is active are stored with status muted, not sent; ops alerts (storms, job health) are never muted. At most 90 days.',
+          'Give customer_id and/or metric, and either until (ISO time or epoch ms) or minutes. The metric must be registered (400 naming metric otherwise); any customer_id is taken, also one without usage yet (a mute set up ahead of it). Alerts raised while a mute is active are stored with status muted, not sent; ops alerts (storms, job health) are never muted. At most 90 days.',
         tags: ['alerts'],
         body: {
           type: 'object',
@@ -200,35 +198,13 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
     },
     async (request, reply) => {
       const body = request.body
-      const now = meterflow.clock.now()
-      if (body.customer_id === undefined && body.metric === undefined) {
-        const reason = 'give customer_id, metric or both'
-        throw new ValidationError(`a mute needs a target: ${reason}`, [
-          { field: 'customer_id', reason },
-          { field: 'metric', reason },
-        ])
-      }
-      if ((body.until === undefined) === (body.minutes === undefined)) {
-        const reason = 'give exactly one of until and minutes'
-        throw new ValidationError(`a mute needs an end: ${reason}`, [{ field: 'until', reason }])
-      }
-      const until =
-        body.minutes !== undefined ? now + body.minutes * 60_000 : (parseTime('until', body.until) ?? now)
-      if (until <= now || until - now > MAX_MUTE_MS) {
-        const reason = 'must be in the future and at most 90 days ahead'
-        throw new ValidationError(`invalid mute end: ${reason}`, [
-          { field: body.minutes !== undefined ? 'minutes' : 'until', reason },
-        ])
-      }
-      const mute: Mute = {
-        id: randomUUID(),
-        customerId: body.customer_id ?? null,
-        metric: body.metric ?? null,
-        until,
-        reason: body.reason ?? null,
-        createdAt: now,
-      }
-      await meterflow.anomalies.alerts.putMute(mute)
+      const mute = await createMute(meterflow, {
+        customerId: body.customer_id,
+        metric: body.metric,
+        untilMs: parseTime('until', body.until),
+        minutes: body.minutes,
+        reason: body.reason,
+      })
       return reply.status(201).send(muteJson(mute))
     },
   )

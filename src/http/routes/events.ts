@@ -87,7 +87,10 @@ export function eventRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
     },
     async (request) => {
       const key = request.headers['idempotency-key']
-      return meterflow.ingest(request.body, { idempotencyKey: Array.isArray(key) ? key.join(',') : key })
+      return meterflow.ingest(request.body, {
+        idempotencyKey: Array.isArray(key) ? key.join(',') : key,
+        caller: request.principal?.key.id,
+      })
     },
   )
 }
