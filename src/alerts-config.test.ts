@@ -52,3 +52,55 @@ describe('METERFLOW_WEBHOOK_SECRET', () => {
     }
   })
 })
+
+describe('HTTP channel URLs', () => {
+  const variables = ['METERFLOW_SLACK_WEBHOOK_URL', 'METERFLOW_WEBHOOK_URL', 'METERFLOW_PAGERDUTY_URL']
+  const failure = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env)
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      return (err as Error).message
+    }
+    throw new Error('accepted')
+  }
+
+  it('refuses a user name or password for every HTTP channel, naming the variable, never the secret', () => {
+    for (const variable of variables) {
+      for (const url of [
+        'http://user:s3cr3t-pass@127.0.0.1:1/hook?token=t0k3n-value',
+        'https://only-a-user-name@hooks.example.com/T000/B000/XXXXXXXXXXXX',
+        'https://:s3cr3t-pass@hooks.example.com/',
+      ]) {
+        const message = failure({ METERFLOW_PAGERDUTY_ROUTING_KEY: 'rk', [variable]: url })
+        expect(message).toContain(`(${variable}): must not contain a user name or password`)
+        for (const secret of ['s3cr3t-pass', 't0k3n-value', 'only-a-user-name', 'XXXXXXXXXXXX']) {
+          expect(message).not.toContain(secret)
+        }
+      }
+    }
+  })
+
+  it('refuses what is not an http(s) URL, without quoting it', () => {
+    for (const variable of variables) {
+      expect(failure({ [variable]: 'ftp://files.example.com/secret-path' })).toMatch(
+        new RegExp(`\\(${variable}\\): must be an http or https URL, not ftp:`),
+      )
+      const message = failure({ [variable]: 'hooks.example.com/secret-path' })
+      expect(message).toContain(`(${variable}): must be an absolute http or https URL`)
+      expect(message).not.toContain('secret-path')
+    }
+  })
+
+  it('accepts plain http and https URLs, a secret path and a query string included', () => {
+    const config = loadConfig({
+      METERFLOW_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX',
+      METERFLOW_WEBHOOK_URL: 'http://127.0.0.1:9000/hook?token=abc',
+      METERFLOW_PAGERDUTY_URL: 'https://events.eu.pagerduty.com/v2/enqueue',
+    })
+    expect(config.alerts.slack.webhookUrl).toBe('https://hooks.slack.com/services/T000/B000/XXXX')
+    expect(config.alerts.webhook.url).toBe('http://127.0.0.1:9000/hook?token=abc')
+    expect(config.alerts.pagerduty.url).toBe('https://events.eu.pagerduty.com/v2/enqueue')
+    expect(loadConfig({}).alerts.pagerduty.url).toBe('https://events.pagerduty.com/v2/enqueue')
+  })
+})

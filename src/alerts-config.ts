@@ -81,6 +81,34 @@ export const webhookSecret = z.string().transform((secret, ctx) => {
   return `${WHSEC}${key.toString('base64')}`
 })
 
+/**
+ * The URL an HTTP channel (Slack, PagerDuty, the webhook) posts to: http or https, without a user name or
+ * password. fetch refuses URLs with credentials, so every delivery would fail, and its error would quote the URL.
+ * Issues name the part that is wrong, never the URL (a Slack webhook URL is itself a secret).
+ */
+export const httpChannelUrl = z.string().superRefine((value, ctx) => {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute http or https URL' })
+    return
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an http or https URL, not ${url.protocol.slice(0, 20)}`,
+    })
+  }
+  if (url.username !== '' || url.password !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must not contain a user name or password (user:password@host): deliveries cannot send them; authenticate with a secret path, or for the webhook with METERFLOW_WEBHOOK_SECRET',
+    })
+  }
+})
+
 export const alertsConfigSchema = z.object({
   /** The dashboard's public base URL: alerts link to it when set. */
   publicUrl: z.url().optional(),
@@ -106,16 +134,16 @@ export const alertsConfigSchema = z.object({
   routes: z.record(z.string(), routeSchema).default({}),
   /** One line per alert on stdout (the embedded default). */
   console: z.object({ enabled: boolFlag.default(true) }).prefault({}),
-  slack: z.object({ webhookUrl: z.url().optional() }).prefault({}),
+  slack: z.object({ webhookUrl: httpChannelUrl.optional() }).prefault({}),
   pagerduty: z
     .object({
       routingKey: z.string().min(1).optional(),
-      url: z.url().default('https://events.pagerduty.com/v2/enqueue'),
+      url: httpChannelUrl.default('https://events.pagerduty.com/v2/enqueue'),
     })
     .prefault({}),
   webhook: z
     .object({
-      url: z.url().optional(),
+      url: httpChannelUrl.optional(),
       /** The Standard Webhooks signing secret, normalised to `whsec_<base64>` (webhookSecret). */
       secret: webhookSecret.optional(),
     })

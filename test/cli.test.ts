@@ -11,9 +11,10 @@ afterAll(() => data.remove())
 const HOUR = 3_600_000
 const END = Date.UTC(2026, 9, 1, 12) // in the past: the CLI runs on the real clock
 
-function meterflow(args: string[], dataDir = join(data.dir, 'store')) {
+function meterflow(args: string[], dataDir = join(data.dir, 'store'), env: Record<string, string> = {}) {
+  const { METERFLOW_API_KEY: _inherited, ...inherited } = process.env
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, METERFLOW_DATA_DIR: dataDir },
+    env: { ...inherited, METERFLOW_DATA_DIR: dataDir, ...env },
     encoding: 'utf8',
     timeout: 120_000,
   })
@@ -124,16 +125,29 @@ describe('meterflow CLI', () => {
     expect(JSON.parse(runs.stdout)).toMatchObject({ status: 'completed', slot: new Date(END).toISOString() })
   })
 
-  it('says so when a running server holds the data directory', async () => {
+  it('says so when a running server holds the data directory, and --url then works', async () => {
     const dir = join(data.dir, 'held-store')
     const server = await startServer({ METERFLOW_DATA_DIR: dir })
     try {
       const result = meterflow(['anomalies', 'list'], dir)
       expect(result.code).toBe(1)
       expect(result.stderr).toContain(
-        `the data directory ${dir} is in use by another MeterFlow process (pid ${server.child.pid}, the server?): stop it or use --url`,
+        `the data directory ${dir} is in use by another MeterFlow process (pid ${server.child.pid}, the server?): stop it, or add --url http://<host>:<port> to this command to go through that server (with METERFLOW_API_KEY or --api-key)`,
       )
       expect(result.stderr).not.toMatch(/Cannot lock file/)
+      // The advice holds for every command that opens the store: each takes --url and goes through the server.
+      const key = /mf_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/.exec(server.output())?.[0] ?? 'no key printed'
+      const viaServer = { METERFLOW_API_KEY: key }
+      const slot = new Date(END).toISOString()
+      const run = meterflow(['job', 'run', '--slot', slot, '--url', server.url, '--json'], dir, viaServer)
+      expect(run.code, run.stderr).toBe(0)
+      expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed', slot, trigger: 'api' })
+      const list = meterflow(['anomalies', 'list', '--url', server.url], dir, viaServer)
+      expect(list.code, list.stderr).toBe(0)
+      expect(list.stderr).toContain('0 anomalies')
+      for (const command of [['ingest'], ['check'], ['demo'], ['job', 'run'], ['anomalies', 'list']]) {
+        expect(meterflow([...command, '--help'], dir).stdout, command.join(' ')).toMatch(/--url <url>/)
+      }
     } finally {
       await server.stop()
     }

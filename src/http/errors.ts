@@ -93,8 +93,16 @@ function acceptedBodyTypes(request: FastifyRequest): string {
     : 'application/json'
 }
 
-/** Errors Fastify raises before a route is found (Fastify's `frameworkErrors`); the path is not echoed. */
-export function replyToFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+/**
+ * Errors Fastify raises before a route is found (Fastify's `frameworkErrors`); the path is not echoed. No hook
+ * runs for these (helmet's headers included): the reply is JSON marked nosniff.
+ */
+export function replyToFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.header('x-content-type-options', 'nosniff')
   switch (error.code) {
     case 'FST_ERR_MAX_PARAM_LENGTH':
       reply
@@ -156,7 +164,9 @@ function clientErrorReply(code: string | undefined): { status: number; payload: 
     default:
       return {
         status: 400,
-        payload: body('bad_request', 'the request is not valid HTTP', [{ field: 'request', reason: 'malformed' }]),
+        payload: body('bad_request', 'the request is not valid HTTP', [
+          { field: 'request', reason: 'malformed' },
+        ]),
       }
   }
 }

@@ -35,6 +35,8 @@ describe('redactUrl', () => {
 describe('serializeRequest', () => {
   it('copes with whatever is logged under req', () => {
     expect(serializeRequest({})).toMatchObject({ method: undefined, url: undefined })
-    expect(serializeRequest({ method: 'GET', url: '/x?token=t' })).toMatchObject({ url: '/x?token=[redacted]' })
+    expect(serializeRequest({ method: 'GET', url: '/x?token=t' })).toMatchObject({
+      url: '/x?token=[redacted]',
+    })
   })
 })
