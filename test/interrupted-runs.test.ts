@@ -6,6 +6,7 @@ import type { AlertDelivery, JobHealthAlert } from '../src/domain/alert.js'
 import type { DetectionRun } from '../src/domain/run.js'
 import type { AnomalyStore } from '../src/ports.js'
 import { startService } from '../src/serve.js'
+import { run } from './contract/anomaly-store.contract.js'
 import { ManualClock, openHarness, tempDataDir, testConfig } from './helpers.js'
 import { Receiver } from './receiver.js'
 
@@ -29,24 +30,7 @@ afterAll(async () => {
 
 /** The record a run writes when it starts, and nothing after it: what a killed process leaves behind. */
 function leftRunning(runId: string, startedAt: number): DetectionRun {
-  return {
-    runId,
-    slot: Math.floor(startedAt / HOUR) * HOUR,
-    status: 'running',
-    startedAt,
-    finishedAt: null,
-    durationMs: null,
-    checked: 0,
-    customers: 0,
-    anomaliesFound: 0,
-    anomaliesStored: 0,
-    insufficientData: 0,
-    incidentsOpened: 0,
-    incidentsEscalated: 0,
-    incidentsResolved: 0,
-    trigger: 'schedule',
-    error: null,
-  }
+  return run({ runId, slot: Math.floor(startedAt / HOUR) * HOUR, startedAt })
 }
 
 async function jobHealthAlerts(store: AnomalyStore): Promise<JobHealthAlert[]> {

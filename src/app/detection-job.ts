@@ -1,4 +1,5 @@
 import type { DetectionRun } from '../domain/run.js'
+import { floorToHour, toIso } from '../domain/time.js'
 import { ConflictError } from '../errors.js'
 import { failInterruptedRuns, type InterruptedRuns } from './interrupted-runs.js'
 import { type DetectionDeps, type DetectionOutcome, runDetection } from './run-detection.js'
@@ -20,7 +21,7 @@ export class DetectionJob {
   runNow(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
     if (this.current) {
       throw new ConflictError(
-        `a detection run for slot ${new Date(this.current.slot).toISOString()} is in progress; try again when it has finished`,
+        `a detection run for slot ${toIso(floorToHour(this.current.slot))} is in progress; try again when it has finished`,
       )
     }
     return this.start(slot, trigger)
