@@ -95,7 +95,7 @@ function startScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
       return latestCompletedSlot(meterflow.anomalies, meterflow.clock.now())
     },
     async runSlot(slot) {
-      const { run, alertError } = await meterflow.job.runWhenFree(slot, 'schedule')
+      const { run, alertError, delivery: sending } = await meterflow.runSlot(slot, 'schedule', 'wait')
       const summary = {
         run_id: run.runId,
         slot: new Date(run.slot).toISOString(),
@@ -106,7 +106,7 @@ function startScheduler(meterflow: MeterFlow, app: FastifyInstance): Scheduler {
       if (run.status === 'failed') app.log.error({ ...summary, error: run.error }, 'detection run failed')
       else app.log.info(summary, 'detection run completed')
       if (alertError) app.log.error({ run_id: run.runId, error: alertError }, 'job-health alert not raised')
-      const delivery = await meterflow.alerts.deliver()
+      const delivery = await sending
       if (delivery.delivered + delivery.retrying + delivery.failed > 0) app.log.info(delivery, 'alerts sent')
     },
     onError(err, slot) {

@@ -15,7 +15,9 @@ import { CustomerRegistry } from './app/customers.js'
 import { DetectionJob } from './app/detection-job.js'
 import { type IngestOptions, type IngestResult, ingestEvents } from './app/ingest.js'
 import { MetricCatalog } from './app/metric-catalog.js'
+import { runSlot, type SlotRun } from './app/run-slot.js'
 import { type Config, ConfigError } from './config.js'
+import type { DetectionRun } from './domain/run.js'
 import { type AnomalyStore, type Clock, systemClock, type UsageStore } from './ports.js'
 
 /** The running application: the use cases bound to the adapters the config selects. */
@@ -30,6 +32,8 @@ export interface MeterFlow {
   alerts: AlertService
   keys: ApiKeys
   ingest(raw: unknown, options?: IngestOptions): Promise<IngestResult>
+  /** Detection for a slot, then alert delivery (see app/run-slot.ts). */
+  runSlot(slot: number, trigger: DetectionRun['trigger'], whenBusy: 'wait' | 'refuse'): Promise<SlotRun>
   check(request: CheckRequest): Promise<CheckResult>
   close(): Promise<void>
 }
@@ -151,6 +155,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     job,
     alerts,
     keys: new ApiKeys(anomalies.apiKeys, clock),
+    runSlot: (slot, trigger, whenBusy) => runSlot({ job, alerts }, slot, trigger, whenBusy),
     ingest: (raw, options) => ingestEvents({ usage, metrics, clock }, raw, options),
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
     async close() {

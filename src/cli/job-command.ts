@@ -29,9 +29,9 @@ export function registerJobCommands(program: Command, config: Config): void {
         run = await remoteClient(config, o.url, o.apiKey).runSlot(o.slot)
       } else {
         const { outcome, delivery } = await withEmbeddedMeterFlow(config, async (meterflow) => {
-          const outcome = await meterflow.job.runNow(o.slot ?? Date.now(), 'cli')
+          const outcome = await meterflow.runSlot(o.slot ?? Date.now(), 'cli', 'refuse')
           // A one-shot process: send the run's alerts before exiting (failures stay in the outbox for the server).
-          return { outcome, delivery: await meterflow.alerts.deliver() }
+          return { outcome, delivery: await outcome.delivery }
         })
         run = runJson(outcome.run)
         alerts = `alerts: ${delivery.delivered} delivered, ${delivery.retrying} to retry, ${delivery.failed} failed (see GET /v1/alerts)`

@@ -39,11 +39,9 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
     async (request, reply) => {
       const raw = request.body?.slot
       const slot = parseTime('slot', raw === undefined ? undefined : String(raw)) ?? meterflow.clock.now()
-      const { run } = await meterflow.job.runNow(slot, 'api')
+      const { run, delivery } = await meterflow.runSlot(slot, 'api', 'refuse')
       // The run's alerts go out right after it, without holding up the response.
-      meterflow.alerts
-        .deliver()
-        .catch((err: unknown) => request.log.error({ err }, 'alert delivery pass failed'))
+      delivery.catch((err: unknown) => request.log.error({ err }, 'alert delivery pass failed'))
       return reply.status(run.status === 'failed' ? 500 : 200).send(runJson(run))
     },
   )
