@@ -77,4 +77,24 @@ describe('upgrading a store written with materialized views', () => {
     expect(reply).toMatchObject({ received: 2, stored: 0, duplicates: 1, conflicts: 1 })
     expect(await total()).toEqual({ value: 123, events: 4 })
   })
+
+  it('treats an Idempotency-Key reused after the ledger stopped trusting its first batch as a new request', async () => {
+    const batch = [{ customer_id: 'old', metric: 'api_calls', value: 1000, timestamp: T + 120_000 }]
+    expect(await meterflow.ingest(batch, { idempotencyKey: 'weekly-upload' })).toMatchObject({ stored: 1 })
+    expect(await meterflow.ingest(batch, { idempotencyKey: 'weekly-upload' })).toMatchObject({
+      replayed: true,
+    })
+    // Eight days later (the ledger trusts batch rows for six): the same key is a new request. Its inserts must not
+    // reuse the first batch's tokens, or the engine would drop them as duplicates while the reply says stored.
+    await client.command({
+      query:
+        "ALTER TABLE upgraded.ingest_ledger UPDATE created_at = created_at - INTERVAL 8 DAY WHERE startsWith(key, 'b:')",
+      clickhouse_settings: { mutations_sync: '2' },
+    })
+    expect(await meterflow.ingest(batch, { idempotencyKey: 'weekly-upload' })).toMatchObject({
+      stored: 1,
+      replayed: false,
+    })
+    expect(await total()).toEqual({ value: 2123, events: 6 })
+  })
 })

@@ -86,15 +86,18 @@ export class IngestLedger {
   ) {}
 
   async insert(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
-    const batchId = idempotency ? keyedBatchId(idempotency) : randomUUID()
-    const prior = idempotency ? await this.batchState(batchId) : null
+    const prior = idempotency ? await this.keyedBatch(keyedBatchPrefix(idempotency)) : null
+    // A keyed batch's id also carries its creation time: the same key used again after the ledger stopped trusting
+    // the first batch (LEDGER_TRUSTED_DAYS) is a new batch with its own rows and insert tokens. Reusing the first
+    // one's tokens would let the engine drop the new inserts as duplicates while the reply says stored.
+    const batchId = idempotency ? `${keyedBatchPrefix(idempotency)}${Date.now()}` : randomUUID()
     if (idempotency && prior && prior.fingerprint !== idempotency.fingerprint) {
       throw new IdempotencyKeyReusedError(
         'this Idempotency-Key was used for a different request: use a new key for new data',
         [{ field: 'Idempotency-Key', reason: 'already used with a different body' }],
       )
     }
-    if (prior?.state === PENDING) await this.complete(batchId)
+    if (prior?.state === PENDING) await this.complete(prior.batchId)
 
     const { fresh, duplicates, conflicts } = classifyById(
       events,
@@ -204,15 +207,19 @@ export class IngestLedger {
     })
   }
 
-  private async batchState(batchId: string): Promise<{ state: number; fingerprint: string } | null> {
-    const rows = await this.select<{ top: number; fingerprint: string }>(
+  /** The newest trusted batch of an Idempotency-Key (its ids all start with `prefix`), or null. */
+  private async keyedBatch(
+    prefix: string,
+  ): Promise<{ batchId: string; state: number; fingerprint: string } | null> {
+    const rows = await this.select<{ batch_id: string; top: number; fingerprint: string }>(
       'look up an idempotency key',
-      `SELECT max(state) AS top, any(fingerprint) AS fingerprint
-       FROM {db:Identifier}.ingest_ledger WHERE key = {key:String} AND ${TRUSTED} HAVING count() > 0`,
-      { key: BATCH_KEY + batchId },
+      `SELECT batch_id, max(state) AS top, any(fingerprint) AS fingerprint FROM {db:Identifier}.ingest_ledger
+       WHERE key >= {lo:String} AND key < {hi:String} AND ${TRUSTED}
+       GROUP BY batch_id ORDER BY batch_id DESC LIMIT 1`,
+      { lo: BATCH_KEY + prefix, hi: BATCH_KEY + nextPrefix(prefix) },
     )
     const row = rows[0]
-    return row ? { state: Number(row.top), fingerprint: row.fingerprint } : null
+    return row ? { batchId: row.batch_id, state: Number(row.top), fingerprint: row.fingerprint } : null
   }
 
   /** The stored event of each id in the batch; ids of a still pending batch complete that batch first. */
@@ -302,9 +309,9 @@ function* keyChunks(keys: readonly string[]): Generator<string[]> {
   if (chunk.length > 0) yield chunk
 }
 
-/** The same caller's Idempotency-Key names the same batch in every process. */
-function keyedBatchId({ scope, key }: IdempotencyKey): string {
-  return `k-${createHash('sha256').update(`${scope}\n${key}`).digest('hex').slice(0, 40)}`
+/** The same caller's Idempotency-Key names the same batches in every process: their ids start with this. */
+function keyedBatchPrefix({ scope, key }: IdempotencyKey): string {
+  return `k-${createHash('sha256').update(`${scope}\n${key}`).digest('hex').slice(0, 40)}.`
 }
 
 /** The smallest string above every string starting with `prefix` (its last character plus one). */
