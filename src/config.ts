@@ -102,6 +102,8 @@ export const configSchema = z
     /** The AWS SDK's own credential variables, as found in the environment (the SDK reads their values itself). */
     awsCredentialEnv: z.record(z.string(), z.string()).default({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Prometheus metrics at GET /metrics (the server; one-shot CLI commands never collect them). */
+    metrics: z.enum(['on', 'off']).default('on'),
   })
   .superRefine(refuseOpenNonLoopback)
 
@@ -149,6 +151,7 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_RESOLVE_AFTER_CLEAN_RUNS: 'job.resolveAfterCleanRuns',
   METERFLOW_JOB_CUSTOMERS_PER_CHUNK: 'job.customersPerChunk',
   METERFLOW_LOG_LEVEL: 'logLevel',
+  METERFLOW_METRICS: 'metrics',
   ...ALERT_ENV_VARIABLES,
   ...AUTH_ENV_VARIABLES,
 }

@@ -6,6 +6,7 @@ import { ClickHouseMetricStore } from './adapters/clickhouse/metric-store.js'
 import { migrate } from './adapters/clickhouse/migrations.js'
 import { ClickHouseUsageStore } from './adapters/clickhouse/usage-store.js'
 import { DynamoDbAnomalyStore } from './adapters/dynamodb/anomaly-store.js'
+import { PrometheusTelemetry } from './adapters/prometheus/telemetry.js'
 import { SqliteAnomalyStore } from './adapters/sqlite/anomaly-store.js'
 import type { RoutedChannel } from './app/alerting/raise.js'
 import { AlertService } from './app/alerting/service.js'
@@ -18,7 +19,15 @@ import { MetricCatalog } from './app/metric-catalog.js'
 import { runSlot, type SlotRun } from './app/run-slot.js'
 import { type Config, ConfigError } from './config.js'
 import type { DetectionRun } from './domain/run.js'
-import { type AnomalyStore, type Clock, systemClock, type UsageStore } from './ports.js'
+import {
+  type AnomalyStore,
+  type Clock,
+  type MetricsExposition,
+  noTelemetry,
+  systemClock,
+  type Telemetry,
+  type UsageStore,
+} from './ports.js'
 
 /** The running application: the use cases bound to the adapters the config selects. */
 export interface MeterFlow {
@@ -31,6 +40,10 @@ export interface MeterFlow {
   job: DetectionJob
   alerts: AlertService
   keys: ApiKeys
+  /** Where the use cases and the HTTP layer report what happened (nothing when metrics are off). */
+  telemetry: Telemetry
+  /** The metrics for `GET /metrics`; null when metrics are off. */
+  exposition: MetricsExposition | null
   ingest(raw: unknown, options?: IngestOptions): Promise<IngestResult>
   /** Detection for a slot, then alert delivery (see app/run-slot.ts). */
   runSlot(slot: number, trigger: DetectionRun['trigger'], whenBusy: 'wait' | 'refuse'): Promise<SlotRun>
@@ -44,6 +57,8 @@ export interface OpenOptions {
   clickhouse?: ClickHouseClient
   /** Where the console channel writes (default: stdout). */
   write?: (line: string) => void
+  /** Collect metrics when the config says so (default); one-shot CLI commands pass false. */
+  metrics?: boolean
 }
 
 /** The configured channels with their routes (a channel's default route, overridden field by field by config). */
@@ -100,6 +115,9 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     timeoutMs: config.alerts.timeoutMs,
     write: options.write ?? ((line) => process.stdout.write(`${line}\n`)),
   })
+  // A registry per instance: tests and benchmarks open several in one process.
+  const prometheus = config.metrics === 'on' && (options.metrics ?? true) ? new PrometheusTelemetry() : null
+  const telemetry: Telemetry = prometheus ?? noTelemetry
   const client = options.clickhouse ?? createClickHouseClient(config)
   const database = config.clickhouse.database
   try {
@@ -129,6 +147,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     },
     // Long enough for one send to time out, short enough that a crashed attempt is retried soon.
     leaseMs: 2 * config.alerts.timeoutMs + 30_000,
+    telemetry,
   })
   const { detector: _detector, detectorsByMetric: _byMetric, excludeFeedback, ...defaults } = config.detection
   const job = new DetectionJob({
@@ -155,8 +174,11 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     job,
     alerts,
     keys: new ApiKeys(anomalies.apiKeys, clock),
-    runSlot: (slot, trigger, whenBusy) => runSlot({ job, alerts }, slot, trigger, whenBusy),
-    ingest: (raw, options) => ingestEvents({ usage, metrics, clock }, raw, options),
+    telemetry,
+    exposition: prometheus,
+    runSlot: (slot, trigger, whenBusy) =>
+      runSlot({ job, alerts, anomalies, telemetry }, slot, trigger, whenBusy),
+    ingest: (raw, options) => ingestEvents({ usage, metrics, clock, telemetry }, raw, options),
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
     async close() {
       await job.idle()

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { MAX_EVENTS_PER_BATCH, validateEventBatch } from '../domain/events.js'
 import { type FieldIssue, PayloadTooLargeError, ValidationError } from '../errors.js'
-import type { Clock, UsageStore } from '../ports.js'
+import type { Clock, Telemetry, UsageStore } from '../ports.js'
 import type { MetricCatalog } from './metric-catalog.js'
 
 export interface IngestResult {
@@ -22,12 +22,15 @@ export interface IngestOptions {
   idempotencyKey?: string
   /** Who sends it (the API key id): Idempotency-Keys are per caller. */
   caller?: string
+  /** Size of the request body as received (for the ingested-bytes counter; absent or invalid counts 0). */
+  bytes?: number
 }
 
 export interface IngestDeps {
   usage: UsageStore
   metrics: MetricCatalog
   clock: Clock
+  telemetry: Telemetry
 }
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -75,11 +78,19 @@ export async function ingestEvents(
     events,
     key === undefined ? undefined : { key, scope: options.caller ?? '', fingerprint: fingerprint(events) },
   )
-  return {
-    received: events.length,
+  const counts = {
     stored: result.inserted,
     duplicates: result.alreadyStored.length,
     conflicts: result.conflicts.length,
+  }
+  const bytes = options.bytes
+  deps.telemetry.eventsIngested(
+    counts,
+    bytes !== undefined && Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : 0,
+  )
+  return {
+    received: events.length,
+    ...counts,
     details: result.conflicts.slice(0, REPORTED_CONFLICTS).map((index) => ({
       index,
       field: 'event_id',

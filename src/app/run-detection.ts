@@ -12,7 +12,7 @@ import {
 } from '../domain/incident.js'
 import { type DetectionRun, isFutureSlot, slotProblem } from '../domain/run.js'
 import { DAY_MS, floorToHour, HOUR_MS, toIso } from '../domain/time.js'
-import type { VolumeOptions } from '../domain/volume.js'
+import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { ValidationError } from '../errors.js'
 import type { AnomalyStore, Clock, SeriesWindows, UsageStore } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
@@ -41,6 +41,8 @@ export interface DetectionOutcome {
   transitions: TransitionAlert[]
   /** Raising the job-health alert for this run (or a run it found interrupted) failed; the runs are recorded. */
   alertError: string | null
+  /** run.anomaliesFound by severity (the run record keeps only the total). */
+  anomaliesBySeverity: Record<Severity, number>
 }
 
 const WRITE_CHUNK = 500
@@ -89,6 +91,7 @@ export async function runDetection(
   // Transitions this run computed; only those it also wrote are returned (and counted).
   const candidates: DetectionOutcome['transitions'] = []
   let transitions: DetectionOutcome['transitions'] = []
+  const anomaliesBySeverity: Record<Severity, number> = { warning: 0, critical: 0 }
   try {
     const registry = await deps.metrics.refresh()
     // Incidents only move forward in time: a run for a slot older than the latest completed one (a backfill, a
@@ -230,6 +233,7 @@ export async function runDetection(
     }
     run.customers = customers.size
     run.anomaliesFound = records.length
+    for (const r of records) anomaliesBySeverity[r.severity]++
     for (let i = 0; i < records.length; i += WRITE_CHUNK) {
       run.anomaliesStored += await deps.anomalies.putAnomalies(records.slice(i, i + WRITE_CHUNK))
     }
@@ -260,7 +264,7 @@ export async function runDetection(
   } catch (err) {
     alertError = `${alertError ? `${alertError}; ` : ''}could not raise the job-health alert: ${(err as Error).message}`
   }
-  return { run, transitions, alertError }
+  return { run, transitions, alertError, anomaliesBySeverity }
 }
 
 const RUN_PAGE = 100

@@ -1,4 +1,5 @@
 import type { DetectionRun } from '../domain/run.js'
+import type { AnomalyStore, Telemetry } from '../ports.js'
 import type { DeliverySummary } from './alerting/deliver.js'
 import type { AlertService } from './alerting/service.js'
 import type { DetectionJob } from './detection-job.js'
@@ -7,6 +8,8 @@ import type { DetectionOutcome } from './run-detection.js'
 export interface RunSlotDeps {
   job: DetectionJob
   alerts: Pick<AlertService, 'deliver'>
+  anomalies: Pick<AnomalyStore, 'openIncidents'>
+  telemetry: Telemetry
 }
 
 export interface SlotRun extends DetectionOutcome {
@@ -32,6 +35,12 @@ export async function runSlot(
   const outcome = await (whenBusy === 'wait'
     ? deps.job.runWhenFree(slot, trigger)
     : deps.job.runNow(slot, trigger))
+  deps.telemetry.runFinished(outcome.run, outcome.anomaliesBySeverity)
+  try {
+    deps.telemetry.openIncidents((await deps.anomalies.openIncidents()).length)
+  } catch {
+    // The gauge keeps its last value: a store hiccup after a recorded run must not turn it into a failure.
+  }
   // Delivery runs even after a failed run: the failure raised a job-health alert for ops.
   return { ...outcome, delivery: deps.alerts.deliver() }
 }

@@ -14,6 +14,7 @@ export async function withEmbeddedMeterFlow<T>(
   // stdout carries the command's output (--json): console alerts go to stderr.
   const meterflow = await openEmbeddedMeterFlow(config, {
     write: (line) => process.stderr.write(`${line}\n`),
+    metrics: false,
   })
   try {
     return await work(meterflow)

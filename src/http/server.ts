@@ -21,6 +21,7 @@ import { incidentRoutes } from './routes/incidents.js'
 import { jobRoutes } from './routes/job.js'
 import { keyRoutes } from './routes/keys.js'
 import { metricRoutes } from './routes/metrics.js'
+import { prometheusRoutes } from './routes/prometheus.js'
 
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024
 
@@ -87,6 +88,15 @@ export async function buildServer(
   // Only JSON and NDJSON bodies exist in this API; anything else is a 415, not a string handed to a route.
   app.removeContentTypeParser('text/plain')
   installNdjsonParser(app)
+  // Labelled by the route pattern, never the URL: ids in paths would make a series per incident.
+  app.addHook('onResponse', async (request, reply) => {
+    meterflow.telemetry.httpRequest({
+      route: request.is404 ? null : (request.routeOptions.url ?? null),
+      method: request.method,
+      statusCode: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    })
+  })
   healthRoutes(app, meterflow)
   eventRoutes(app, meterflow)
   metricRoutes(app, meterflow)
@@ -96,6 +106,7 @@ export async function buildServer(
   alertRoutes(app, meterflow)
   incidentRoutes(app, meterflow)
   keyRoutes(app, meterflow)
+  prometheusRoutes(app, meterflow)
   await app.ready()
   return app
 }

@@ -7,7 +7,14 @@ import {
 } from '../../domain/alert-factory.js'
 import type { Incident } from '../../domain/incident.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
-import type { AlertChannel, AnomalyStore, Clock, DeliveryResult } from '../../ports.js'
+import type {
+  AlertChannel,
+  AnomalyStore,
+  ChannelDeliveries,
+  Clock,
+  DeliveryResult,
+  Telemetry,
+} from '../../ports.js'
 
 export interface DeliverDeps {
   anomalies: AnomalyStore
@@ -19,6 +26,7 @@ export interface DeliverDeps {
   leaseMs: number
   /** An alert whose incident transition is still unrecorded after this long is dropped (the run never wrote it). */
   confirmGraceMs: number
+  telemetry: Telemetry
 }
 
 export interface DeliverySummary {
@@ -27,6 +35,35 @@ export interface DeliverySummary {
   failed: number
   /** Waiting for their incident write or for an earlier alert of the same incident. */
   deferred: number
+  /** The attempts' outcomes by channel (a channel with no attempt is absent). */
+  byChannel: Record<string, ChannelDeliveries>
+}
+
+/** Adds `pass` into `total` (the service sums the passes of one deliver() call). */
+export function addDeliverySummary(total: DeliverySummary, pass: DeliverySummary): void {
+  total.delivered += pass.delivered
+  total.retrying += pass.retrying
+  total.failed += pass.failed
+  total.deferred += pass.deferred
+  for (const [channel, counts] of Object.entries(pass.byChannel)) {
+    const into = channelCounts(total, channel)
+    into.delivered += counts.delivered
+    into.retrying += counts.retrying
+    into.failed += counts.failed
+  }
+}
+
+function channelCounts(summary: DeliverySummary, channel: string): ChannelDeliveries {
+  let counts = summary.byChannel[channel]
+  if (!counts) {
+    counts = { delivered: 0, retrying: 0, failed: 0 }
+    summary.byChannel[channel] = counts
+  }
+  return counts
+}
+
+export function emptyDeliverySummary(): DeliverySummary {
+  return { delivered: 0, retrying: 0, failed: 0, deferred: 0, byChannel: {} }
 }
 
 const BATCH = 100
@@ -37,7 +74,7 @@ const BATCH = 100
  * after the lease, never a lost alert.
  */
 export async function deliverDue(deps: DeliverDeps, maxBatches = 10): Promise<DeliverySummary> {
-  const summary: DeliverySummary = { delivered: 0, retrying: 0, failed: 0, deferred: 0 }
+  const summary = emptyDeliverySummary()
   // Each configured channel reads its own queue, in parallel with the others: a Slack outage neither fills the
   // batches nor holds PagerDuty's pages behind its timeouts, and a process never touches (or delays) deliveries
   // for a channel it is not configured for.
@@ -53,6 +90,7 @@ export async function deliverDue(deps: DeliverDeps, maxBatches = 10): Promise<De
       }
     }),
   )
+  deps.telemetry.deliveriesFinished(summary.byChannel)
   return summary
 }
 
@@ -117,10 +155,12 @@ async function deliverOne(
     result = { status: 'retry', error: `channel threw: ${(err as Error).message}` }
   }
   const done = deps.clock.now()
+  const perChannel = channelCounts(summary, d.channel)
   let outcome: AlertDelivery
   if (result.status === 'delivered') {
     outcome = { ...claimed, status: 'delivered', deliveredAt: done, lastError: null, updatedAt: done }
     summary.delivered++
+    perChannel.delivered++
   } else {
     const delay =
       result.status === 'retry' ? nextRetryDelay(claimed.attempts, deps.retry, result.retryAfterMs) : null
@@ -131,9 +171,11 @@ async function deliverOne(
           : `gave up after ${claimed.attempts} attempts`
       outcome = { ...claimed, status: 'failed', lastError: `${why}: ${result.error}`, updatedAt: done }
       summary.failed++
+      perChannel.failed++
     } else {
       outcome = { ...claimed, nextAttemptAt: done + delay, lastError: result.error, updatedAt: done }
       summary.retrying++
+      perChannel.retrying++
     }
   }
   await store.update(outcome, claimed)

@@ -1,7 +1,14 @@
 import type { RetryPolicy } from '../../domain/alert-factory.js'
 import type { DetectionRun } from '../../domain/run.js'
-import type { AlertChannel, AnomalyStore, Clock } from '../../ports.js'
-import { type DeliverDeps, type DeliverySummary, deliverDue, requeueDelivery } from './deliver.js'
+import { type AlertChannel, type AnomalyStore, type Clock, noTelemetry, type Telemetry } from '../../ports.js'
+import {
+  addDeliverySummary,
+  type DeliverDeps,
+  type DeliverySummary,
+  deliverDue,
+  emptyDeliverySummary,
+  requeueDelivery,
+} from './deliver.js'
 import {
   type AlertingOptions,
   type RaiseDeps,
@@ -16,6 +23,8 @@ import {
 export interface AlertServiceOptions extends AlertingOptions {
   retry: RetryPolicy
   leaseMs: number
+  /** Where delivery outcomes are counted (default: nowhere). */
+  telemetry?: Telemetry
 }
 
 /** Alerting bound to its store and channels: what the job, the HTTP API and the server's timer call. */
@@ -41,6 +50,7 @@ export class AlertService {
       leaseMs: options.leaseMs,
       // A run that died between its outbox write and its incident write is re-run within the hour at the latest.
       confirmGraceMs: 2 * 3_600_000,
+      telemetry: options.telemetry ?? noTelemetry,
     }
   }
 
@@ -66,14 +76,10 @@ export class AlertService {
       return this.delivering
     }
     const pass = (async () => {
-      const total: DeliverySummary = { delivered: 0, retrying: 0, failed: 0, deferred: 0 }
+      const total = emptyDeliverySummary()
       do {
         this.again = false
-        const s = await deliverDue(this.deliverDeps)
-        total.delivered += s.delivered
-        total.retrying += s.retrying
-        total.failed += s.failed
-        total.deferred += s.deferred
+        addDeliverySummary(total, await deliverDue(this.deliverDeps))
       } while (this.again)
       return total
     })()

@@ -90,7 +90,13 @@ export function eventRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       return meterflow.ingest(request.body, {
         idempotencyKey: Array.isArray(key) ? key.join(',') : key,
         caller: request.principal?.key.id,
+        bytes: bodyBytes(request.headers['content-length']),
       })
     },
   )
+}
+
+/** The body size Fastify checked against its limit; a chunked body (no content-length) counts 0 bytes. */
+function bodyBytes(contentLength: string | undefined): number | undefined {
+  return contentLength !== undefined && /^\d{1,10}$/.test(contentLength) ? Number(contentLength) : undefined
 }
