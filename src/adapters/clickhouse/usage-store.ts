@@ -40,7 +40,7 @@ interface WindowRow {
   events: string | number
 }
 
-/** Ingest batches one process lets wait for the one being written; more get 503 with Retry-After. */
+/** Ingest batches one process holds at once (the one being written and those waiting); more get 503 + Retry-After. */
 export const MAX_QUEUED_INSERTS = 8
 
 export class ClickHouseUsageStore implements UsageStore {
