@@ -1,6 +1,6 @@
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { latestCompletedSlot } from './app/run-detection.js'
+import { latestCompletedSlot } from './app/recent-runs.js'
 import type { Config } from './config.js'
 import { generateDemo } from './demo/generator.js'
 import { loadDemo, writeLabels } from './demo/load.js'

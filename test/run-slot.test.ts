@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { latestCompletedSlot } from '../src/app/run-detection.js'
+import { latestCompletedSlot } from '../src/app/recent-runs.js'
 import { generateDemo, SHOWCASE } from '../src/demo/generator.js'
 import { loadDemo } from '../src/demo/load.js'
 import { incident, run } from './contract/anomaly-store.contract.js'

@@ -2,6 +2,7 @@ import type { DetectionRun } from '../domain/run.js'
 import { HOUR_MS } from '../domain/time.js'
 import type { AnomalyStore } from '../ports.js'
 import type { AlertService } from './alerting/service.js'
+import { recentRuns } from './recent-runs.js'
 
 /**
  * A run still `running` this long after it started is dead: longer than any run takes (Lambda stops one after
@@ -23,10 +24,6 @@ export interface InterruptedRuns {
   alertError: string | null
 }
 
-// The newest runs by slot, as far as latestCompletedSlot looks: a killed run is one of the last few.
-const RUN_PAGE = 100
-const RUN_PAGES = 10
-
 /**
  * Records every run still `running` that started before `startedBefore` as failed (a process killed mid-run never
  * writes its finish; without this it would show as running forever) and raises the job-health alert a failed run
@@ -38,15 +35,8 @@ export async function failInterruptedRuns(
   startedBefore: number,
 ): Promise<InterruptedRuns> {
   const stale: DetectionRun[] = []
-  let cursor: string | undefined
-  for (let page = 0; page < RUN_PAGES; page++) {
-    const runs = await deps.anomalies.listRuns({
-      limit: RUN_PAGE,
-      ...(cursor === undefined ? {} : { cursor }),
-    })
-    stale.push(...runs.items.filter((r) => r.status === 'running' && r.startedAt < startedBefore))
-    if (runs.nextCursor === null) break
-    cursor = runs.nextCursor
+  for await (const run of recentRuns(deps.anomalies)) {
+    if (run.status === 'running' && run.startedAt < startedBefore) stale.push(run)
   }
   const failed: DetectionRun[] = []
   const alertErrors: string[] = []

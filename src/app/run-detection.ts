@@ -19,6 +19,7 @@ import type { TransitionAlert } from './alerting/raise.js'
 import type { AlertService } from './alerting/service.js'
 import { failInterruptedRuns, INTERRUPTED_AFTER_MS } from './interrupted-runs.js'
 import type { MetricCatalog } from './metric-catalog.js'
+import { latestCompletedSlot } from './recent-runs.js'
 
 export interface DetectionDeps {
   usage: UsageStore
@@ -265,32 +266,6 @@ export async function runDetection(
     alertError = `${alertError ? `${alertError}; ` : ''}could not raise the job-health alert: ${(err as Error).message}`
   }
   return { run, transitions, alertError, anomaliesBySeverity }
-}
-
-const RUN_PAGE = 100
-const RUN_PAGES = 10
-
-/**
- * The slot of the newest completed run that is not in the future (null: none). Records of future slots (accepted
- * before slots were checked) are skipped: they would make every real run a backfill. The scan is bounded; past it
- * there is no known progress, which makes a run forward (never silenced).
- */
-export async function latestCompletedSlot(
-  store: Pick<AnomalyStore, 'listRuns'>,
-  nowMs: number,
-  exceptRunId?: string,
-): Promise<number | null> {
-  let cursor: string | undefined
-  for (let page = 0; page < RUN_PAGES; page++) {
-    const runs = await store.listRuns({ limit: RUN_PAGE, ...(cursor === undefined ? {} : { cursor }) })
-    const found = runs.items.find(
-      (r) => r.status === 'completed' && r.runId !== exceptRunId && !isFutureSlot(r.slot, nowMs),
-    )
-    if (found) return found.slot
-    if (runs.nextCursor === null) return null
-    cursor = runs.nextCursor
-  }
-  return null
 }
 
 function describeSlot(ms: number): string {

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Aggregation, MetricDefinition } from '../../domain/metrics.js'
 import type { MetricStore } from '../../ports.js'
 import { clickhouseTime, withStoreError } from './errors.js'
+import { selectRows } from './select.js'
 
 interface MetricRow {
   name: string
@@ -17,18 +18,17 @@ export class ClickHouseMetricStore implements MetricStore {
     private readonly database: string,
   ) {}
 
-  list(): Promise<MetricDefinition[]> {
-    return withStoreError('list metrics', async () => {
-      const result = await this.client.query({
-        query: `SELECT name, argMax(aggregation, registered_at) AS aggregation,
-                  argMax(description, registered_at) AS description, argMax(unit, registered_at) AS unit
-                FROM {db:Identifier}.metrics GROUP BY name ORDER BY name`,
-        query_params: { db: this.database },
-        format: 'JSONEachRow',
-      })
-      const rows = await result.json<MetricRow>()
-      return rows.map((r) => ({ ...r, builtin: false }))
-    })
+  async list(): Promise<MetricDefinition[]> {
+    const rows = await selectRows<MetricRow>(
+      this.client,
+      this.database,
+      'list metrics',
+      `SELECT name, argMax(aggregation, registered_at) AS aggregation,
+         argMax(description, registered_at) AS description, argMax(unit, registered_at) AS unit
+       FROM {db:Identifier}.metrics GROUP BY name ORDER BY name`,
+      {},
+    )
+    return rows.map((r) => ({ ...r, builtin: false }))
   }
 
   async save(metric: MetricDefinition): Promise<void> {
