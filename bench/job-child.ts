@@ -2,6 +2,8 @@
 // the batched run over every series, then the seed's per-series loop on a time-boxed sample.
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.js'
+import type { DetectionRun } from '../src/domain/run.js'
+import type { ShardTask } from '../src/domain/shard.js'
 import { DAY_MS } from '../src/domain/time.js'
 import { openMeterFlow } from '../src/wiring.js'
 
@@ -12,6 +14,7 @@ const { values } = parseArgs({
     slot: { type: 'string' },
     customers: { type: 'string' },
     'loop-seconds': { type: 'string', default: '20' },
+    shards: { type: 'string', default: '4' },
   },
 })
 const slot = Number(values.slot)
@@ -22,11 +25,19 @@ const config = loadConfig(
     dataDir: values['data-dir'] as string,
     logLevel: 'warn',
     demo: { enabled: false },
-    job: { schedulerEnabled: false },
+    job: {
+      schedulerEnabled: false,
+      shards: Number(values.shards),
+      shardQueueUrl: 'https://sqs.invalid/bench',
+    },
     clickhouse: { database: values.database as string },
   },
 )
-const meterflow = await openMeterFlow(config)
+// Shard tasks stay in this process: the bench measures what one worker does with one shard.
+const tasks: ShardTask[] = []
+const meterflow = await openMeterFlow(config, {
+  shardQueue: { send: async (sent) => void tasks.push(...sent) },
+})
 const rssBefore = process.memoryUsage().rss
 // RSS includes the embedded engine (in production ClickHouse is remote); the JS side is what a Lambda would hold.
 let peakJs = 0
@@ -44,6 +55,46 @@ sample()
 clearInterval(sampler)
 const peakRssMiB = process.resourceUsage().maxRSS / 1024
 if (run.status !== 'completed') throw new Error(`batched run failed: ${run.error}`)
+
+// The same slot again in shards, one after the other as workers would run them: each shard's time and how much of
+// it was spent waiting for the engine (the rest is JavaScript: statistics, verdicts, store calls), which is what
+// sizes shards for a Lambda (its CPU share is a fraction of a core at 512 MB, its engine is remote).
+let engineMs = 0
+const seriesWindows = meterflow.usage.seriesWindows.bind(meterflow.usage)
+meterflow.usage.seriesWindows = async function* (...args) {
+  const iterator = seriesWindows(...args)[Symbol.asyncIterator]()
+  while (true) {
+    const waitStarted = performance.now()
+    const next = await iterator.next()
+    engineMs += performance.now() - waitStarted
+    if (next.done) return
+    yield next.value
+  }
+}
+const shardStart = await meterflow.startShardedRun(slot, 'cli')
+if (shardStart.run.status !== 'running')
+  throw new Error(`sharded run failed to start: ${shardStart.run.error}`)
+const shardRuns: { seconds: number; engineSeconds: number; series: number }[] = []
+let shardedRun: DetectionRun | null = null
+for (const task of tasks) {
+  engineMs = 0
+  const shardStarted = performance.now()
+  const outcome = await meterflow.runShard(task)
+  const stored = await meterflow.anomalies.shards.results(task.runId)
+  const mine = stored.find((r) => r.index === task.index)
+  const series = mine
+    ? (JSON.parse(mine.payload) as { evaluation: { checked: number } }).evaluation.checked
+    : 0
+  shardRuns.push({
+    seconds: (performance.now() - shardStarted) / 1000,
+    engineSeconds: engineMs / 1000,
+    series,
+  })
+  if (outcome.finished) shardedRun = outcome.finished.run
+}
+if (shardedRun?.status !== 'completed' || shardedRun.checked !== run.checked) {
+  throw new Error(`the sharded run did not check what the run did: ${JSON.stringify(shardedRun)}`)
+}
 
 // The seed's Lambda: for each customer, for each metric, one query. Sampled, then extrapolated.
 const metrics = ['api_calls', 'bandwidth', 'compute_time', 'storage_peak']
@@ -76,5 +127,6 @@ process.stdout.write(
     loopSampledPairs: pairs,
     loopSampleSeconds: loopSeconds,
     loopSecondsPerPair: loopSeconds / pairs,
+    shardRuns,
   })}\n`,
 )

@@ -23,6 +23,8 @@ export interface JobBenchResult {
   loopEstimatedSeconds: number
   loopIsExtrapolated: boolean
   speedup: number
+  /** The same slot run again in shards, one after the other: each shard's time, engine wait and series. */
+  shardRuns: { seconds: number; engineSeconds: number; series: number }[]
 }
 
 /** The detection job over `customers` x 4 metrics x 31 days of hourly usage: batched vs the seed's per-pair loop. */
@@ -35,7 +37,7 @@ export async function benchJob(
   const database = `bench_job_${customers}`
   const slot = Date.UTC(2026, 10, 1)
   const config = loadConfig({}, { dataDir, logLevel: 'warn', demo: { enabled: false } })
-  const client = createClickHouseClient(config)
+  const client = await createClickHouseClient(config)
   const generateStarted = performance.now()
   log(
     `  generating ${customers} customers x 4 metrics x ${HOURS} hours = ${(customers * 4 * HOURS).toLocaleString('en-US')} rollup rows`,
@@ -87,5 +89,6 @@ export async function benchJob(
     loopEstimatedSeconds,
     loopIsExtrapolated: m.loopSampledPairs < series,
     speedup: loopEstimatedSeconds / m.batchedSeconds,
+    shardRuns: m.shardRuns,
   }
 }

@@ -12,6 +12,7 @@ import { type AlertBenchResult, benchAlerts, printAlertBench } from './alerts.js
 import { checkLatency } from './check-latency.js'
 import { ingestDirect, ingestInProcess, ingestOverHttp, requestBodies } from './ingest.js'
 import { benchJob, type JobBenchResult } from './job.js'
+import { benchLambda, printLambdaBench } from './lambda.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -48,7 +49,7 @@ const config = loadConfig(
     rateLimit: { max: 1_000_000 },
   },
 )
-const client = createClickHouseClient(config)
+const client = await createClickHouseClient(config)
 
 try {
   const endMs = floorToHour(Date.now()) + HOUR_MS
@@ -118,6 +119,7 @@ try {
   await client.close()
 
   const alerts: AlertBenchResult[] = await benchAlerts(1000, log)
+  const lambda = await benchLambda(log)
 
   const jobs: JobBenchResult[] = []
   for (const customers of jobSizes) {
@@ -140,6 +142,7 @@ try {
     })),
     checkLatency: [rawLatency, rollupLatency],
     alerts,
+    lambda,
     job: jobs,
   }
   console.log('\nIngest throughput')
@@ -165,6 +168,7 @@ try {
     })),
   )
   printAlertBench(results.alerts)
+  printLambdaBench(results.lambda)
   console.log('Detection job (customers x 4 metrics x 31 days hourly; embedded engine)')
   console.table(
     results.job.map((j) => ({
@@ -178,6 +182,20 @@ try {
       'per-pair loop s': `${j.loopEstimatedSeconds.toFixed(0)}${j.loopIsExtrapolated ? ` (est. from ${j.loopSampledPairs} pairs)` : ''}`,
       speedup: `${j.speedup.toFixed(0)}x`,
     })),
+  )
+  console.log('Sharded run of the same slot (shards run one after the other; engine = waiting for the query)')
+  console.table(
+    results.job.flatMap((j) =>
+      j.shardRuns.map((r, i) => ({
+        customers: j.customers,
+        shard: `${i + 1}/${j.shardRuns.length}`,
+        series: r.series,
+        seconds: r.seconds.toFixed(2),
+        'engine s': r.engineSeconds.toFixed(2),
+        'JS s': (r.seconds - r.engineSeconds).toFixed(2),
+        'series/s': Math.round(r.series / r.seconds),
+      })),
+    ),
   )
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`)

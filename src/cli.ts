@@ -9,6 +9,7 @@ import { API_KEY_HELP, RemoteError, remoteClient } from './cli/http-client.js'
 import { ingestFile } from './cli/ingest-file.js'
 import { registerJobCommands } from './cli/job-command.js'
 import { registerKeyCommands } from './cli/keys-command.js'
+import { registerMigrateCommand } from './cli/migrate-command.js'
 import { numberOption, timestampOption } from './cli/options.js'
 import { printCheck } from './cli/print-check.js'
 import { progressBar } from './cli/progress.js'
@@ -140,6 +141,7 @@ registerJobCommands(program, config)
 registerAnomalyCommands(program, config)
 registerDynamoDbCommands(program, config)
 registerKeyCommands(program, config)
+registerMigrateCommand(program, config)
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof MeterFlowError || err instanceof RemoteError) {

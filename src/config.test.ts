@@ -33,3 +33,20 @@ describe('numeric settings', () => {
     expect(config.detection).toMatchObject({ threshold: 4, criticalThreshold: 1_000_000, baselineDays: 30 })
   })
 })
+
+describe('sharded runs', () => {
+  it('need a queue for the shard tasks, and a bounded number of shards', () => {
+    expect(problem({ METERFLOW_JOB_SHARDS: '4' })).toMatch(
+      /job\.shardQueueUrl \(METERFLOW_SHARD_QUEUE_URL\): required/,
+    )
+    expect(problem({ METERFLOW_JOB_SHARDS: '0' })).toMatch(/METERFLOW_JOB_SHARDS/)
+    expect(problem({ METERFLOW_JOB_SHARDS: '1e6', METERFLOW_SHARD_QUEUE_URL: 'https://sqs.x/q' })).toMatch(
+      /METERFLOW_JOB_SHARDS/,
+    )
+    const config = loadConfig({
+      METERFLOW_JOB_SHARDS: '8',
+      METERFLOW_SHARD_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/meterflow-shards',
+    })
+    expect(config.job).toMatchObject({ shards: 8 })
+  })
+})

@@ -11,6 +11,7 @@ import {
 } from './auth-config.js'
 import { detectorOverridesSchema, detectorSchema } from './detector-config.js'
 import { BOUNDS, type NumberRange } from './domain/limits.js'
+import { MAX_SHARDS } from './domain/shard.js'
 
 /** A number setting in `range` (finite: zod rejects Infinity, and the range bounds the rest). */
 function bounded(range: NumberRange) {
@@ -33,6 +34,11 @@ export const configSchema = z
         url: z.url().optional(),
         username: z.string().default('default'),
         password: z.string().default(''),
+        /**
+         * A Secrets Manager secret (ARN) holding `{"url", "username", "password"}` (the Lambda): its fields win over
+         * the three above. Read once per process at start.
+         */
+        secretArn: z.string().min(20).max(2048).startsWith('arn:').optional(),
         database: z
           .string()
           .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
@@ -93,8 +99,19 @@ export const configSchema = z
         resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
         /** Customers per detection query: bounds the job's memory (see docs/decisions.md). */
         customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(2_500),
+        /**
+         * Shards per run: 1 runs a slot in one process; more splits its customers into this many ranges, each
+         * evaluated by a worker from `shardQueueUrl` (see docs/deploy.md, Sharding).
+         */
+        shards: z.coerce.number().int().min(1).max(MAX_SHARDS).default(1),
+        /** The SQS queue the coordinator sends shard tasks to (required when shards > 1). */
+        shardQueueUrl: z.url().optional(),
       })
-      .prefault({}),
+      .prefault({})
+      .refine((job) => job.shards === 1 || job.shardQueueUrl !== undefined, {
+        message: 'required when job.shards is more than 1 (METERFLOW_JOB_SHARDS)',
+        path: ['shardQueueUrl'],
+      }),
     alerts: alertsConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
     rateLimit: rateLimitConfigSchema.prefault({}),
@@ -131,6 +148,7 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_CLICKHOUSE_USER: 'clickhouse.username',
   METERFLOW_CLICKHOUSE_PASSWORD: 'clickhouse.password',
   METERFLOW_CLICKHOUSE_DATABASE: 'clickhouse.database',
+  METERFLOW_CLICKHOUSE_SECRET_ARN: 'clickhouse.secretArn',
   METERFLOW_DEMO: 'demo.enabled',
   METERFLOW_DEMO_CUSTOMERS: 'demo.customers',
   METERFLOW_DEMO_DAYS: 'demo.days',
@@ -150,6 +168,8 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_SCHEDULE: 'job.schedule',
   METERFLOW_RESOLVE_AFTER_CLEAN_RUNS: 'job.resolveAfterCleanRuns',
   METERFLOW_JOB_CUSTOMERS_PER_CHUNK: 'job.customersPerChunk',
+  METERFLOW_JOB_SHARDS: 'job.shards',
+  METERFLOW_SHARD_QUEUE_URL: 'job.shardQueueUrl',
   METERFLOW_LOG_LEVEL: 'logLevel',
   METERFLOW_METRICS: 'metrics',
   ...ALERT_ENV_VARIABLES,

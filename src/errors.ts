@@ -48,6 +48,12 @@ export class StoreError extends MeterFlowError {
   readonly httpStatus = 503
 }
 
+/** A run stopped because its time ran out (the Lambda's remaining time); a retry of the slot completes it. */
+export class OutOfTimeError extends MeterFlowError {
+  readonly code = 'out_of_time'
+  readonly httpStatus = 503
+}
+
 /** The embedded data directory is held by another process (chDB allows one per directory). */
 export class DataDirLockedError extends MeterFlowError {
   readonly code = 'data_dir_locked'

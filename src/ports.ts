@@ -7,6 +7,7 @@ import type { UsageEvent } from './domain/events.js'
 import type { Incident, IncidentFeedback, IncidentStatus } from './domain/incident.js'
 import type { Aggregation, MetricDefinition } from './domain/metrics.js'
 import type { DetectionRun } from './domain/run.js'
+import type { CustomerRange, ShardTask } from './domain/shard.js'
 import type { Severity } from './domain/volume.js'
 import type { TimeWindow } from './domain/windows.js'
 
@@ -71,7 +72,13 @@ export interface UsageStore {
     slotMs: number,
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
+    range?: CustomerRange,
   ): AsyncIterable<SeriesWindows[]>
+  /**
+   * Splits the customers with usage into at most `count` consecutive ranges of about equal numbers of customers,
+   * covering every customer id (the first starts at '', the last runs to the end): the shards of a sharded run.
+   */
+  customerRanges(count: number): Promise<CustomerRange[]>
   countEvents(): Promise<number>
   ping(): Promise<void>
   close(): Promise<void>
@@ -155,7 +162,46 @@ export interface AnomalyStore {
   /** The API keys (hashed), in the same store so that every deployment has exactly one place for them. */
   readonly apiKeys: ApiKeyStore
 
+  /** Shard results of sharded runs until each run is finished (see app/sharded-run.ts). */
+  readonly shards: ShardStore
+
   close(): Promise<void>
+}
+
+/** A shard's result as the app serialized it; the store keeps it whole, whatever its size. */
+export interface StoredShardResult {
+  runId: string
+  index: number
+  payload: string
+  /** Expiry, epoch seconds (the store may delete it after). */
+  ttl: number
+}
+
+/**
+ * Where the workers of a sharded run leave their results for whoever finishes the run. Results are write-once:
+ * a redelivered or concurrent duplicate of a shard cannot replace the result the finisher may already have read.
+ */
+export interface ShardStore {
+  /** Stores the result unless one is stored for (runId, index); true when this call stored it. */
+  putResult(result: StoredShardResult): Promise<boolean>
+  /** The run's complete stored results, by index ascending. */
+  results(runId: string): Promise<StoredShardResult[]>
+  /**
+   * The indexes of the run's stored results (those `putResult` stored, not a losing or crashed writer's),
+   * ascending; reads no payload, so a worker can ask it on every task of a large run.
+   */
+  storedIndexes(runId: string): Promise<number[]>
+  /**
+   * Takes the right to finish the run until `until` (ms) unless another owner holds an unexpired claim at `now`;
+   * true when `owner` holds it after the call (taking it again as the same owner succeeds).
+   */
+  claimFinish(runId: string, owner: string, now: number, until: number): Promise<boolean>
+}
+
+/** Where the coordinator of a sharded run sends one task per shard (SQS in AWS). */
+export interface ShardQueue {
+  /** Sends every task or throws (tasks already sent may be sent again by a retry: workers ignore duplicates). */
+  send(tasks: readonly ShardTask[]): Promise<void>
 }
 
 /** API keys by id. Keys are few (people create them), so listing reads them all. */

@@ -3,11 +3,10 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { alertChannels, type ChannelContext } from './adapters/alerts/registry.js'
 import { createClickHouseClient } from './adapters/clickhouse/client.js'
 import { ClickHouseMetricStore } from './adapters/clickhouse/metric-store.js'
-import { migrate } from './adapters/clickhouse/migrations.js'
+import { migrate, verifySchema } from './adapters/clickhouse/migrations.js'
 import { ClickHouseUsageStore } from './adapters/clickhouse/usage-store.js'
 import { DynamoDbAnomalyStore } from './adapters/dynamodb/anomaly-store.js'
 import { PrometheusTelemetry } from './adapters/prometheus/telemetry.js'
-import { SqliteAnomalyStore } from './adapters/sqlite/anomaly-store.js'
 import type { RoutedChannel } from './app/alerting/raise.js'
 import { AlertService } from './app/alerting/service.js'
 import { ApiKeys } from './app/api-keys.js'
@@ -16,14 +15,24 @@ import { CustomerRegistry } from './app/customers.js'
 import { DetectionJob } from './app/detection-job.js'
 import { type IngestOptions, type IngestResult, ingestEvents } from './app/ingest.js'
 import { MetricCatalog } from './app/metric-catalog.js'
+import type { DetectionDeps, RunOptions } from './app/run-detection.js'
 import { runSlot, type SlotRun } from './app/run-slot.js'
+import {
+  runShard,
+  type ShardedRunDeps,
+  type ShardedRunStart,
+  type ShardOutcome,
+  startShardedRun,
+} from './app/sharded-run.js'
 import { type Config, ConfigError } from './config.js'
 import type { DetectionRun } from './domain/run.js'
+import type { ShardTask } from './domain/shard.js'
 import {
   type AnomalyStore,
   type Clock,
   type MetricsExposition,
   noTelemetry,
+  type ShardQueue,
   systemClock,
   type Telemetry,
   type UsageStore,
@@ -46,8 +55,21 @@ export interface MeterFlow {
   exposition: MetricsExposition | null
   ingest(raw: unknown, options?: IngestOptions): Promise<IngestResult>
   /** Detection for a slot, then alert delivery (see app/run-slot.ts). */
-  runSlot(slot: number, trigger: DetectionRun['trigger'], whenBusy: 'wait' | 'refuse'): Promise<SlotRun>
+  runSlot(
+    slot: number,
+    trigger: DetectionRun['trigger'],
+    whenBusy: 'wait' | 'refuse',
+    options?: RunOptions,
+  ): Promise<SlotRun>
   check(request: CheckRequest): Promise<CheckResult>
+  /** The coordinator of a sharded run: records it and sends one task per customer range (app/sharded-run.ts). */
+  startShardedRun(
+    slot: number,
+    trigger: DetectionRun['trigger'],
+    options?: Pick<RunOptions, 'runId'>,
+  ): Promise<ShardedRunStart>
+  /** A worker's part of a sharded run; the shard that completes the set finishes the run. */
+  runShard(task: ShardTask, options?: Pick<RunOptions, 'deadline'>): Promise<ShardOutcome>
   close(): Promise<void>
 }
 
@@ -59,6 +81,42 @@ export interface OpenOptions {
   write?: (line: string) => void
   /** Collect metrics when the config says so (default); one-shot CLI commands pass false. */
   metrics?: boolean
+  /**
+   * `migrate` (default: the server and the CLI bring the schema up to date) or `verify`: one query, and a
+   * SchemaVersionError naming `meterflow migrate` when the database is behind or ahead (the Lambda).
+   */
+  schema?: 'migrate' | 'verify'
+  /** Where to report telemetry instead of the config's Prometheus metrics (the Lambda: CloudWatch EMF). */
+  telemetry?: Telemetry
+  /** Where a sharded run's tasks go (default: the SQS queue of the config). */
+  shardQueue?: ShardQueue
+}
+
+/** The config's SQS queue for shard tasks, created on first send (only a coordinator sends). */
+function configuredShardQueue(config: Config): ShardQueue {
+  let queue: Promise<ShardQueue> | null = null
+  return {
+    async send(tasks) {
+      const queueUrl = config.job.shardQueueUrl
+      if (!queueUrl) {
+        throw new ConfigError('invalid configuration', [
+          'job.shardQueueUrl (METERFLOW_SHARD_QUEUE_URL): required to run a slot in shards',
+        ])
+      }
+      queue ??= import('./adapters/sqs/shard-queue.js').then(
+        ({ SqsShardQueue }) =>
+          new SqsShardQueue({
+            queueUrl,
+            region: config.anomalyStore.dynamodb.region,
+            ...(config.anomalyStore.dynamodb.endpoint
+              ? { endpoint: config.anomalyStore.dynamodb.endpoint }
+              : {}),
+            env: config.awsCredentialEnv,
+          }),
+      )
+      await (await queue).send(tasks)
+    },
+  }
 }
 
 /** The configured channels with their routes (a channel's default route, overridden field by field by config). */
@@ -97,8 +155,9 @@ const anomalyStores: Record<
   Config['anomalyStore']['kind'],
   (config: Config, clock: Clock) => Promise<AnomalyStore>
 > = {
+  // Imported on use: better-sqlite3 is native, and the Lambda (DynamoDB) must never load it.
   sqlite: async (config, clock) =>
-    SqliteAnomalyStore.open(
+    (await import('./adapters/sqlite/anomaly-store.js')).SqliteAnomalyStore.open(
       config.anomalyStore.sqlitePath ?? join(config.dataDir, 'anomalies.sqlite'),
       clock,
     ),
@@ -116,12 +175,15 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     write: options.write ?? ((line) => process.stdout.write(`${line}\n`)),
   })
   // A registry per instance: tests and benchmarks open several in one process.
-  const prometheus = config.metrics === 'on' && (options.metrics ?? true) ? new PrometheusTelemetry() : null
-  const telemetry: Telemetry = prometheus ?? noTelemetry
-  const client = options.clickhouse ?? createClickHouseClient(config)
+  const prometheus =
+    !options.telemetry && config.metrics === 'on' && (options.metrics ?? true)
+      ? new PrometheusTelemetry()
+      : null
+  const telemetry: Telemetry = options.telemetry ?? prometheus ?? noTelemetry
+  const client = options.clickhouse ?? (await createClickHouseClient(config))
   const database = config.clickhouse.database
   try {
-    await migrate(client, database)
+    await (options.schema === 'verify' ? verifySchema(client, database) : migrate(client, database))
   } catch (err) {
     await client.close()
     throw err
@@ -150,7 +212,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     telemetry,
   })
   const { detector: _detector, detectorsByMetric: _byMetric, excludeFeedback, ...defaults } = config.detection
-  const job = new DetectionJob({
+  const detection: DetectionDeps = {
     usage,
     anomalies,
     metrics,
@@ -163,6 +225,14 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
       ...config.detection.detectorsByMetric[metric],
     }),
     alerts,
+  }
+  const job = new DetectionJob(detection)
+  const sharded = (): ShardedRunDeps => ({
+    ...detection,
+    alerts,
+    telemetry,
+    shards: config.job.shards,
+    queue: options.shardQueue ?? configuredShardQueue(config),
   })
   return {
     config,
@@ -176,8 +246,10 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     keys: new ApiKeys(anomalies.apiKeys, clock),
     telemetry,
     exposition: prometheus,
-    runSlot: (slot, trigger, whenBusy) =>
-      runSlot({ job, alerts, anomalies, telemetry }, slot, trigger, whenBusy),
+    runSlot: (slot, trigger, whenBusy, options) =>
+      runSlot({ job, alerts, anomalies, telemetry }, slot, trigger, whenBusy, options),
+    startShardedRun: (slot, trigger, runOptions) => startShardedRun(sharded(), slot, trigger, runOptions),
+    runShard: (task, runOptions) => runShard(sharded(), task, runOptions),
     ingest: (raw, options) => ingestEvents({ usage, metrics, clock, telemetry }, raw, options),
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
     async close() {

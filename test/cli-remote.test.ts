@@ -23,7 +23,7 @@ let key: string
 
 beforeAll(async () => {
   const config = testConfig(join(data.dir, 'server'), { auth: { mode: 'on' } })
-  clickhouse = createClickHouseClient(config)
+  clickhouse = await createClickHouseClient(config)
   meterflow = await openMeterFlow(config, { clickhouse })
   app = await buildServer(meterflow)
   url = await app.listen({ port: 0, host: '127.0.0.1' })

@@ -8,7 +8,7 @@ const data = tempDataDir()
 let client: ClickHouseClient
 
 beforeAll(async () => {
-  client = createClickHouseClient(testConfig(data.dir))
+  client = await createClickHouseClient(testConfig(data.dir))
   await migrate(client, 'session_test')
 })
 afterAll(async () => {

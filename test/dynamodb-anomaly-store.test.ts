@@ -34,6 +34,7 @@ import {
   SLOT,
 } from './contract/anomaly-store.contract.js'
 import { describeApiKeyStoreContract } from './contract/api-key-store.contract.js'
+import { describeShardStoreContract } from './contract/shard-store.contract.js'
 import { type Dynalite, startDynalite } from './dynalite.js'
 import { ManualClock } from './helpers.js'
 
@@ -92,6 +93,7 @@ const openDynamoStore = async (clock: ManualClock) => {
 describeAnomalyStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeAlertStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeApiKeyStoreContract('DynamoDB (dynalite)', openDynamoStore)
+describeShardStoreContract('DynamoDB (dynalite)', openDynamoStore)
 
 interface Sent {
   command: string

@@ -111,7 +111,7 @@ describe('ingest under kill -9', () => {
     // Every derived table, read directly: exact per round, and no batch left pending.
     await server.stop()
     server = undefined
-    const client = createClickHouseClient(testConfig(data.dir))
+    const client = await createClickHouseClient(testConfig(data.dir))
     try {
       const rows = await (
         await client.query({

@@ -56,7 +56,7 @@ beforeAll(async () => {
   await createAnomalyTable(admin, 'anomalies-throttled', () => {})
   await receivers.reference.start()
   await receivers.throttled.start()
-  clickhouse = createClickHouseClient(testConfig(data.dir))
+  clickhouse = await createClickHouseClient(testConfig(data.dir))
   reference = await open('anomalies-reference', dynalite.endpoint, receivers.reference)
   throttled = await open('anomalies-throttled', proxy.url, receivers.throttled)
   // One event a day at noon up to END's own (END is noon): every 24-hour window holds exactly one of them.

@@ -21,6 +21,7 @@ import {
   walk,
 } from './contract/anomaly-store.contract.js'
 import { describeApiKeyStoreContract } from './contract/api-key-store.contract.js'
+import { describeShardStoreContract } from './contract/shard-store.contract.js'
 import { ManualClock, tempDataDir } from './helpers.js'
 
 /** A fresh, empty store per contract test. */
@@ -39,6 +40,7 @@ const openSqliteStore = async (clock: ManualClock) => {
 describeAnomalyStoreContract('SQLite', openSqliteStore)
 describeAlertStoreContract('SQLite', openSqliteStore)
 describeApiKeyStoreContract('SQLite', openSqliteStore)
+describeShardStoreContract('SQLite', openSqliteStore)
 
 describe('SqliteAnomalyStore', () => {
   let data: { dir: string; remove(): void }
@@ -102,8 +104,9 @@ describe('SqliteAnomalyStore', () => {
       { version: 2, name: 'alert outbox, mutes, incident acknowledgement' },
       { version: 3, name: 'incident feedback, per-customer detector' },
       { version: 4, name: 'API keys' },
+      { version: 5, name: 'shard results and finish claims of sharded runs' },
     ])
-    expect(db.pragma('user_version', { simple: true })).toBe(4)
+    expect(db.pragma('user_version', { simple: true })).toBe(5)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
@@ -125,6 +128,47 @@ describe('SqliteAnomalyStore', () => {
     const store = open()
     expect(await store.getIncident('i-old')).toStrictEqual(inc)
     expect((await store.acknowledgeIncident('i-old', NOW, null))?.acknowledgedAt).toBe(NOW)
+  })
+
+  it('upgrades a version-4 file: its records stay and sharded runs can store results and claims', async () => {
+    mkdirSync(join(data.dir, 'nested', 'dir'), { recursive: true })
+    const v4 = inspect(false)
+    v4.exec(`CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL) STRICT`)
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 4)) {
+      v4.exec(migration.sql)
+      v4.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name)
+    }
+    v4.pragma('user_version = 4')
+    v4.prepare(`INSERT INTO customers (customer_id, status, updated_at) VALUES ('c1', 'disabled', ?)`).run(
+      NOW,
+    )
+    v4.close()
+    const store = open()
+    expect((await store.getCustomer('c1'))?.status).toBe('disabled')
+    const result = { runId: 'r1', index: 0, payload: '{"n":1}', ttl: NOW_S + 60 }
+    expect(await store.shards.putResult(result)).toBe(true)
+    expect(await store.shards.putResult({ ...result, payload: '{"n":2}' })).toBe(false)
+    expect(await store.shards.results('r1')).toStrictEqual([result])
+    expect(await store.shards.claimFinish('r1', 'a', NOW, NOW + 1000)).toBe(true)
+    expect(await store.shards.claimFinish('r1', 'b', NOW, NOW + 1000)).toBe(false)
+    expect(inspect().pragma('user_version', { simple: true })).toBe(5)
+  })
+
+  it('deletes expired shard results and long-expired claims with the next shard write', async () => {
+    const store = open()
+    await store.shards.putResult({ runId: 'old', index: 0, payload: 'x', ttl: NOW_S + 10 })
+    await store.shards.putResult({ runId: 'kept', index: 0, payload: 'y', ttl: NOW_S + 100 })
+    await store.shards.claimFinish('old', 'a', NOW, NOW + 1000)
+    clock.ms = NOW + 50_000
+    // expired, not yet deleted: the store may return it until the next write
+    await store.shards.putResult({ runId: 'new', index: 0, payload: 'z', ttl: NOW_S + 1000 })
+    expect(await store.shards.results('old')).toEqual([])
+    expect((await store.shards.results('kept')).map((r) => r.payload)).toEqual(['y'])
+    expect(count('shard_claims')).toBe(1)
+    clock.ms = NOW + 1000 + DAY + 1
+    await store.shards.putResult({ runId: 'new', index: 1, payload: 'z', ttl: NOW_S + 1000 })
+    expect(count('shard_claims')).toBe(0)
   })
 
   it('deletes expired rows on a write, at most once a minute, and hides them until then', async () => {
@@ -275,7 +319,7 @@ describe('SqliteAnomalyStore', () => {
         .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)')
         .run('from the future')
       const err = await storeError(() => open())
-      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(4\)/)
+      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(5\)/)
     })
 
     it('when another connection holds the write lock, and recovers once it is released', async () => {

@@ -35,7 +35,7 @@ beforeAll(async () => {
     // Several chunks of customers per run, so that a run can fail between two of them.
     job: { schedulerEnabled: false, customersPerChunk: 4 },
   })
-  clickhouse = createClickHouseClient(config)
+  clickhouse = await createClickHouseClient(config)
   meterflow = await openMeterFlow(config, { clock, clickhouse })
   app = await buildServer(meterflow)
   const rows = await clickhouse.query({

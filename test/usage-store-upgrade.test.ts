@@ -18,7 +18,7 @@ let client: ClickHouseClient
 let meterflow: MeterFlow
 
 beforeAll(async () => {
-  client = createClickHouseClient(config)
+  client = await createClickHouseClient(config)
   await migrate(client, 'upgraded', 3)
   await client.insert({
     table: 'upgraded.usage_events',

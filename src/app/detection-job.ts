@@ -2,7 +2,7 @@ import type { DetectionRun } from '../domain/run.js'
 import { floorToHour, toIso } from '../domain/time.js'
 import { ConflictError } from '../errors.js'
 import { failInterruptedRuns, type InterruptedRuns } from './interrupted-runs.js'
-import { type DetectionDeps, type DetectionOutcome, runDetection } from './run-detection.js'
+import { type DetectionDeps, type DetectionOutcome, type RunOptions, runDetection } from './run-detection.js'
 
 /**
  * The one door to detection runs in a process: never two at once. The scheduler waits its turn; a request
@@ -18,19 +18,23 @@ export class DetectionJob {
   }
 
   /** Starts a run now, or throws ConflictError if one is in progress. */
-  runNow(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
+  runNow(slot: number, trigger: DetectionRun['trigger'], options?: RunOptions): Promise<DetectionOutcome> {
     if (this.current) {
       throw new ConflictError(
         `a detection run for slot ${toIso(floorToHour(this.current.slot))} is in progress; try again when it has finished`,
       )
     }
-    return this.start(slot, trigger)
+    return this.start(slot, trigger, options)
   }
 
   /** Waits for any run in progress, then runs. */
-  async runWhenFree(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
+  async runWhenFree(
+    slot: number,
+    trigger: DetectionRun['trigger'],
+    options?: RunOptions,
+  ): Promise<DetectionOutcome> {
     while (this.current) await this.current.done.catch(() => undefined)
-    return this.start(slot, trigger)
+    return this.start(slot, trigger, options)
   }
 
   /**
@@ -48,8 +52,12 @@ export class DetectionJob {
     while (this.current) await this.current.done.catch(() => undefined)
   }
 
-  private start(slot: number, trigger: DetectionRun['trigger']): Promise<DetectionOutcome> {
-    const done = runDetection(this.deps, slot, trigger)
+  private start(
+    slot: number,
+    trigger: DetectionRun['trigger'],
+    options?: RunOptions,
+  ): Promise<DetectionOutcome> {
+    const done = runDetection(this.deps, slot, trigger, options)
     const entry = { slot, done }
     this.current = entry
     const clear = () => {

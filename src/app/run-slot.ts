@@ -3,7 +3,7 @@ import type { AnomalyStore, Telemetry } from '../ports.js'
 import type { DeliverySummary } from './alerting/deliver.js'
 import type { AlertService } from './alerting/service.js'
 import type { DetectionJob } from './detection-job.js'
-import type { DetectionOutcome } from './run-detection.js'
+import type { DetectionOutcome, RunOptions } from './run-detection.js'
 
 export interface RunSlotDeps {
   job: DetectionJob
@@ -31,10 +31,11 @@ export async function runSlot(
   slot: number,
   trigger: DetectionRun['trigger'],
   whenBusy: 'wait' | 'refuse',
+  options?: RunOptions,
 ): Promise<SlotRun> {
   const outcome = await (whenBusy === 'wait'
-    ? deps.job.runWhenFree(slot, trigger)
-    : deps.job.runNow(slot, trigger))
+    ? deps.job.runWhenFree(slot, trigger, options)
+    : deps.job.runNow(slot, trigger, options))
   deps.telemetry.runFinished(outcome.run, outcome.anomaliesBySeverity)
   try {
     deps.telemetry.openIncidents((await deps.anomalies.openIncidents()).length)

@@ -30,7 +30,8 @@ export const MAX_FUTURE_SKEW_MS = HOUR_MS
 /** Stop collecting after this many errors: a wholly broken file should not produce a 10k-entry reply. */
 export const MAX_REPORTED_ERRORS = 100
 
-const ID_PATTERN = /^[\x21-\x7e]+$/
+/** Event and customer ids: printable ASCII without spaces. */
+export const ID_PATTERN = /^[\x21-\x7e]+$/
 
 export type BatchValidation =
   | { ok: true; events: UsageEvent[] }

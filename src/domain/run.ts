@@ -2,6 +2,10 @@ import { floorToHour, HOUR_MS, MIN_TIMESTAMP_MS, toIso } from './time.js'
 
 export type RunStatus = 'running' | 'completed' | 'failed'
 
+/** What started a run. */
+export const RUN_TRIGGERS = ['schedule', 'api', 'cli', 'lambda'] as const
+export type RunTrigger = (typeof RUN_TRIGGERS)[number]
+
 /** The record of one detection run; the seed handler's `{ checked, anomalies_found, timestamp, duration_ms }` and more. */
 export interface DetectionRun {
   runId: string
@@ -21,7 +25,7 @@ export interface DetectionRun {
   incidentsOpened: number
   incidentsEscalated: number
   incidentsResolved: number
-  trigger: 'schedule' | 'api' | 'cli' | 'lambda'
+  trigger: RunTrigger
   error: string | null
 }
 

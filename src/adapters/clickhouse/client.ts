@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs'
 import { type ClickHouseClient, createClient } from '@clickhouse/client'
-import { createChdbConnection } from 'chdb/connection'
 import type { Config } from '../../config.js'
 import { DataDirLockedError, StoreError } from '../../errors.js'
 import { embeddedEnginePath } from './data-dir-lock.js'
@@ -23,8 +22,10 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 /**
  * One client for both deployments: the embedded engine (chDB, in-process, under `dataDir/clickhouse`)
  * or a ClickHouse server/Cloud when a URL is configured. The SQL above this is identical.
+ * chDB is imported only on the embedded path: the Lambda bundle leaves it out (~550 MB, native), so the URL path
+ * must never reach it.
  */
-export function createClickHouseClient(config: Config): ClickHouseClient {
+export async function createClickHouseClient(config: Config): Promise<ClickHouseClient> {
   const { url, username, password } = config.clickhouse
   if (url) {
     return createClient({
@@ -38,6 +39,7 @@ export function createClickHouseClient(config: Config): ClickHouseClient {
   const path = embeddedEnginePath(config)
   mkdirSync(path, { recursive: true })
   try {
+    const { createChdbConnection } = await import('chdb/connection')
     // chdb types its Connection against its own copy of @clickhouse/client-common; the runtime shape is the same.
     const connection = createChdbConnection({ path }) as unknown as ClientConnection
     return createClient({ connection, clickhouse_settings: SESSION_SETTING_DEFAULTS })

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
+import { MeterFlowError } from '../../errors.js'
 
 export interface Migration {
   version: number
@@ -130,14 +131,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ]
 
+/** What `migrate` reports around each migration it applies (the CLI prints it). */
+export type MigrationStep =
+  | { phase: 'start'; migration: Migration; position: number; of: number }
+  | { phase: 'done'; migration: Migration; position: number; of: number; durationMs: number }
+
 /**
  * Brings the schema up to the latest version (or `target`, for upgrade tests); safe to run at every start and
- * concurrently with itself.
+ * concurrently with itself. Returns the versions it applied.
  */
 export async function migrate(
   client: ClickHouseClient,
   database: string,
   target = Number.POSITIVE_INFINITY,
+  onStep: (step: MigrationStep) => void = () => {},
 ): Promise<number[]> {
   const params = { db: database }
   await client.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: params })
@@ -147,15 +154,13 @@ export async function migrate(
     ) ENGINE = ReplacingMergeTree ORDER BY version`,
     query_params: params,
   })
-  const result = await client.query({
-    query: 'SELECT DISTINCT version FROM {db:Identifier}.schema_migrations',
-    query_params: params,
-    format: 'JSONEachRow',
-  })
-  const applied = new Set((await result.json<{ version: number }>()).map((r) => Number(r.version)))
+  const applied = new Set(await appliedVersions(client, database))
+  const pending = MIGRATIONS.filter((m) => !applied.has(m.version) && m.version <= target)
   const ran: number[] = []
-  for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version) || migration.version > target) continue
+  for (const [i, migration] of pending.entries()) {
+    const position = i + 1
+    const started = Date.now()
+    onStep({ phase: 'start', migration, position, of: pending.length })
     for (const statement of migration.statements) {
       await client.command({ query: statement, query_params: params })
     }
@@ -165,6 +170,80 @@ export async function migrate(
       format: 'JSONEachRow',
     })
     ran.push(migration.version)
+    onStep({ phase: 'done', migration, position, of: pending.length, durationMs: Date.now() - started })
   }
   return ran
+}
+
+/** The latest schema version this code knows. */
+export const LATEST_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version))
+
+/**
+ * The database's schema is not the one this code was built for: behind (migrations not applied: run `meterflow
+ * migrate`) or ahead (applied by newer code: deploy that code, or roll the database back).
+ */
+export class SchemaVersionError extends MeterFlowError {
+  readonly code = 'schema_version_mismatch'
+  readonly httpStatus = 503
+  constructor(
+    readonly database: string,
+    readonly missing: readonly number[],
+    readonly unknown: readonly number[],
+  ) {
+    const problems: string[] = []
+    if (missing.length > 0) {
+      problems.push(
+        `migrations ${missing.join(', ')} are not applied: run \`meterflow migrate\` with this database's METERFLOW_CLICKHOUSE_* settings`,
+      )
+    }
+    if (unknown.length > 0) {
+      problems.push(
+        `migrations ${unknown.join(', ')} were applied by newer MeterFlow code than this (which knows up to ${LATEST_SCHEMA_VERSION}): deploy that version`,
+      )
+    }
+    super(
+      `ClickHouse database ${database} is at a different schema version than this MeterFlow: ${problems.join('; ')}`,
+      [
+        ...missing.map((v) => ({ field: `schema_migrations.${v}`, reason: 'not applied' })),
+        ...unknown.map((v) => ({ field: `schema_migrations.${v}`, reason: 'unknown to this version' })),
+      ],
+    )
+  }
+}
+
+/**
+ * Checks, in one query, that the database has exactly this code's migrations applied; throws SchemaVersionError
+ * otherwise. For processes that must not migrate (the Lambda: a cold start is no time for DDL, and concurrent
+ * containers would race each other's ALTERs); `meterflow migrate` applies them ahead of a deploy.
+ */
+export async function verifySchema(client: ClickHouseClient, database: string): Promise<void> {
+  let applied: number[]
+  try {
+    applied = await appliedVersions(client, database)
+  } catch (err) {
+    // A database never migrated has no migration log (or no database) at all: it is behind every migration.
+    if (!isUnknownTableOrDatabase(err)) throw err
+    applied = []
+  }
+  const known = new Set(MIGRATIONS.map((m) => m.version))
+  const have = new Set(applied)
+  const missing = MIGRATIONS.map((m) => m.version).filter((v) => !have.has(v))
+  const unknown = [...have].filter((v) => !known.has(v)).sort((a, b) => a - b)
+  if (missing.length > 0 || unknown.length > 0) throw new SchemaVersionError(database, missing, unknown)
+}
+
+async function appliedVersions(client: ClickHouseClient, database: string): Promise<number[]> {
+  const result = await client.query({
+    query: 'SELECT DISTINCT version FROM {db:Identifier}.schema_migrations',
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  })
+  return (await result.json<{ version: number }>()).map((r) => Number(r.version))
+}
+
+// ClickHouse error codes: 60 UNKNOWN_TABLE, 81 UNKNOWN_DATABASE (a server sends `code`; chDB only the message).
+function isUnknownTableOrDatabase(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  if (code === '60' || code === '81') return true
+  return /\b(UNKNOWN_TABLE|UNKNOWN_DATABASE)\b|Code: (60|81)\b/.test(String((err as Error)?.message ?? ''))
 }

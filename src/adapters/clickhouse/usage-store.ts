@@ -1,13 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { UsageEvent } from '../../domain/events.js'
 import type { Aggregation } from '../../domain/metrics.js'
+import type { CustomerRange } from '../../domain/shard.js'
 import { isHourAligned } from '../../domain/time.js'
 import type { TimeWindow } from '../../domain/windows.js'
-import { BusyError, StoreError } from '../../errors.js'
+import { BusyError, StoreError, ValidationError } from '../../errors.js'
 import type { IdempotencyKey, InsertResult, SeriesWindows, UsageStore, WindowAggregate } from '../../ports.js'
 import { IngestLedger } from './ingest-ledger.js'
 import { selectRows } from './select.js'
-import { CUSTOMERS_PER_CHUNK, seriesWindowsForSlot } from './series-windows.js'
+import { CUSTOMERS_PER_CHUNK, customerRangesOf, seriesWindowsForSlot } from './series-windows.js'
 
 const ROLLUP_WINDOWS_SQL = `
   SELECT idx, sum(s) AS total, max(m) AS peak, sum(n) AS events FROM (
@@ -39,6 +40,9 @@ interface WindowRow {
   peak: number
   events: string | number
 }
+
+/** The most ranges customerRanges splits customers into (far above any sensible number of shards). */
+export const MAX_CUSTOMER_RANGES = 10_000
 
 /** Ingest batches one process holds at once (the one being written and those waiting); more get 503 + Retry-After. */
 export const MAX_QUEUED_INSERTS = 8
@@ -160,6 +164,7 @@ export class ClickHouseUsageStore implements UsageStore {
     slotMs: number,
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
+    range?: CustomerRange,
   ): AsyncIterable<SeriesWindows[]> {
     // A run may follow another process's crash (a shared ClickHouse server): complete its batches first.
     await this.repair()
@@ -170,7 +175,17 @@ export class ClickHouseUsageStore implements UsageStore {
       baselineDays,
       metrics,
       this.customersPerChunk,
+      range,
     )
+  }
+
+  async customerRanges(count: number): Promise<CustomerRange[]> {
+    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_CUSTOMER_RANGES) {
+      const reason = `must be an integer between 1 and ${MAX_CUSTOMER_RANGES}, got ${String(count)}`
+      throw new ValidationError(`invalid number of customer ranges: ${reason}`, [{ field: 'count', reason }])
+    }
+    await this.readable()
+    return customerRangesOf(this.client, this.database, count)
   }
 
   async countEvents(): Promise<number> {

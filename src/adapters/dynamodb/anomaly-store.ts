@@ -5,7 +5,15 @@ import type { CustomerProfile } from '../../domain/customer.js'
 import { FEEDBACK_LABELS, type Incident, type IncidentFeedback } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
 import { StoreError } from '../../errors.js'
-import type { AlertStore, AnomalyStore, ApiKeyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
+import type {
+  AlertStore,
+  AnomalyStore,
+  ApiKeyStore,
+  Clock,
+  IncidentQuery,
+  RunQuery,
+  ShardStore,
+} from '../../ports.js'
 import {
   CUSTOMER_INTEGERS,
   CUSTOMER_REALS,
@@ -60,6 +68,7 @@ import {
 } from './keys.js'
 import { collectPage, getItem, queryAll, type TableContext } from './query.js'
 import { runCursorKey, runListInput, writeRun } from './runs.js'
+import { DynamoDbShardStore } from './shard-store.js'
 
 export interface DynamoDbAnomalyStoreOptions {
   table: string
@@ -90,6 +99,7 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
   readonly table: string
   readonly alerts: AlertStore
   readonly apiKeys: ApiKeyStore
+  readonly shards: ShardStore
   private readonly clock: Clock
   private readonly retry: RetryOptions
   private readonly onClose: (() => void) | undefined
@@ -113,6 +123,12 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     this.apiKeys = new DynamoDbApiKeyStore({
       doc,
       table: this.table,
+      run: (what, operation) => this.run(what, operation),
+    })
+    this.shards = new DynamoDbShardStore({
+      doc,
+      table: this.table,
+      retry: this.retry,
       run: (what, operation) => this.run(what, operation),
     })
   }

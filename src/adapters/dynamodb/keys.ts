@@ -1,5 +1,6 @@
 import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
 import { ValidationError } from '../../errors.js'
+import { SHARD_INDEX_DIGITS } from '../store-args/shard.js'
 
 // The table's key layout. Anomalies use the seed's keys exactly; the other entities share the table under
 // partition keys that cannot collide with `CUSTOMER#...`, and none of them carries both `metric` and
@@ -105,8 +106,50 @@ export function runListingKey(slot: number, startedAt: number, runId: string): K
   return { [PK]: RUNS_PK, [SK]: runListingSk(slot, startedAt, runId) }
 }
 
+export function runPk(runId: string): string {
+  return `RUN#${runId}`
+}
+
 export function runLookupKey(runId: string): Key {
-  return { [PK]: `RUN#${runId}`, [SK]: RUN_SK }
+  return { [PK]: runPk(runId), [SK]: RUN_SK }
+}
+
+// Sharded runs (see shard-store.ts), in the run's own partition: per shard a header `SHARD#{index}` naming the
+// writer's nonce and part count; the payload in parts `SHARDPART#{index}#{nonce}#{part}`, under a prefix of their
+// own so that `begins_with(sk, 'SHARD#')` finds headers only; the finish claim `FINISH`.
+
+export const SHARD_SK_PREFIX = 'SHARD#'
+export const SHARD_PART_SK_PREFIX = 'SHARDPART#'
+export const FINISH_SK = 'FINISH'
+const SHARD_PART_DIGITS = 4
+export const MAX_SHARD_PARTS = 10 ** SHARD_PART_DIGITS - 1
+
+function paddedIndex(index: number): string {
+  return String(index).padStart(SHARD_INDEX_DIGITS, '0')
+}
+
+export function shardHeaderKey(runId: string, index: number): Key {
+  return { [PK]: runPk(runId), [SK]: `${SHARD_SK_PREFIX}${paddedIndex(index)}` }
+}
+
+const SHARD_HEADER_SK = new RegExp(`^${SHARD_SK_PREFIX}(\\d{${SHARD_INDEX_DIGITS}})$`)
+
+/** The shard index a header's sort key names; null for any other sort key. */
+export function shardIndexOfHeaderSk(sk: unknown): number | null {
+  const digits = SHARD_HEADER_SK.exec(String(sk))?.[1]
+  return digits === undefined ? null : Number(digits)
+}
+
+export function shardPartSk(index: number, nonce: string, part: number): string {
+  return `${SHARD_PART_SK_PREFIX}${paddedIndex(index)}#${nonce}#${String(part).padStart(SHARD_PART_DIGITS, '0')}`
+}
+
+export function shardPartKey(runId: string, index: number, nonce: string, part: number): Key {
+  return { [PK]: runPk(runId), [SK]: shardPartSk(index, nonce, part) }
+}
+
+export function finishClaimKey(runId: string): Key {
+  return { [PK]: runPk(runId), [SK]: FINISH_SK }
 }
 
 export function customerKey(customerId: string): Key {

@@ -53,6 +53,7 @@ import {
   RUN_COLUMNS,
   upsertSql,
 } from './schema.js'
+import { SqliteShardStore } from './shard-store.js'
 
 export interface SqliteAnomalyStoreOptions {
   /** How long a statement waits for another connection's write lock before failing (default 5000 ms). */
@@ -79,6 +80,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
   private readonly purgeExpired: Database.Statement
   readonly alerts: SqliteAlertStore
   readonly apiKeys: SqliteApiKeyStore
+  readonly shards: SqliteShardStore
 
   private constructor(
     private readonly db: Database.Database,
@@ -109,6 +111,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
     this.purgeExpired = db.prepare('DELETE FROM anomalies WHERE ttl < ?')
     this.alerts = new SqliteAlertStore(db, (what, operation) => this.run(what, operation))
     this.apiKeys = new SqliteApiKeyStore(db, (what, operation) => this.run(what, operation))
+    this.shards = new SqliteShardStore(db, clock, (what, operation) => this.run(what, operation))
   }
 
   /** Opens (creating the file and its directory if needed) and migrates the store at `path`. */

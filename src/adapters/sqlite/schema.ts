@@ -160,6 +160,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'shard results and finish claims of sharded runs',
+    sql: `
+      -- Write-once results of a sharded run's workers (see shard-store.ts). A rowid table, not WITHOUT ROWID:
+      -- a payload can be megabytes, and WITHOUT ROWID suits small rows only.
+      CREATE TABLE IF NOT EXISTS shard_results (
+        run_id TEXT NOT NULL,
+        idx INTEGER NOT NULL CHECK (idx >= 0),
+        payload TEXT NOT NULL,
+        ttl INTEGER NOT NULL,
+        PRIMARY KEY (run_id, idx)
+      ) STRICT;
+      CREATE INDEX IF NOT EXISTS shard_results_ttl ON shard_results (ttl);
+      -- Who may finish a run, until when (epoch ms).
+      CREATE TABLE IF NOT EXISTS shard_claims (
+        run_id TEXT NOT NULL PRIMARY KEY,
+        owner TEXT NOT NULL,
+        until INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)
