@@ -9,6 +9,7 @@ import {
   rateLimitConfigSchema,
   refuseOpenNonLoopback,
 } from './auth-config.js'
+import { AWS_CREDENTIAL_VARIABLES } from './aws-credentials.js'
 import { detectorOverridesSchema, detectorSchema } from './detector-config.js'
 import { BOUNDS, type NumberRange } from './domain/limits.js'
 import { MAX_SHARDS } from './domain/shard.js'
@@ -175,15 +176,6 @@ export const ENV_VARIABLES: Record<string, string> = {
   ...ALERT_ENV_VARIABLES,
   ...AUTH_ENV_VARIABLES,
 }
-
-/** Where the AWS SDK's default chain finds credentials; with none, a local endpoint gets dummy ones. */
-const AWS_CREDENTIAL_VARIABLES = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_PROFILE',
-  'AWS_WEB_IDENTITY_TOKEN_FILE',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-]
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.')

@@ -92,9 +92,9 @@ export interface OpenOptions {
   shardQueue?: ShardQueue
 }
 
-/** The config's SQS queue for shard tasks, created on first send (only a coordinator sends). */
-function configuredShardQueue(config: Config): ShardQueue {
-  let queue: Promise<ShardQueue> | null = null
+/** The config's SQS queue for shard tasks, created on first send (only a coordinator sends); close() ends it. */
+function configuredShardQueue(config: Config): ShardQueue & { close(): Promise<void> } {
+  let queue: Promise<ShardQueue & { close(): void }> | null = null
   return {
     async send(tasks) {
       const queueUrl = config.job.shardQueueUrl
@@ -103,18 +103,21 @@ function configuredShardQueue(config: Config): ShardQueue {
           'job.shardQueueUrl (METERFLOW_SHARD_QUEUE_URL): required to run a slot in shards',
         ])
       }
+      const { endpoint, region } = config.anomalyStore.dynamodb
       queue ??= import('./adapters/sqs/shard-queue.js').then(
         ({ SqsShardQueue }) =>
           new SqsShardQueue({
             queueUrl,
-            region: config.anomalyStore.dynamodb.region,
-            ...(config.anomalyStore.dynamodb.endpoint
-              ? { endpoint: config.anomalyStore.dynamodb.endpoint }
-              : {}),
+            region,
+            // With local AWS-compatible endpoints (METERFLOW_AWS_ENDPOINT), the queue's URL says where SQS answers.
+            ...(endpoint ? { endpoint: new URL(queueUrl).origin } : {}),
             env: config.awsCredentialEnv,
           }),
       )
       await (await queue).send(tasks)
+    },
+    async close() {
+      ;(await queue?.catch(() => null))?.close()
     },
   }
 }
@@ -227,13 +230,14 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     alerts,
   }
   const job = new DetectionJob(detection)
-  const sharded = (): ShardedRunDeps => ({
+  const ownQueue = options.shardQueue ? null : configuredShardQueue(config)
+  const sharded: ShardedRunDeps = {
     ...detection,
     alerts,
     telemetry,
     shards: config.job.shards,
-    queue: options.shardQueue ?? configuredShardQueue(config),
-  })
+    queue: options.shardQueue ?? (ownQueue as ShardQueue),
+  }
   return {
     config,
     clock,
@@ -248,15 +252,15 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     exposition: prometheus,
     runSlot: (slot, trigger, whenBusy, options) =>
       runSlot({ job, alerts, anomalies, telemetry }, slot, trigger, whenBusy, options),
-    startShardedRun: (slot, trigger, runOptions) => startShardedRun(sharded(), slot, trigger, runOptions),
-    runShard: (task, runOptions) => runShard(sharded(), task, runOptions),
+    startShardedRun: (slot, trigger, runOptions) => startShardedRun(sharded, slot, trigger, runOptions),
+    runShard: (task, runOptions) => runShard(sharded, task, runOptions),
     ingest: (raw, options) => ingestEvents({ usage, metrics, clock, telemetry }, raw, options),
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
     async close() {
       await job.idle()
       await alerts.stop()
       // Close both even if one fails, then report the failure.
-      const results = await Promise.allSettled([usage.close(), anomalies.close()])
+      const results = await Promise.allSettled([usage.close(), anomalies.close(), ownQueue?.close()])
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failure) throw failure.reason
     },

@@ -238,6 +238,7 @@ describe('functions', () => {
       POWERTOOLS_METRICS_NAMESPACE: ref('var.metrics_namespace'),
       POWERTOOLS_LOG_LEVEL: ref('var.log_level'),
       METERFLOW_LOG_LEVEL: ref('local.meterflow_log_levels[var.log_level]'),
+      NODE_OPTIONS: '--enable-source-maps',
     })
     expect(optional).toEqual({
       METERFLOW_CLICKHOUSE_URL: ref('var.clickhouse_url'),
@@ -245,7 +246,7 @@ describe('functions', () => {
       METERFLOW_PUBLIC_URL: ref('var.public_url'),
     })
     for (const name of [...Object.keys(required), ...Object.keys(optional)]) {
-      if (!name.startsWith('POWERTOOLS_')) expect(ENV_VARIABLES, name).toHaveProperty(name)
+      if (!/^(POWERTOOLS_|NODE_OPTIONS$)/.test(name)) expect(ENV_VARIABLES, name).toHaveProperty(name)
     }
     // The code applies METERFLOW_LOG_LEVEL over POWERTOOLS_LOG_LEVEL once its config is loaded: every level maps to
     // one the config accepts.

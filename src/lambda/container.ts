@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { PowertoolsTelemetry } from '../adapters/powertools/telemetry.js'
 import { withClickHouseSecret } from '../adapters/secrets-manager/index.js'
-import { SqsShardQueue } from '../adapters/sqs/shard-queue.js'
 import { type Config, ConfigError, loadConfig } from '../config.js'
 import type { Clock } from '../ports.js'
 import { type MeterFlow, openMeterFlow } from '../wiring.js'
@@ -38,7 +37,7 @@ const POWERTOOLS_LEVEL = {
 /**
  * Opens the production adapters for a container: the ClickHouse secret (if configured) read once, the schema
  * version checked (never migrated: `meterflow migrate` does that before a deploy), the anomaly store, SNS and
- * the other configured channels, the shard queue when runs are sharded, and EMF metrics.
+ * the other configured channels, and EMF metrics (the shard queue is the config's, opened on first send).
  */
 export async function openLambdaContainer(
   base: Config,
@@ -53,53 +52,20 @@ export async function openLambdaContainer(
       'clickhouse.url (METERFLOW_CLICKHOUSE_URL, or url in METERFLOW_CLICKHOUSE_SECRET_ARN): required in the Lambda, which has no embedded engine',
     )
   }
-  if (config.job.shards > 1 && !config.job.shardQueueUrl) {
-    problems.push(
-      `job.shardQueueUrl (METERFLOW_SHARD_QUEUE_URL): required with ${config.job.shards} shards (METERFLOW_JOB_SHARDS)`,
-    )
-  }
   if (problems.length > 0) throw new ConfigError('invalid configuration', problems)
   const telemetry = new PowertoolsTelemetry({
     ...(options.namespace ? { namespace: options.namespace } : {}),
     onError: (err) => logger.warn('could not record a metric', { error: err as Error }),
   })
-  const { dynamodb } = config.anomalyStore
-  const queueUrl = config.job.shardQueueUrl
-  // With local AWS-compatible endpoints (METERFLOW_AWS_ENDPOINT), the queue's own URL says where SQS answers.
-  const shardQueue = queueUrl
-    ? new SqsShardQueue({
-        queueUrl,
-        region: dynamodb.region,
-        env: config.awsCredentialEnv,
-        ...(dynamodb.endpoint === undefined ? {} : { endpoint: new URL(queueUrl).origin }),
-      })
-    : undefined
-  let meterflow: MeterFlow
-  try {
-    meterflow = await openMeterFlow(config, {
-      schema: 'verify',
-      telemetry,
-      metrics: false,
-      // The console channel's lines become structured log entries.
-      write: (line) => logger.info(line, { channel: 'console' }),
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(shardQueue ? { shardQueue } : {}),
-    })
-  } catch (err) {
-    shardQueue?.close()
-    throw err
-  }
-  return {
-    meterflow,
+  const meterflow = await openMeterFlow(config, {
+    schema: 'verify',
     telemetry,
-    async close() {
-      try {
-        await meterflow.close()
-      } finally {
-        shardQueue?.close()
-      }
-    },
-  }
+    metrics: false,
+    // The console channel's lines become structured log entries.
+    write: (line) => logger.info(line, { channel: 'console' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
+  return { meterflow, telemetry, close: () => meterflow.close() }
 }
 
 /**

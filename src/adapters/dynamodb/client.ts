@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { localEndpointCredentials } from '../../aws-credentials.js'
 import { MeterFlowError, StoreError } from '../../errors.js'
 
 export interface DynamoDbClientOptions {
@@ -13,22 +14,6 @@ export interface DynamoDbClientOptions {
    * endpoint is set: with none, the local endpoint gets dummy credentials.
    */
   env?: Readonly<Record<string, string | undefined>>
-}
-
-/** The AWS SDK's own credential sources; when none is set a local endpoint gets dummy credentials. */
-const CREDENTIAL_VARIABLES = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_PROFILE',
-  'AWS_WEB_IDENTITY_TOKEN_FILE',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-] as const
-
-/** Credentials for local endpoints, which accept any signature. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'meterflow-local', secretAccessKey: 'meterflow-local' }
-
-export function hasEnvironmentCredentials(env: Readonly<Record<string, string | undefined>>): boolean {
-  return CREDENTIAL_VARIABLES.some((name) => (env[name] ?? '') !== '')
 }
 
 /**
@@ -45,8 +30,6 @@ const DEFAULT_MAX_ATTEMPTS = 10
  * SDK's default provider chain applies (environment, profile, SSO, web identity, container/instance role).
  */
 export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBClient {
-  const env = options.env ?? {}
-  const dummy = options.endpoint !== undefined && !hasEnvironmentCredentials(env)
   return new DynamoDBClient({
     region: options.region,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -55,7 +38,7 @@ export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBCl
     // connection would hang a run or a request for good; a timed-out attempt is retried like any network error.
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true },
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(dummy ? { credentials: LOCAL_CREDENTIALS } : {}),
+    ...localEndpointCredentials(options.endpoint, options.env),
   })
 }
 

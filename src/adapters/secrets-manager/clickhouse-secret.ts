@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { z } from 'zod'
+import { localEndpointCredentials } from '../../aws-credentials.js'
 import { MeterFlowError } from '../../errors.js'
 
 /**
@@ -54,14 +55,13 @@ export async function readClickHouseSecret(
       },
     ])
   }
-  const dummy = options.endpoint !== undefined && Object.keys(options.env ?? {}).length === 0
   const timeoutMs = options.timeoutMs ?? 5_000
   const client = new SecretsManagerClient({
     region,
     maxAttempts: 3,
     requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(dummy ? { credentials: { accessKeyId: 'meterflow-local', secretAccessKey: 'meterflow-local' } } : {}),
+    ...localEndpointCredentials(options.endpoint, options.env),
   })
   let text: string | undefined
   try {

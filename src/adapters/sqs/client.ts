@@ -1,4 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs'
+import { localEndpointCredentials } from '../../aws-credentials.js'
 
 export interface SqsClientOptions {
   region: string
@@ -16,18 +17,6 @@ export interface SqsClientOptions {
   env?: Readonly<Record<string, string | undefined>>
 }
 
-// The same list and rule as src/adapters/dynamodb/client.ts (adapters do not import each other).
-const CREDENTIAL_VARIABLES = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_PROFILE',
-  'AWS_WEB_IDENTITY_TOKEN_FILE',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-] as const
-
-/** Credentials for local endpoints, which accept any signature. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'meterflow-local', secretAccessKey: 'meterflow-local' }
-
 /**
  * A send is one short call per 10 tasks; 5 attempts ride out a brief 5xx burst (the SDK waits up to
  * min(1 s x 2^n, 20 s), randomised, before retry n) without holding a coordinator for minutes.
@@ -40,9 +29,6 @@ const DEFAULT_MAX_ATTEMPTS = 5
  * with dummy credentials; otherwise the SDK's default provider chain applies.
  */
 export function createSqsClient(options: SqsClientOptions): SQSClient {
-  const env = options.env ?? {}
-  const dummy =
-    options.endpoint !== undefined && !CREDENTIAL_VARIABLES.some((name) => (env[name] ?? '') !== '')
   return new SQSClient({
     region: options.region,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -55,6 +41,6 @@ export function createSqsClient(options: SqsClientOptions): SQSClient {
       throwOnRequestTimeout: true,
     },
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(dummy ? { credentials: LOCAL_CREDENTIALS } : {}),
+    ...localEndpointCredentials(options.endpoint, options.env),
   })
 }

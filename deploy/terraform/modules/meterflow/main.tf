@@ -75,6 +75,8 @@ locals {
     # The code sets the logger's level from its own config once it is loaded (src/lambda/container.ts), so
     # POWERTOOLS_LOG_LEVEL alone would only hold until then.
     METERFLOW_LOG_LEVEL = local.meterflow_log_levels[var.log_level]
+    # The bundle ships its source map: stack traces in the logs then name the TypeScript sources.
+    NODE_OPTIONS = "--enable-source-maps"
   }
   # extra_environment may not set these (its validation refuses them), so the module's settings always hold.
   managed_environment_names = concat(keys(local.optional_environment), keys(local.required_environment))

@@ -1,8 +1,8 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
+import { localEndpointCredentials } from '../../../aws-credentials.js'
 import type { Config } from '../../../config.js'
 import type { Alert } from '../../../domain/alert.js'
 import type { AlertChannel, DeliveryContext, DeliveryResult } from '../../../ports.js'
-import { hasEnvironmentCredentials, LOCAL_CREDENTIALS } from '../../dynamodb/client.js'
 import type { ChannelRegistration } from '../registry.js'
 import { classifySnsError } from './errors.js'
 import { snsPublishInput } from './format.js'
@@ -20,12 +20,11 @@ export interface SnsClientOptions {
  * only multiply the attempts and stretch a send past timeoutMs (enforced per send, see SnsChannel).
  */
 export function createSnsClient(options: SnsClientOptions): SNSClient {
-  const dummy = options.endpoint !== undefined && !hasEnvironmentCredentials(options.env)
   return new SNSClient({
     region: options.region,
     maxAttempts: 1,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(dummy ? { credentials: LOCAL_CREDENTIALS } : {}),
+    ...localEndpointCredentials(options.endpoint, options.env),
   })
 }
 

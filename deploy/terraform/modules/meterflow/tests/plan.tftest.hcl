@@ -115,7 +115,7 @@ run "defaults" {
     condition = toset(keys(local.environment)) == toset([
       "METERFLOW_ANOMALY_STORE", "METERFLOW_DYNAMODB_TABLE", "METERFLOW_CLICKHOUSE_SECRET_ARN", "ALERT_TOPIC_ARN",
       "METERFLOW_JOB_SHARDS", "METERFLOW_SHARD_QUEUE_URL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
-      "POWERTOOLS_LOG_LEVEL", "METERFLOW_LOG_LEVEL",
+      "POWERTOOLS_LOG_LEVEL", "METERFLOW_LOG_LEVEL", "NODE_OPTIONS",
     ])
     error_message = "the environment holds exactly the module's settings, unset optional ones left out"
   }
