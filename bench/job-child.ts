@@ -1,6 +1,7 @@
 // One benchmark measurement in its own process, so that its peak RSS is the job's alone:
 // the batched run over every series, then the seed's per-series loop on a time-boxed sample.
 import { parseArgs } from 'node:util'
+import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
 import { loadConfig } from '../src/config.js'
 import type { DetectionRun } from '../src/domain/run.js'
 import type { ShardTask } from '../src/domain/shard.js'
@@ -38,6 +39,28 @@ const tasks: ShardTask[] = []
 const meterflow = await openMeterFlow(config, {
   shardQueue: { send: async (sent) => void tasks.push(...sent) },
 })
+// The engine's floor (issue 14): one naive GROUP BY over the same hourly rollup computing the same 24-hour values,
+// 30 daily baseline samples, mean, stddev and z for every series. Timed before the job (cold) and after it (warm).
+const FLOOR_SQL = `SELECT count() FROM (
+  SELECT customer_id, metric, sumIf(s, k = 0) AS cur, avgIf(s, k > 0) AS mean,
+    stddevPopIf(s, k > 0) AS sd, (cur - mean) / greatest(sd, 1e-9) AS z
+  FROM (SELECT customer_id, metric, intDiv({slot:UInt32} - 1 - toUInt32(hour), 86400) AS k, sum(sum_value) AS s
+        FROM {db:Identifier}.usage_hourly
+        WHERE hour >= toDateTime({slot:UInt32} - 31 * 86400) AND hour < toDateTime({slot:UInt32})
+        GROUP BY customer_id, metric, k)
+  GROUP BY customer_id, metric HAVING abs(z) >= 3)`
+const floorSeconds = async (): Promise<number> => {
+  const started = performance.now()
+  const result = await floorClient.query({
+    query: FLOOR_SQL,
+    query_params: { db: values.database, slot: Math.floor(slot / 1000) },
+    format: 'JSONCompactEachRow',
+  })
+  await result.json()
+  return (performance.now() - started) / 1000
+}
+const floorClient = await createClickHouseClient(config)
+const floorColdSeconds = await floorSeconds()
 const rssBefore = process.memoryUsage().rss
 // RSS includes the embedded engine (in production ClickHouse is remote); the JS side is what a Lambda would hold.
 let peakJs = 0
@@ -55,6 +78,8 @@ sample()
 clearInterval(sampler)
 const peakRssMiB = process.resourceUsage().maxRSS / 1024
 if (run.status !== 'completed') throw new Error(`batched run failed: ${run.error}`)
+const floorWarmSeconds = await floorSeconds()
+await floorClient.close()
 
 // The same slot again in shards, one after the other as workers would run them: each shard's time and how much of
 // it was spent waiting for the engine (the rest is JavaScript: statistics, verdicts, store calls), which is what
@@ -128,5 +153,7 @@ process.stdout.write(
     loopSampleSeconds: loopSeconds,
     loopSecondsPerPair: loopSeconds / pairs,
     shardRuns,
+    floorColdSeconds,
+    floorWarmSeconds,
   })}\n`,
 )

@@ -25,6 +25,11 @@ export interface JobBenchResult {
   speedup: number
   /** The same slot run again in shards, one after the other: each shard's time, engine wait and series. */
   shardRuns: { seconds: number; engineSeconds: number; series: number }[]
+  /** The naive GROUP BY over the same rollup (issue 14's floor), before the job (cold) and after it (warm). */
+  floorColdSeconds: number
+  floorWarmSeconds: number
+  /** The job's time over the faster of the two floors: the goal is <= 1. */
+  floorRatio: number
 }
 
 /** The detection job over `customers` x 4 metrics x 31 days of hourly usage: batched vs the seed's per-pair loop. */
@@ -90,5 +95,8 @@ export async function benchJob(
     loopIsExtrapolated: m.loopSampledPairs < series,
     speedup: loopEstimatedSeconds / m.batchedSeconds,
     shardRuns: m.shardRuns,
+    floorColdSeconds: m.floorColdSeconds,
+    floorWarmSeconds: m.floorWarmSeconds,
+    floorRatio: m.batchedSeconds / Math.min(m.floorColdSeconds, m.floorWarmSeconds),
   }
 }

@@ -176,6 +176,8 @@ try {
       series: j.series,
       'rollup rows': j.rollupRows,
       'batched s': j.batchedSeconds.toFixed(2),
+      'floor s (cold/warm)': `${j.floorColdSeconds.toFixed(2)}/${j.floorWarmSeconds.toFixed(2)}`,
+      'job / floor': j.floorRatio.toFixed(2),
       'RSS before/peak MiB': `${Math.round(j.rssBeforeRunMiB)}/${Math.round(j.runPeakRssMiB)}`,
       'JS peak MiB': Math.round(j.runPeakJsMiB),
       anomalies: j.anomaliesFound,
