@@ -22,6 +22,7 @@ import { jobRoutes } from './routes/job.js'
 import { keyRoutes } from './routes/keys.js'
 import { metricRoutes } from './routes/metrics.js'
 import { prometheusRoutes } from './routes/prometheus.js'
+import { seriesRoutes } from './routes/series.js'
 
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024
 
@@ -105,6 +106,7 @@ export async function buildServer(
   jobRoutes(app, meterflow)
   alertRoutes(app, meterflow)
   incidentRoutes(app, meterflow)
+  seriesRoutes(app, meterflow)
   keyRoutes(app, meterflow)
   prometheusRoutes(app, meterflow)
   await app.ready()
