@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -61,7 +62,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
   )
 
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
-    const html = await readFile(`${root}index.html`, 'utf8').catch(() => {
+    const html = await readFile(join(root, 'index.html'), 'utf8').catch(() => {
       throw new UnavailableError(
         'the dashboard is not built: run `npm run build` (npm start does), then reload',
       )
