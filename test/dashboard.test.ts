@@ -92,17 +92,22 @@ async function watched(browser: Browser, server: string, options: Parameters<Bro
   return { context, page, watch }
 }
 
-/** Pixels of a canvas that are not blank (transparent or white): proof that the chart drew something. */
-async function drawnPixels(page: Page, selector: string): Promise<number> {
+/**
+ * What a canvas shows, from one readback: pixels that are not blank (transparent or white), and pixels of the
+ * threshold band's fill (uPlot draws it translucent: the band colour at low alpha).
+ */
+async function canvasPixels(page: Page, selector: string): Promise<{ drawn: number; band: number }> {
   return page.$eval(selector, (canvas) => {
     const c = canvas as HTMLCanvasElement
     const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray()
     let drawn = 0
+    let band = 0
     for (let i = 0; i < data.length; i += 4) {
       const [r, g, b, a] = [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0, data[i + 3] ?? 0]
       if (a > 0 && !(r > 245 && g > 245 && b > 245)) drawn++
+      if (a > 20 && a < 80 && Math.abs(r - 71) < 12 && Math.abs(g - 85) < 12 && Math.abs(b - 105) < 12) band++
     }
-    return drawn
+    return { drawn, band }
   })
 }
 
@@ -177,7 +182,7 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     ).resolves.toBe(1)
     await page.getByRole('cell', { name: SHOWCASE.spike }).first().waitFor()
     await page.waitForSelector('.chart canvas')
-    expect(await drawnPixels(page, '.chart canvas')).toBeGreaterThan(200)
+    expect((await canvasPixels(page, '.chart canvas')).drawn).toBeGreaterThan(200)
     expect(await page.locator('tr.row-failed').count()).toBeGreaterThan(0)
     expect(await page.getByRole('button', { name: /^Retry delivery/ }).count()).toBeGreaterThan(0)
     // Times in the viewer's zone, UTC on hover.
@@ -215,6 +220,8 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     await page.getByLabel('Status').selectOption('open')
     await page.getByRole('button', { name: 'Apply' }).click()
     await page.waitForURL(/metric=api_calls/)
+    // The page shows the new rows once it is no longer busy (the old table stays until then).
+    await page.waitForSelector('#main:not([aria-busy])')
     expect(new URL(page.url()).searchParams.get('status')).toBe('open')
     await page.locator('tbody tr').first().waitFor()
     const metrics = await page.locator('tbody tr td:nth-child(3)').allTextContents()
@@ -235,8 +242,11 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     await page.getByRole('heading', { name: `Customer ${SHOWCASE.spike}` }).waitFor()
     await page.waitForSelector('.chart canvas')
     await page.waitForFunction(() => document.querySelectorAll('.u-legend .u-series').length >= 6)
-    expect(await drawnPixels(page, '.chart canvas')).toBeGreaterThan(1000)
-    const legend = await page.locator('.u-legend').innerText()
+    const pixels = await canvasPixels(page, '.chart canvas')
+    expect(pixels.drawn).toBeGreaterThan(1000)
+    // The band is filled: a wide strip of the band colour, not only its edges.
+    expect(pixels.band).toBeGreaterThan(20_000)
+    const legend = (await page.locator('.u-legend').textContent()) ?? ''
     expect(legend).toContain('baseline mean')
     expect(legend).toMatch(/band high/)
     expect(legend).toMatch(/band low/)

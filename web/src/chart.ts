@@ -49,6 +49,7 @@ export function seriesChart(container: HTMLElement, series: Series, anomalies: A
           label: `${series.metric} (${windowLabel} ${series.aggregation})`,
           stroke: COLORS.value,
           width: 2,
+          points: { show: false },
           value: (_u, v) => num(v),
         },
         {
@@ -56,18 +57,21 @@ export function seriesChart(container: HTMLElement, series: Series, anomalies: A
           stroke: COLORS.mean,
           dash: [6, 4],
           width: 1.5,
+          points: { show: false },
           value: (_u, v) => num(v),
         },
         {
           label: `band low (−${series.threshold}σ)`,
           stroke: COLORS.bandEdge,
           width: 1,
+          points: { show: false },
           value: (_u, v) => num(v),
         },
         {
           label: `band high (+${series.threshold}σ)`,
           stroke: COLORS.bandEdge,
           width: 1,
+          points: { show: false },
           value: (_u, v) => num(v),
         },
         {
@@ -114,8 +118,20 @@ export function histogram(
       axes: [{}, { size: 40 }],
       series: [
         {},
-        { label: 'all anomalies', stroke: COLORS.warning, fill: 'rgba(180, 83, 9, 0.35)', paths: bars },
-        { label: 'critical', stroke: COLORS.critical, fill: 'rgba(185, 28, 28, 0.7)', paths: bars },
+        {
+          label: 'all anomalies',
+          stroke: COLORS.warning,
+          fill: 'rgba(180, 83, 9, 0.35)',
+          paths: bars,
+          points: { show: false },
+        },
+        {
+          label: 'critical',
+          stroke: COLORS.critical,
+          fill: 'rgba(185, 28, 28, 0.7)',
+          paths: bars,
+          points: { show: false },
+        },
       ],
     },
     [buckets.map((b) => b / 1000), total, critical],

@@ -32,9 +32,10 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
       h('a', { href: link(m, range.key), 'aria-current': m === metric ? 'page' : undefined }, m),
     ),
   )
-  const chart = metric
-    ? await seriesPanel(id, metric, until - rangeMs(range.key), until)
-    : notice('empty', 'No metrics are registered.', 'Register one with POST /v1/metrics.')
+  const panel = metric ? await seriesPanel(id, metric, until - rangeMs(range.key), until) : null
+  const chart =
+    panel?.element ?? notice('empty', 'No metrics are registered.', 'Register one with POST /v1/metrics.')
+  const effective = panel?.series
 
   const status = h('p', { class: 'action-status', role: 'status' }, takeAnnouncement())
   const settings: [string, string][] = [
@@ -47,13 +48,18 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
     ['Metrics checked', customer.metrics === null ? 'all' : customer.metrics.join(', ') || 'none'],
     [
       'Detector overrides',
-      customer.detector === null
-        ? 'none (the configured detector)'
-        : Object.entries(customer.detector)
-            .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join('+') : String(v)}`)
-            .join(', '),
+      customer.detector === null ? 'none (the configured detector)' : describe(customer.detector),
     ],
   ]
+  if (effective) {
+    settings.push(
+      [`Effective for ${effective.metric}`, describe(effective.detector)],
+      [
+        'Thresholds used',
+        `z ≥ ${num(effective.threshold)} (critical ≥ ${num(effective.critical_threshold)}), baseline ${effective.baseline_days} days`,
+      ],
+    )
+  }
   return h(
     'section',
     {},
@@ -129,4 +135,10 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
       ),
     ),
   )
+}
+
+function describe(detector: Record<string, unknown>): string {
+  return Object.entries(detector)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join('+') : String(v)}`)
+    .join(', ')
 }

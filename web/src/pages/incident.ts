@@ -77,6 +77,6 @@ export async function incidentPage(route: Route, viewer: Viewer): Promise<HTMLEl
       h('div', {}, h('h2', {}, 'Actions'), incidentActions(incident, viewer)),
     ),
     h('h2', {}, 'Usage around the incident'),
-    await seriesPanel(incident.customer_id, incident.metric, since, end),
+    (await seriesPanel(incident.customer_id, incident.metric, since, end)).element,
   )
 }

@@ -1,4 +1,4 @@
-import { type Anomaly, allPages, api, type Page, query, type Series } from '../api'
+import { type Anomaly, allPages, api, query, type Series } from '../api'
 import { markerList, seriesChart } from '../chart'
 import { h, notice } from '../dom'
 
@@ -11,7 +11,7 @@ export async function seriesPanel(
   metric: string,
   sinceMs: number,
   untilMs: number,
-): Promise<HTMLElement> {
+): Promise<{ element: HTMLElement; series: Series }> {
   const range = { since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString() }
   const [series, stored] = await Promise.all([
     api<Series>(`/v1/customers/${encodeURIComponent(customer)}/series${query({ metric, ...range })}`),
@@ -22,11 +22,12 @@ export async function seriesPanel(
     'aria-label': `${metric} of ${customer} with its baseline band`,
   })
   if (series.first_event_at === null) {
-    return notice(
+    const element = notice(
       'empty',
       `No ${metric} usage recorded for ${customer}.`,
       'Send usage with POST /v1/events (or `meterflow ingest`); the chart appears once there is some.',
     )
+    return { element, series }
   }
   const caption = h(
     'figcaption',
@@ -43,7 +44,5 @@ export async function seriesPanel(
   const wrap = h('div', {}, figure, markerList(stored.items))
   // uPlot measures its container: draw once it is in the document.
   queueMicrotask(() => requestAnimationFrame(() => seriesChart(holder, series, stored.items)))
-  return wrap
+  return { element: wrap, series }
 }
-
-export type { Page }
