@@ -15,13 +15,16 @@ export async function overviewPage(route: Route, viewer: Viewer): Promise<HTMLEl
   const bucketMs = range.key === '30d' ? 24 * HOUR : range.key === '7d' ? 6 * HOUR : HOUR
   const end = Math.floor(now / bucketMs) * bucketMs + bucketMs
   const start = end - Math.ceil(range.ms / bucketMs) * bucketMs
-  const [open, anomalies, runs, failed, held] = await Promise.all([
+  const [open, anomalies, runs, failed, held, pending] = await Promise.all([
     allPages<Incident>('/v1/incidents', { status: 'open' }, 5000),
     allPages<Anomaly>('/v1/anomalies', { since: new Date(start).toISOString() }, 20_000),
     api<Page<Run>>(`/v1/runs${query({ limit: 10 })}`),
-    api<Page<{ id: string } & Delivery>>(`/v1/alerts${query({ status: 'failed', limit: 20 })}`),
+    api<Page<Delivery>>(`/v1/alerts${query({ status: 'failed', limit: 20 })}`),
     api<Page<Delivery>>(`/v1/alerts${query({ status: 'held', limit: 20 })}`),
+    api<Page<Delivery>>(`/v1/alerts${query({ status: 'pending', limit: 100 })}`),
   ])
+  // Pending deliveries that already failed an attempt are retrying on their own (no button: they are not stuck).
+  const retrying = pending.items.filter((d) => d.last_error !== null)
   const status = h('p', { class: 'action-status', role: 'status' }, takeAnnouncement())
   return h(
     'section',
@@ -38,7 +41,12 @@ export async function overviewPage(route: Route, viewer: Viewer): Promise<HTMLEl
     h('h2', {}, 'Last detection runs'),
     runTable(runs.items),
     h('h2', {}, 'Alerts not delivered'),
-    deliveries([...failed.items, ...held.items], viewer, status),
+    h(
+      'p',
+      { class: 'muted' },
+      'Dead letters (failed), alerts held by the storm guard, and deliveries retrying after an error.',
+    ),
+    deliveries([...failed.items, ...held.items, ...retrying], viewer, status),
     status,
   )
 }
@@ -191,7 +199,7 @@ function deliveries(items: Delivery[], viewer: Viewer, status: HTMLElement): HTM
     return notice(
       'empty',
       'Every alert was delivered (or is on its way).',
-      'Failed and held deliveries appear here, with a Retry button.',
+      'Failed and held deliveries appear here with a Retry button, and deliveries retrying on their own.',
     )
   }
   return table(
@@ -215,7 +223,7 @@ function deliveries(items: Delivery[], viewer: Viewer, status: HTMLElement): HTM
         h(
           'td',
           {},
-          viewer.canAct
+          viewer.canAct && d.status !== 'pending'
             ? button(
                 'Retry',
                 async (event) => {
