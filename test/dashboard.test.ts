@@ -1,124 +1,22 @@
-import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHOWCASE } from '../src/demo/generator.js'
-import { DASHBOARD_ROOT } from '../src/http/dashboard.js'
+import { ARTIFACTS, canvasPixels, ensureBuilt, launch, shot, type Watch, watched } from './browser.js'
 import { tempDataDir } from './helpers.js'
 import { freePort, type ServerProcess, startServer } from './server-process.js'
 
 // The dashboard in a real browser (Debian's chromium driven by playwright-core) against a real server process
 // with demo data: what an on-call engineer does, and nothing leaving the machine.
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARTIFACTS = resolve('test-artifacts')
 const HOUR = 3_600_000
-
-/** Builds the dashboard when dist/web is missing or older than any of its sources (a second or two). */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
-      const path = join(dir, entry.name)
-      return Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
-    }, 0)
-  const index = join(DASHBOARD_ROOT, 'index.html')
-  const sources = Math.max(newest(resolve('web')), statSync(resolve('src/domain/dashboard-pages.ts')).mtimeMs)
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return
-  execFileSync(
-    process.execPath,
-    [
-      resolve('node_modules/vite/bin/vite.js'),
-      'build',
-      'web',
-      '--outDir',
-      '../dist/web',
-      '--emptyOutDir',
-      '--logLevel',
-      'warn',
-    ],
-    {
-      stdio: 'inherit',
-    },
-  )
-}
-
-function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does). This test never downloads a browser.`,
-    )
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
-}
-
-/** Everything that went wrong in the browser: console errors, page errors, failed or foreign requests. */
-interface Watch {
-  problems: string[]
-  foreign: string[]
-}
-
-async function watched(browser: Browser, server: string, options: Parameters<Browser['newContext']>[0] = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options })
-  const watch: Watch = { problems: [], foreign: [] }
-  const origin = new URL(server).origin
-  await context.route('**/*', (route) => {
-    const url = route.request().url()
-    if (new URL(url).origin === origin) return route.continue()
-    watch.foreign.push(url)
-    return route.abort()
-  })
-  const page = await context.newPage()
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning')
-      watch.problems.push(`console ${m.type()}: ${m.text()}`)
-  })
-  page.on('pageerror', (e) => watch.problems.push(`page error: ${e.message}`))
-  page.on('requestfailed', (r) => watch.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`))
-  page.on('response', (r) => {
-    if (r.status() >= 400) watch.problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`)
-  })
-  return { context, page, watch }
-}
-
-/**
- * What a canvas shows, from one readback: pixels that are not blank (transparent or white), and pixels of the
- * threshold band's fill (uPlot draws it translucent: the band colour at low alpha).
- */
-async function canvasPixels(page: Page, selector: string): Promise<{ drawn: number; band: number }> {
-  return page.$eval(selector, (canvas) => {
-    const c = canvas as HTMLCanvasElement
-    const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray()
-    let drawn = 0
-    let band = 0
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b, a] = [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0, data[i + 3] ?? 0]
-      if (a > 0 && !(r > 245 && g > 245 && b > 245)) drawn++
-      if (a > 20 && a < 80 && Math.abs(r - 71) < 12 && Math.abs(g - 85) < 12 && Math.abs(b - 105) < 12) band++
-    }
-    return { drawn, band }
-  })
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, name), fullPage: true })
 
 let browser: Browser
 const data = tempDataDir('meterflow-dashboard-')
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true })
-  ensureBuilt()
+  await ensureBuilt()
   browser = await launch()
 }, 120_000)
 afterAll(async () => {
@@ -316,39 +214,5 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
   it('had no console errors, no failed requests and no request leaving the server', () => {
     expect(watch.problems).toEqual([])
     expect(watch.foreign).toEqual([])
-  })
-})
-
-describe('signing in with a key (auth on)', () => {
-  it('asks for a key once, keeps it out of page-readable storage, and shows the dashboard', async () => {
-    const key = `mf_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url')}`
-    const other = tempDataDir('meterflow-dashboard-auth-')
-    const server = await startServer({ METERFLOW_DATA_DIR: other.dir, METERFLOW_ADMIN_KEY: key })
-    const { context, page, watch } = await watched(browser, server.url)
-    try {
-      await page.goto(`${server.url}/incidents`)
-      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
-      await page.getByLabel('API key').fill(key)
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.getByRole('heading', { name: 'Incidents', exact: true }).waitFor()
-      await page.getByText('No incidents match these filters.').waitFor()
-      const readable = await page.evaluate(() => ({
-        cookie: document.cookie,
-        local: JSON.stringify(localStorage),
-        session: JSON.stringify(sessionStorage),
-      }))
-      expect(readable).toEqual({ cookie: '', local: '{}', session: '{}' })
-      expect((await context.cookies()).find((c) => c.name === 'meterflow_session')?.httpOnly).toBe(true)
-      // A reload stays signed in (the cookie), without asking again.
-      await page.reload()
-      await page.getByRole('heading', { name: 'Incidents', exact: true }).waitFor()
-      await shot(page, 'signed-in-empty.png')
-      expect(watch.problems).toEqual([])
-      expect(watch.foreign).toEqual([])
-    } finally {
-      await context.close()
-      await server.stop()
-      other.remove()
-    }
   })
 })
