@@ -100,3 +100,9 @@ export class RateLimitedError extends MeterFlowError {
   readonly code = 'rate_limited'
   readonly httpStatus = 429
 }
+
+/** A part of the service that was never built or installed (the dashboard without `npm run build`). */
+export class UnavailableError extends MeterFlowError {
+  readonly code = 'unavailable'
+  readonly httpStatus = 503
+}

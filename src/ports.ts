@@ -98,6 +98,12 @@ export const systemClock: Clock = { now: () => Date.now() }
 export interface IncidentQuery {
   status?: IncidentStatus
   customerId?: string
+  metric?: string
+  severity?: Severity
+  /** Opened at or after (ms). */
+  openedSince?: number
+  /** Opened before (ms). */
+  openedUntil?: number
   limit: number
   cursor?: string
 }

@@ -11,6 +11,7 @@ import type { RoutedChannel } from './app/alerting/raise.js'
 import { AlertService } from './app/alerting/service.js'
 import { ApiKeys } from './app/api-keys.js'
 import { type CheckRequest, type CheckResult, checkAnomaly } from './app/check-anomaly.js'
+import { type CustomerSeries, customerSeries, type SeriesRequest } from './app/customer-series.js'
 import { CustomerRegistry } from './app/customers.js'
 import { DetectionJob } from './app/detection-job.js'
 import { type IngestOptions, type IngestResult, ingestEvents } from './app/ingest.js'
@@ -62,6 +63,8 @@ export interface MeterFlow {
     options?: RunOptions,
   ): Promise<SlotRun>
   check(request: CheckRequest): Promise<CheckResult>
+  /** A customer's metric slot by slot with the baseline the job's detector computes (the dashboard's chart). */
+  series(request: SeriesRequest): Promise<CustomerSeries>
   /** The coordinator of a sharded run: records it and sends one task per customer range (app/sharded-run.ts). */
   startShardedRun(
     slot: number,
@@ -256,6 +259,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     runShard: (task, runOptions) => runShard(sharded, task, runOptions),
     ingest: (raw, options) => ingestEvents({ usage, metrics, clock, telemetry }, raw, options),
     check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
+    series: (request) => customerSeries(detection, request),
     async close() {
       await job.idle()
       await alerts.stop()

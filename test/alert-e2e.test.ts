@@ -144,7 +144,7 @@ describe('alerting end to end', () => {
       metric: 'api_calls',
       detected_at: new Date(END).toISOString(),
       incident_id: acmeIncident,
-      link: `https://meterflow.example.com/v1/incidents/${encodeURIComponent(acmeIncident)}`,
+      link: `https://meterflow.example.com/incidents/${encodeURIComponent(acmeIncident)}`,
     })
     for (const field of ['current_value', 'baseline_mean', 'z_score'])
       expect(typeof snsAcme.message[field]).toBe('number')

@@ -223,13 +223,18 @@ export async function evaluateRange(
   return result
 }
 
-function isChecked(profile: CustomerProfile | undefined, series: SeriesWindows): boolean {
+/** Whether the job checks this series: the customer is not disabled and the metric is among its metrics. */
+export function isChecked(
+  profile: CustomerProfile | undefined,
+  series: Pick<SeriesWindows, 'metric'>,
+): boolean {
   if (!profile) return true
   if (profile.status === 'disabled') return false
   return profile.metrics === null || profile.metrics.includes(series.metric)
 }
 
-function optionsFor(defaults: VolumeOptions, profile: CustomerProfile | undefined): VolumeOptions {
+/** The volume options for a customer: its threshold overrides over the defaults. */
+export function optionsFor(defaults: VolumeOptions, profile: CustomerProfile | undefined): VolumeOptions {
   const threshold = profile?.threshold ?? defaults.threshold
   const critical = profile?.criticalThreshold ?? defaults.criticalThreshold
   return { ...defaults, threshold, criticalThreshold: Math.max(critical, threshold) }

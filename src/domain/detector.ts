@@ -157,7 +157,20 @@ function judgeWindow(
  * largest |z| relative to the threshold); without one, the day window's verdict stands.
  */
 export function detect(history: SeriesHistory, config: DetectorConfig, options: VolumeOptions): Detection {
-  const results = config.windows.map((kind) => judgeWindow(history, kind, config, options))
+  return strongest(judgeWindows(history, config, options))
+}
+
+/** Every configured window's judgement, in the config's order (the dashboard plots one window's baseline). */
+export function judgeWindows(
+  history: SeriesHistory,
+  config: DetectorConfig,
+  options: VolumeOptions,
+): Detection[] {
+  return config.windows.map((kind) => judgeWindow(history, kind, config, options))
+}
+
+/** The verdict `detect` gives from the windows' judgements. */
+export function strongest(results: readonly Detection[]): Detection {
   const firing = results.filter((r) => r.verdict.isAnomaly)
   if (firing.length > 0) {
     return firing.reduce((best, r) =>

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { MeterFlow } from '../wiring.js'
 import { installAccessControl } from './auth.js'
+import { dashboardRoutes } from './dashboard.js'
 import {
   installErrorHandling,
   MAX_PATH_PARAM_LENGTH,
@@ -22,6 +23,7 @@ import { jobRoutes } from './routes/job.js'
 import { keyRoutes } from './routes/keys.js'
 import { metricRoutes } from './routes/metrics.js'
 import { prometheusRoutes } from './routes/prometheus.js'
+import { seriesRoutes } from './routes/series.js'
 
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024
 
@@ -29,6 +31,8 @@ export interface ServerOptions {
   logLevel?: string
   /** Where log lines go (default stdout); tests capture them here. */
   logStream?: { write(line: string): void }
+  /** Where the built dashboard is (default: dist/web). */
+  dashboardRoot?: string
 }
 
 export async function buildServer(
@@ -71,7 +75,7 @@ export async function buildServer(
     },
   })
   installErrorHandling(app)
-  // A JSON API: no content may load anything or be framed. The dashboard's routes will relax this for themselves.
+  // A JSON API: no content may load anything or be framed. The dashboard's pages set their own policy.
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -105,8 +109,10 @@ export async function buildServer(
   jobRoutes(app, meterflow)
   alertRoutes(app, meterflow)
   incidentRoutes(app, meterflow)
+  seriesRoutes(app, meterflow)
   keyRoutes(app, meterflow)
   prometheusRoutes(app, meterflow)
+  await dashboardRoutes(app, { authMode: meterflow.config.auth.mode, root: options.dashboardRoot })
   await app.ready()
   return app
 }

@@ -513,6 +513,26 @@ export function describeAnomalyStoreContract(
           ids((await store.listIncidents({ customerId: 'c1', status: 'open', limit: 10 })).items),
         ).toEqual(['i1', 'i3', 'i5'])
         expect((await store.listIncidents({ customerId: 'nobody', limit: 10 })).items).toEqual([])
+        expect(ids((await store.listIncidents({ metric: 'api_calls', limit: 10 })).items)).toEqual([
+          'i1',
+          'i2',
+          'i6',
+        ])
+        expect(
+          ids((await store.listIncidents({ metric: 'api_calls', customerId: 'c2', limit: 10 })).items),
+        ).toEqual(['i2'])
+        expect(
+          ids(
+            (await store.listIncidents({ openedSince: SLOT - 3 * HOUR, openedUntil: SLOT - HOUR, limit: 10 }))
+              .items,
+          ),
+        ).toEqual(['i2', 'i3'])
+        expect((await store.listIncidents({ severity: 'critical', limit: 10 })).items).toEqual([])
+        expect(ids((await store.listIncidents({ severity: 'warning', limit: 10 })).items)).toHaveLength(6)
+        const metricPages = await walk((cursor) =>
+          store.listIncidents({ metric: 'api_calls', limit: 1, cursor }),
+        )
+        expect(ids(metricPages.flat())).toEqual(['i1', 'i2', 'i6'])
 
         const pages = await walk((cursor) => store.listIncidents({ status: 'open', limit: 2, cursor }))
         for (const page of pages) expect(page.length).toBeLessThanOrEqual(2)

@@ -28,6 +28,7 @@ import {
   ANOMALY_KEY,
   checkLimit,
   checkOneOf,
+  checkTime,
   decodeCursor,
   encodeCursor,
   RUN_KEY,
@@ -213,6 +214,9 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
   async listIncidents(query: IncidentQuery): Promise<Page<Incident>> {
     const limit = checkLimit(query.limit)
     checkOneOf('status', query.status, INCIDENT_STATUSES)
+    checkOneOf('severity', query.severity, ['warning', 'critical'])
+    checkTime('opened_since', query.openedSince)
+    checkTime('opened_until', query.openedUntil)
     const after = query.cursor === undefined ? null : decodeCursor('incidents', INCIDENT_CURSOR, query.cursor)
     const plan = incidentListPlan(this.table, query, after ? after[0] : null)
     const { items, more } = await this.run('list incidents', () =>

@@ -165,6 +165,27 @@ export function incidentListPlan(
     names['#customer'] = 'customer_id'
     values[':customer'] = query.customerId
   }
+  if (query.metric !== undefined) {
+    filters.push('#metric = :metric')
+    names['#metric'] = 'incident_metric'
+    values[':metric'] = query.metric
+  }
+  if (query.severity !== undefined) {
+    filters.push('#severity = :severity')
+    names['#severity'] = 'severity'
+    values[':severity'] = query.severity
+  }
+  if (query.openedSince !== undefined || query.openedUntil !== undefined) {
+    names['#opened'] = 'opened_at'
+    if (query.openedSince !== undefined) {
+      filters.push('#opened >= :since')
+      values[':since'] = query.openedSince
+    }
+    if (query.openedUntil !== undefined) {
+      filters.push('#opened < :until')
+      values[':until'] = query.openedUntil
+    }
+  }
   return {
     input: {
       TableName: table,

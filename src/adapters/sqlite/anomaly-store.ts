@@ -245,6 +245,9 @@ export class SqliteAnomalyStore implements AnomalyStore {
   async listIncidents(query: IncidentQuery): Promise<Page<Incident>> {
     const limit = checkLimit(query.limit)
     checkOneOf('status', query.status, INCIDENT_STATUSES)
+    checkOneOf('severity', query.severity, SEVERITIES)
+    checkTime('opened_since', query.openedSince)
+    checkTime('opened_until', query.openedUntil)
     const after = query.cursor === undefined ? null : decodeCursor('incidents', INCIDENT_KEY, query.cursor)
     const where = ['1 = 1']
     const params: Record<string, unknown> = { limit: limit + 1 }
@@ -255,6 +258,22 @@ export class SqliteAnomalyStore implements AnomalyStore {
     if (query.customerId !== undefined) {
       where.push('customer_id = @customer_id')
       params.customer_id = query.customerId
+    }
+    if (query.metric !== undefined) {
+      where.push('metric = @metric')
+      params.metric = query.metric
+    }
+    if (query.severity !== undefined) {
+      where.push('severity = @severity')
+      params.severity = query.severity
+    }
+    if (query.openedSince !== undefined) {
+      where.push('opened_at >= @opened_since')
+      params.opened_since = query.openedSince
+    }
+    if (query.openedUntil !== undefined) {
+      where.push('opened_at < @opened_until')
+      params.opened_until = query.openedUntil
     }
     if (after) {
       where.push(

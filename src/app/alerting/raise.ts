@@ -15,6 +15,7 @@ import {
   matchingMute,
   stormAlert,
 } from '../../domain/alert-factory.js'
+import { pagePath } from '../../domain/dashboard-pages.js'
 import type { Incident } from '../../domain/incident.js'
 import { type Route, routeAccepts } from '../../domain/routing.js'
 import type { DetectionRun } from '../../domain/run.js'
@@ -99,7 +100,7 @@ export async function raiseTransitions(
       run,
       paging.map((t) => t.incident),
       deps.options.stormLimit,
-      listLink(deps, 'incidents?status=open'),
+      pageLink(deps, `${pagePath('incidents')}?status=open`),
     )
     deliveries.push(...forRoutes(deps, summary, now))
   }
@@ -147,7 +148,7 @@ function firstStatus(
 
 /** Alerts ops about a failed or slow run; nothing for a healthy one. */
 export async function raiseJobHealth(deps: RaiseDeps, run: DetectionRun): Promise<number> {
-  const alert = jobHealthAlert(run, deps.options.jobSlowMs, listLink(deps, `runs/${run.runId}`))
+  const alert = jobHealthAlert(run, deps.options.jobSlowMs, pageLink(deps, pagePath('run', run.runId)))
   if (!alert) return 0
   return deps.anomalies.alerts.enqueue(forRoutes(deps, alert, deps.clock.now()))
 }
@@ -171,7 +172,7 @@ export async function raiseDigest(deps: RaiseDeps, to: number): Promise<number> 
         cursor = undefined
     } while (cursor)
   }
-  const alert = digestAlert(from, to, [...seen.values()], listLink(deps, 'incidents'))
+  const alert = digestAlert(from, to, [...seen.values()], pageLink(deps, pagePath('incidents')))
   return deps.anomalies.alerts.enqueue(forRoutes(deps, alert, deps.clock.now()))
 }
 
@@ -203,9 +204,10 @@ function delivery(
 }
 
 function incidentLink(deps: RaiseDeps, incidentId: string): string | null {
-  return listLink(deps, `incidents/${encodeURIComponent(incidentId)}`)
+  return pageLink(deps, pagePath('incident', incidentId))
 }
 
-function listLink(deps: RaiseDeps, path: string): string | null {
-  return deps.options.publicUrl ? `${deps.options.publicUrl}/v1/${path}` : null
+/** A link to a dashboard page (served at the public URL's root): alerts open what they are about. */
+function pageLink(deps: RaiseDeps, path: string): string | null {
+  return deps.options.publicUrl ? `${deps.options.publicUrl}${path}` : null
 }

@@ -84,17 +84,32 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   )
 
   app.get<{
-    Querystring: { status?: 'open' | 'resolved'; customer_id?: string; limit: number; cursor?: string }
+    Querystring: {
+      status?: 'open' | 'resolved'
+      customer_id?: string
+      metric?: string
+      severity?: 'warning' | 'critical'
+      since?: string
+      until?: string
+      limit: number
+      cursor?: string
+    }
   }>(
     '/v1/incidents',
     {
       config: { scope: 'read' },
       schema: {
-        summary: 'List incidents, newest first',
+        summary: 'List incidents, newest opened first',
+        description:
+          'Filters combine. since (inclusive) and until (exclusive) bound when the incident opened (ISO 8601 or epoch ms).',
         tags: ['anomalies'],
         querystring: pageQuery({
           status: { type: 'string', enum: ['open', 'resolved'] },
           customer_id: { type: 'string', minLength: 1, maxLength: 128 },
+          metric: { type: 'string', minLength: 1, maxLength: 63 },
+          severity: { type: 'string', enum: ['warning', 'critical'] },
+          since: timeParam('ISO 8601 or epoch ms: opened at or after'),
+          until: timeParam('ISO 8601 or epoch ms: opened before'),
         }),
         response: { 200: pageSchema(incidentSchema), 400: errorResponseSchema },
       },
@@ -104,6 +119,10 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       const page = await meterflow.anomalies.listIncidents({
         status: q.status,
         customerId: q.customer_id,
+        metric: q.metric,
+        severity: q.severity,
+        openedSince: parseTime('since', q.since),
+        openedUntil: parseTime('until', q.until),
         limit: q.limit,
         cursor: q.cursor,
       })
