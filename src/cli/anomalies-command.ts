@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander'
 import { queryAnomalies } from '../app/query-anomalies.js'
 import type { Config } from '../config.js'
+import { signalOf, VOLUME_KIND } from '../domain/signals/signal-registry.js'
 import { toIso } from '../domain/time.js'
 import { anomalyJson } from '../http/serialize.js'
 import { withEmbeddedMeterFlow } from './embedded.js'
@@ -96,5 +97,13 @@ async function printPages(
 }
 
 function describeAnomaly(a: AnomalyJson): string {
-  return `${a.detected_at}  ${a.severity.padEnd(8)} ${a.direction.padEnd(5)} ${a.customer_id} / ${a.metric}  value ${a.current_value} vs mean ${a.baseline_mean.toFixed(1)} (z ${a.z_score.toFixed(2)})`
+  const head = `${a.detected_at}  ${a.severity.padEnd(8)} ${a.direction.padEnd(5)} ${a.customer_id} / ${a.metric}  value ${a.current_value}`
+  // The signal's own fields sit beside the common ones, under the names its declaration gives them.
+  const own = a as unknown as Record<string, number>
+  if (a.kind === VOLUME_KIND) {
+    return `${head} vs mean ${Number(own.baseline_mean).toFixed(1)} (z ${Number(own.z_score).toFixed(2)})`
+  }
+  const signal = signalOf(a.kind)
+  const statistic = signal.fields[signal.statistic]?.name ?? signal.statistic
+  return `${head} (${a.kind}: ${statistic} ${own[statistic]})`
 }
