@@ -35,19 +35,20 @@ function numberIssues(
   integers: readonly PropertyKey[],
   reals: readonly PropertyKey[],
   at: { index?: number },
+  nameOf: (field: PropertyKey) => string = (field) => snakeCase(String(field)),
 ): FieldIssue[] {
   const issues: FieldIssue[] = []
   for (const field of integers) {
     const v = record[field]
     if (v !== null && !Number.isSafeInteger(v)) {
-      issues.push({ field: snakeCase(String(field)), reason: `must be an integer, got ${String(v)}`, ...at })
+      issues.push({ field: nameOf(field), reason: `must be an integer, got ${String(v)}`, ...at })
     }
   }
   for (const field of reals) {
     const v = record[field]
     if (v !== null && !(typeof v === 'number' && Number.isFinite(v))) {
       issues.push({
-        field: snakeCase(String(field)),
+        field: nameOf(field),
         reason: `must be a finite number, got ${String(v)}`,
         ...at,
       })
@@ -81,7 +82,12 @@ export function checkAnomalyRecords(records: readonly AnomalyRecord[]): void {
     const own = signalFields(record.kind)
     const integers = [...ANOMALY_INTEGERS, ...own.filter(([, f]) => f.type === 'integer').map(([k]) => k)]
     const reals = [...ANOMALY_REALS, ...own.filter(([, f]) => f.type === 'real').map(([k]) => k)]
-    issues.push(...numberIssues(record as unknown as Record<string, unknown>, integers, reals, { index }))
+    // A signal's fields are named as it declares them; the common ones by their snake_case.
+    const names = new Map(own.map(([key, f]) => [key, f.name]))
+    const nameOf = (key: PropertyKey) => names.get(String(key)) ?? snakeCase(String(key))
+    issues.push(
+      ...numberIssues(record as unknown as Record<string, unknown>, integers, reals, { index }, nameOf),
+    )
   })
   throwIfAny('anomaly records', issues)
 }
