@@ -4,7 +4,7 @@ import type { DetectorConfig } from '../domain/detector.js'
 import { applySignals, feedbackExclusion, type Incident, type TimeRange } from '../domain/incident.js'
 import { isFutureSlot } from '../domain/run.js'
 import { type CustomerRange, inRange } from '../domain/shard.js'
-import { evaluateVolume, type VolumeEvaluation } from '../domain/signals/volume-signal.js'
+import { evaluateVolume, VOLUME_SIGNAL, type VolumeEvaluation } from '../domain/signals/volume-signal.js'
 import { DAY_MS, HOUR_MS, toIso } from '../domain/time.js'
 import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { OutOfTimeError } from '../errors.js'
@@ -99,7 +99,7 @@ export async function evaluateRange(
       customerId: s.customerId,
       metric: s.metric,
       // Persistence is the volume detector's setting: it counts that signal's own detections.
-      kind: 'volume',
+      kind: VOLUME_SIGNAL.kind,
       since: slot - (window - 1) * HOUR_MS,
       until: slot,
       limit: window,
