@@ -42,9 +42,12 @@ function transitions(count: number, slot: number): TransitionAlert[] {
       openedAt: slot,
       severity: 'critical',
       peakZScore: 9.5,
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
       lastZScore: 9.5,
     })
     const detection = {
+      signal: 'volume' as const,
       slot,
       currentValue: 9500,
       baselineMean: 1000,

@@ -41,6 +41,7 @@ try {
     const detectedAt = now - Math.floor(i / (customers * METRICS.length)) * HOUR - (i % 1440) * HOUR
     const severity = i % 7 === 0 ? 'critical' : 'warning'
     batch.push({
+      kind: 'volume',
       customerId,
       metric,
       detectedAt,
@@ -73,6 +74,8 @@ try {
         detections: 1,
         cleanRuns: 0,
         lastEvaluatedSlot: detectedAt,
+        openedBySignal: 'volume',
+        firingSignals: i % 10 === 0 ? ['volume'] : [],
         acknowledgedAt: null,
         acknowledgedBy: null,
         feedback: null,

@@ -1,17 +1,13 @@
 import { z } from 'zod'
-import {
-  DETECTOR_SETTING_KEYS,
-  DETECTOR_SETTINGS,
-  type DetectorConfig,
-  type DetectorSetting,
-  type DetectorSettingKey,
-} from './domain/detector-settings.js'
+import { DETECTOR_SETTINGS } from './domain/detector-settings.js'
 import { inRange, rangeReason } from './domain/limits.js'
+import type { SettingDeclaration, SettingsOf, SettingsTable } from './domain/signals/settings.js'
 
-// The config file's detector settings (detection.detector, detection.detectorsByMetric), derived from the one
-// declaration in src/domain/detector-settings.ts under the camelCase names the config file uses.
+// The config file's signal settings (detection.detector, detection.detectorsByMetric for volume), derived from
+// each signal's one declaration (src/domain/detector-settings.ts for volume) under the camelCase names the config
+// file uses.
 
-function settingSchema(setting: DetectorSetting): z.ZodType {
+function settingSchema(setting: SettingDeclaration): z.ZodType {
   switch (setting.kind) {
     case 'choice':
       return z.enum(setting.choices as [string, ...string[]])
@@ -28,24 +24,32 @@ function settingSchema(setting: DetectorSetting): z.ZodType {
   }
 }
 
-const shape = <T>(of: (key: DetectorSettingKey, setting: DetectorSetting) => z.ZodType) =>
-  Object.fromEntries(
-    DETECTOR_SETTING_KEYS.map((key) => [key, of(key, DETECTOR_SETTINGS[key] as DetectorSetting)]),
-  ) as T
+const shape = <T>(table: SettingsTable, of: (setting: SettingDeclaration) => z.ZodType) =>
+  Object.fromEntries(Object.entries(table).map(([key, setting]) => [key, of(setting)])) as T
 
-/** Every setting, absent ones taking their default. */
-export const detectorSchema = z.object(
-  shape<{ [K in DetectorSettingKey]: z.ZodDefault<z.ZodType<DetectorConfig[K]>> }>((_, s) =>
-    settingSchema(s).default(s.default),
-  ),
-)
+/** Every setting of a signal's table, absent ones taking their default. */
+export function settingsSchema<T extends SettingsTable>(table: T) {
+  return z.object(
+    shape<{ [K in keyof T]: z.ZodDefault<z.ZodType<SettingsOf<T>[K]>> }>(table, (s) =>
+      settingSchema(s).default(s.default),
+    ),
+  )
+}
 
 /**
- * Overrides on top of another detector (per metric): absent settings stay absent so that they keep the value
+ * Overrides on top of other settings (per metric): absent settings stay absent so that they keep the value
  * they override, rather than resetting it to the default.
  */
-export const detectorOverridesSchema = z.object(
-  shape<{ [K in DetectorSettingKey]: z.ZodOptional<z.ZodType<DetectorConfig[K]>> }>((_, s) =>
-    settingSchema(s).optional(),
-  ),
-)
+export function settingsOverridesSchema<T extends SettingsTable>(table: T) {
+  return z.object(
+    shape<{ [K in keyof T]: z.ZodOptional<z.ZodType<SettingsOf<T>[K]>> }>(table, (s) =>
+      settingSchema(s).optional(),
+    ),
+  )
+}
+
+/** The volume signal's detector, every setting. */
+export const detectorSchema = settingsSchema(DETECTOR_SETTINGS)
+
+/** Per-metric overrides of the volume signal's detector. */
+export const detectorOverridesSchema = settingsOverridesSchema(DETECTOR_SETTINGS)

@@ -32,6 +32,8 @@ const incidentOf = (customerId: string): Incident =>
     openedAt: SLOT,
     severity: 'critical',
     peakZScore: 8,
+    openedBySignal: 'volume',
+    firingSignals: ['volume'],
     lastZScore: 8,
   })
 
@@ -39,6 +41,7 @@ async function raise(customers: string[]) {
   const incidents = customers.map(incidentOf)
   await store.saveIncidents(incidents)
   const detection = {
+    signal: 'volume' as const,
     slot: SLOT,
     currentValue: 9000,
     baselineMean: 1000,

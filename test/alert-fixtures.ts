@@ -22,8 +22,11 @@ export function incidentAlert(overrides: Partial<IncidentAlert> = {}): IncidentA
       openedAt: SLOT,
       resolvedAt: null,
       peakZScore: 12.5,
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
     },
     detection: {
+      signal: 'volume',
       slot: SLOT,
       currentValue: 125_000,
       baselineMean: 10_000.5,
@@ -104,6 +107,8 @@ export function digestAlert(incidentCount = 2): DigestAlert {
         openedAt: Date.UTC(2024, 4, 1, 9) + n * 60_000,
         resolvedAt: n === 0 ? Date.UTC(2024, 4, 1, 12) : null,
         peakZScore: 7.25,
+        openedBySignal: 'volume',
+        firingSignals: ['volume'],
       })),
     },
   }

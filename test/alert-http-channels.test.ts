@@ -46,8 +46,11 @@ function incidentAlert(transition: IncidentAlert['transition'] = 'opened'): Inci
       openedAt: SLOT - 7_200_000,
       resolvedAt: resolved ? SLOT : null,
       peakZScore: 9.81,
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
     },
     detection: {
+      signal: 'volume',
       slot: SLOT,
       currentValue: resolved ? 10_250 : 48_210,
       baselineMean: 10_020.4,

@@ -195,6 +195,15 @@ describe('meterflow CLI', () => {
     const all = meterflow(['anomalies', 'list', '--limit', '2'], store)
     expect(all.stdout.trim().split('\n')).toHaveLength(2)
     expect(all.stderr).toContain('2 anomalies')
+    expect(lines[0]).toMatchObject({ kind: 'volume' })
+    const volume = meterflow(
+      ['anomalies', 'list', '--customer', 'acme-corp', '--json', '--kind', 'volume'],
+      store,
+    )
+    expect(volume.stdout).toBe(list.stdout)
+    const unknown = meterflow(['anomalies', 'list', '--kind', 'vibes'], store)
+    expect(unknown.code).not.toBe(0)
+    expect(unknown.stderr).toContain('--kind must be one of volume')
   })
 
   it('generates demo data and writes its labels', () => {

@@ -21,6 +21,7 @@ import type { IncidentAlert } from '../src/domain/alert.js'
 import { incidentId } from '../src/domain/incident.js'
 import { ConflictError, StoreError, ValidationError } from '../src/errors.js'
 import { ALERT_NOW, delivery, describeAlertStoreContract } from './contract/alert-store.contract.js'
+import { describeAnomalyKindContract } from './contract/anomaly-kind.contract.js'
 import {
   anomaly,
   customer,
@@ -91,6 +92,7 @@ const openDynamoStore = async (clock: ManualClock) => {
 }
 
 describeAnomalyStoreContract('DynamoDB (dynalite)', openDynamoStore)
+describeAnomalyKindContract('DynamoDB (dynalite)', openDynamoStore)
 describeAlertStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeApiKeyStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeShardStoreContract('DynamoDB (dynalite)', openDynamoStore)
@@ -261,6 +263,38 @@ describe('DynamoDbAnomalyStore on dynalite', () => {
     })
     const other = await rawGet('CUSTOMER#cust-1', `ANOMALY#${SLOT}#api_calls`)
     expect(other?.incident_id).toEqual({ NULL: true })
+  })
+
+  it("keeps another signal's item beside the volume item of the same slot and metric, and refuses to read a kind it does not know", async () => {
+    const { store } = open()
+    const record = anomaly({ customerId: 'cust-1', metric: 'bandwidth', detectedAt: SLOT })
+    await store.putAnomalies([record])
+    // An item a newer MeterFlow wrote for a signal this version lacks: its own key (the `#kind` suffix) and `kind`.
+    const { pk, sk, ...attributes } = (await rawGet('CUSTOMER#cust-1', `ANOMALY#${SLOT}#bandwidth`)) ?? {}
+    expect(attributes.kind).toBeUndefined()
+    await admin.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...attributes,
+          pk: pk as AttributeValue,
+          sk: { S: `ANOMALY#${SLOT}#bandwidth#shape` },
+          kind: { S: 'shape' },
+        },
+      }),
+    )
+    expect(await rawGet('CUSTOMER#cust-1', `ANOMALY#${SLOT}#bandwidth`)).toEqual({ pk, sk, ...attributes })
+    expect(await store.putAnomalies([record])).toBe(0)
+    // Filtered to volume, the foreign item is never read; unfiltered, it is a clear StoreError, not a volume record.
+    expect(
+      (await store.queryAnomalies({ customerId: 'cust-1', kind: 'volume', limit: 10 })).items,
+    ).toStrictEqual([record])
+    expect(
+      (await store.queryAnomalies({ metric: 'bandwidth', kind: 'volume', limit: 10 })).items,
+    ).toStrictEqual([record])
+    const err = await store.queryAnomalies({ customerId: 'cust-1', limit: 10 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StoreError)
+    expect(String(err)).toMatch(/attribute kind is not one of volume/)
   })
 
   it('pads detected_at to 13 digits in the sort key', async () => {
@@ -799,6 +833,8 @@ describe('DynamoDbAlertStore on dynalite', () => {
               openedAt: SLOT,
               resolvedAt: null,
               peakZScore: -1e-12,
+              openedBySignal: 'volume' as const,
+              firingSignals: [],
             },
           ],
         },

@@ -57,6 +57,26 @@ describe('the detection job over demo data', () => {
     })
   })
 
+  it('names the signal of every record and incident; ?kind filters records, an unknown kind is a 400', async () => {
+    const found = await get(`/v1/anomalies?since=${END}&limit=1000`)
+    const drop = found.items.find((a: { customer_id: string }) => a.customer_id === SHOWCASE.drop)
+    // The volume signal's own fields sit beside the common ones, under the seed's names.
+    expect(drop).toMatchObject({
+      kind: 'volume',
+      baseline_mean: expect.any(Number),
+      z_score: expect.any(Number),
+    })
+    expect(drop.samples).toBeGreaterThanOrEqual(7)
+    const volume = await get(`/v1/anomalies?since=${END}&limit=1000&kind=volume`)
+    expect(volume.items).toEqual(found.items)
+    const bad = await h.app.inject({ method: 'GET', url: '/v1/anomalies?kind=vibes' })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().details).toEqual([expect.objectContaining({ field: 'kind' })])
+    const incidents = await get('/v1/incidents?status=open&limit=1000')
+    const opened = incidents.items.find((i: { customer_id: string }) => i.customer_id === SHOWCASE.drop)
+    expect(opened).toMatchObject({ opened_by_signal: 'volume', firing_signals: ['volume'] })
+  })
+
   it('stores and triggers nothing twice when the same slot runs again', async () => {
     const before = await get('/v1/anomalies?limit=1000')
     const incidentsBefore = await get('/v1/incidents?limit=1000')

@@ -6,6 +6,7 @@ import { SqliteAnomalyStore } from '../src/adapters/sqlite/anomaly-store.js'
 import { MIGRATIONS } from '../src/adapters/sqlite/schema.js'
 import { StoreError, ValidationError } from '../src/errors.js'
 import { describeAlertStoreContract } from './contract/alert-store.contract.js'
+import { describeAnomalyKindContract } from './contract/anomaly-kind.contract.js'
 import {
   anomaly,
   customer,
@@ -38,6 +39,7 @@ const openSqliteStore = async (clock: ManualClock) => {
 }
 
 describeAnomalyStoreContract('SQLite', openSqliteStore)
+describeAnomalyKindContract('SQLite', openSqliteStore)
 describeAlertStoreContract('SQLite', openSqliteStore)
 describeApiKeyStoreContract('SQLite', openSqliteStore)
 describeShardStoreContract('SQLite', openSqliteStore)
@@ -105,8 +107,9 @@ describe('SqliteAnomalyStore', () => {
       { version: 3, name: 'incident feedback, per-customer detector' },
       { version: 4, name: 'API keys' },
       { version: 5, name: 'shard results and finish claims of sharded runs' },
+      { version: 6, name: 'records of every detection signal, incident signals' },
     ])
-    expect(db.pragma('user_version', { simple: true })).toBe(5)
+    expect(db.pragma('user_version', { simple: true })).toBe(6)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
@@ -152,7 +155,7 @@ describe('SqliteAnomalyStore', () => {
     expect(await store.shards.results('r1')).toStrictEqual([result])
     expect(await store.shards.claimFinish('r1', 'a', NOW, NOW + 1000)).toBe(true)
     expect(await store.shards.claimFinish('r1', 'b', NOW, NOW + 1000)).toBe(false)
-    expect(inspect().pragma('user_version', { simple: true })).toBe(5)
+    expect(inspect().pragma('user_version', { simple: true })).toBe(6)
   })
 
   it('deletes expired shard results and long-expired claims with the next shard write', async () => {
@@ -319,7 +322,7 @@ describe('SqliteAnomalyStore', () => {
         .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)')
         .run('from the future')
       const err = await storeError(() => open())
-      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(5\)/)
+      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(6\)/)
     })
 
     it('when another connection holds the write lock, and recovers once it is released', async () => {

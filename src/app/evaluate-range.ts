@@ -1,9 +1,10 @@
 import { type AnomalyRecord, retentionTtl } from '../domain/anomaly.js'
 import type { CustomerProfile } from '../domain/customer.js'
-import { type Detection, type DetectorConfig, detect } from '../domain/detector.js'
-import { applyVerdict, feedbackExclusion, type Incident, type TimeRange } from '../domain/incident.js'
+import type { DetectorConfig } from '../domain/detector.js'
+import { applySignals, feedbackExclusion, type Incident, type TimeRange } from '../domain/incident.js'
 import { isFutureSlot } from '../domain/run.js'
 import { type CustomerRange, inRange } from '../domain/shard.js'
+import { evaluateVolume, VOLUME_SIGNAL, type VolumeEvaluation } from '../domain/signals/volume-signal.js'
 import { DAY_MS, HOUR_MS, toIso } from '../domain/time.js'
 import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { OutOfTimeError } from '../errors.js'
@@ -97,6 +98,8 @@ export async function evaluateRange(
     const page = await deps.anomalies.queryAnomalies({
       customerId: s.customerId,
       metric: s.metric,
+      // Persistence is the volume detector's setting: it counts that signal's own detections.
+      kind: VOLUME_SIGNAL.kind,
       since: slot - (window - 1) * HOUR_MS,
       until: slot,
       limit: window,
@@ -104,43 +107,47 @@ export async function evaluateRange(
     return page.items.length
   }
 
-  /** Applies one series' verdict: incident step, alert candidate, anomaly record. */
-  const settle = (s: SeriesWindows, detection: Detection, current: Incident | null, persisted: boolean) => {
-    const { verdict } = detection
+  /** Applies one series' verdicts: incident step, alert candidate, anomaly records. */
+  const settle = (
+    s: SeriesWindows,
+    volume: VolumeEvaluation,
+    current: Incident | null,
+    persisted: boolean,
+  ) => {
+    const { verdict, detection, fields } = volume
     const step =
       backfill || !persisted
         ? { incident: current, transition: null }
-        : applyVerdict(s, current, verdict, slot, deps.incidents)
+        : applySignals(s, current, [verdict], slot, deps.incidents)
     if (step.incident && step.incident !== current) result.changed.push(step.incident)
     if (step.incident && step.transition && step.transition !== 'updated' && verdict.status === 'ok') {
       result.candidates.push({
         incident: step.incident,
         transition: step.transition,
         detection: {
+          signal: verdict.kind,
           slot,
           currentValue: verdict.currentValue,
-          baselineMean: verdict.baseline.mean,
-          baselineStddev: verdict.baseline.stddev,
-          zScore: verdict.zScore,
+          baselineMean: detection.verdict.baseline.mean,
+          baselineStddev: detection.verdict.baseline.stddev,
+          zScore: verdict.statistic,
           windowStart: detection.windowStart,
           windowEnd: detection.windowEnd,
         },
       })
     }
-    if (verdict.isAnomaly && verdict.severity && verdict.direction && verdict.zScore !== null) {
+    if (verdict.isAnomaly && verdict.severity && verdict.direction && fields) {
       records.push({
+        kind: verdict.kind,
         customerId: s.customerId,
         metric: s.metric,
         detectedAt: slot,
         currentValue: verdict.currentValue,
-        baselineMean: verdict.baseline.mean,
-        baselineStddev: verdict.baseline.stddev,
-        zScore: verdict.zScore,
         severity: verdict.severity,
         direction: verdict.direction,
         windowStart: detection.windowStart,
         windowEnd: detection.windowEnd,
-        samples: verdict.baseline.samples,
+        ...fields,
         incidentId: step.incident?.id ?? null,
         runId: frame.runId,
         ttl,
@@ -169,16 +176,16 @@ export async function evaluateRange(
     const detector = profile?.detector ? { ...base, ...profile.detector } : base
     const ranges = excluded.get(key(s.customerId, s.metric))
     const history = ranges ? { ...s, excluded: ranges } : s
-    const detection = detect(history, detector, optionsFor(deps.volume, profile))
-    if (detection.verdict.status === 'insufficient_data') result.insufficientData++
+    const volume = evaluateVolume(history, detector, optionsFor(deps.volume, profile))
+    if (volume.verdict.status === 'insufficient_data') result.insufficientData++
     const current = open.get(key(s.customerId, s.metric)) ?? null
-    if (current !== null || !detection.verdict.isAnomaly || backfill || detector.persistRuns <= 1) {
-      settle(s, detection, current, true)
+    if (current !== null || !volume.verdict.isAnomaly || backfill || detector.persistRuns <= 1) {
+      settle(s, volume, current, true)
       return undefined
     }
     // A window shorter than the runs asked for could never be satisfied: it is at least persistRuns long.
     return anomalousBefore(s, Math.max(detector.persistWindow, detector.persistRuns)).then((before) =>
-      settle(s, detection, current, before + 1 >= detector.persistRuns),
+      settle(s, volume, current, before + 1 >= detector.persistRuns),
     )
   }
 

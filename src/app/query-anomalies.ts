@@ -6,14 +6,17 @@ interface SortKey {
   t: number
   m: string
   c: string
+  /** The signal kind. */
+  k: string
 }
 
-/** Newest first; ties by metric, then customer: the order every store returns. */
+/** Newest first; ties by metric, then customer, then signal kind. */
 function compare(a: AnomalyRecord, b: AnomalyRecord): number {
   return (
     b.detectedAt - a.detectedAt ||
     a.metric.localeCompare(b.metric) ||
-    a.customerId.localeCompare(b.customerId)
+    a.customerId.localeCompare(b.customerId) ||
+    a.kind.localeCompare(b.kind)
   )
 }
 
@@ -21,7 +24,8 @@ function isAfter(item: AnomalyRecord, key: SortKey | null): boolean {
   if (!key) return true
   if (item.detectedAt !== key.t) return item.detectedAt < key.t
   if (item.metric !== key.m) return item.metric > key.m
-  return item.customerId > key.c
+  if (item.customerId !== key.c) return item.customerId > key.c
+  return item.kind > key.k
 }
 
 /**
@@ -70,7 +74,10 @@ export async function queryAnomalies(
   const last = items[items.length - 1]
   return {
     items,
-    nextCursor: more && last ? encodeKey({ t: last.detectedAt, m: last.metric, c: last.customerId }) : null,
+    nextCursor:
+      more && last
+        ? encodeKey({ t: last.detectedAt, m: last.metric, c: last.customerId, k: last.kind })
+        : null,
   }
 }
 
@@ -82,7 +89,13 @@ function decodeKey(cursor: string | undefined): SortKey | null {
   if (!cursor) return null
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as SortKey
-    if (typeof key.t === 'number' && typeof key.m === 'string' && typeof key.c === 'string') return key
+    if (
+      typeof key.t === 'number' &&
+      typeof key.m === 'string' &&
+      typeof key.c === 'string' &&
+      typeof key.k === 'string'
+    )
+      return key
   } catch {
     // fall through to the error below
   }

@@ -49,7 +49,12 @@ export interface ShardOutcome {
 export const FINISH_LEASE_MS = 5 * 60_000
 /** Shard results are needed only until the run is finished; kept a while for inspection. */
 const RESULT_RETENTION_MS = 7 * DAY_MS
-const RESULT_VERSION = 1
+/**
+ * The RangeEvaluation JSON's version. 2: incidents and alert detections carry their signals; a finisher refuses a
+ * version-1 result of a worker deployed before (the run fails clearly and is retried) rather than store incidents
+ * without them.
+ */
+const RESULT_VERSION = 2
 
 /**
  * The coordinator of a sharded run: records the run (as an unsharded run does: slot checked, interrupted runs

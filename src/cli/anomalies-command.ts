@@ -1,6 +1,13 @@
 import { type Command, InvalidArgumentError } from 'commander'
 import { queryAnomalies } from '../app/query-anomalies.js'
 import type { Config } from '../config.js'
+import {
+  isSignalKind,
+  SIGNAL_KINDS,
+  type SignalKind,
+  signalOf,
+  VOLUME_KIND,
+} from '../domain/signals/signal-registry.js'
 import { toIso } from '../domain/time.js'
 import { anomalyJson } from '../http/serialize.js'
 import { withEmbeddedMeterFlow } from './embedded.js'
@@ -11,6 +18,7 @@ interface ListOptions {
   customer?: string
   metric?: string
   severity?: 'warning' | 'critical'
+  kind?: SignalKind
   since?: number
   until?: number
   limit: number
@@ -37,6 +45,7 @@ export function registerAnomalyCommands(program: Command, config: Config): void 
     .option('--customer <id>', 'only this customer')
     .option('--metric <name>', 'only this metric')
     .option('--severity <severity>', 'warning or critical')
+    .option('--kind <signal>', `only records of this detection signal: ${SIGNAL_KINDS.join(', ')}`)
     .option('--since <time>', 'detected at or after (ISO 8601 or epoch ms)', timestampOption)
     .option('--until <time>', 'detected before', timestampOption)
     .option('--limit <n>', 'at most this many', numberOption({ min: 1, max: 100_000, integer: true }), 50)
@@ -47,6 +56,9 @@ export function registerAnomalyCommands(program: Command, config: Config): void 
       if (o.severity !== undefined && o.severity !== 'warning' && o.severity !== 'critical') {
         throw new InvalidArgumentError('--severity must be warning or critical')
       }
+      if (o.kind !== undefined && !isSignalKind(o.kind)) {
+        throw new InvalidArgumentError(`--kind must be one of ${SIGNAL_KINDS.join(', ')}`)
+      }
       const client = o.url ? remoteClient(config, o.url, o.apiKey) : null
       const printed = client
         ? await printPages(o, async (limit, cursor) => {
@@ -54,6 +66,7 @@ export function registerAnomalyCommands(program: Command, config: Config): void 
               customer_id: o.customer,
               metric: o.metric,
               severity: o.severity,
+              kind: o.kind,
               since: o.since === undefined ? undefined : toIso(o.since),
               until: o.until === undefined ? undefined : toIso(o.until),
               limit,
@@ -67,6 +80,7 @@ export function registerAnomalyCommands(program: Command, config: Config): void 
                 customerId: o.customer,
                 metric: o.metric,
                 severity: o.severity,
+                kind: o.kind,
                 since: o.since,
                 until: o.until,
                 limit,
@@ -96,5 +110,13 @@ async function printPages(
 }
 
 function describeAnomaly(a: AnomalyJson): string {
-  return `${a.detected_at}  ${a.severity.padEnd(8)} ${a.direction.padEnd(5)} ${a.customer_id} / ${a.metric}  value ${a.current_value} vs mean ${a.baseline_mean.toFixed(1)} (z ${a.z_score.toFixed(2)})`
+  const head = `${a.detected_at}  ${a.severity.padEnd(8)} ${a.direction.padEnd(5)} ${a.customer_id} / ${a.metric}  value ${a.current_value}`
+  // The signal's own fields sit beside the common ones, under the names its declaration gives them.
+  const own = a as unknown as Record<string, number>
+  if (a.kind === VOLUME_KIND) {
+    return `${head} vs mean ${Number(own.baseline_mean).toFixed(1)} (z ${Number(own.z_score).toFixed(2)})`
+  }
+  const signal = signalOf(a.kind)
+  const statistic = signal.fields[signal.statistic]?.name ?? signal.statistic
+  return `${head} (${a.kind}: ${statistic} ${own[statistic]})`
 }

@@ -11,6 +11,7 @@ export interface AnomalyFilters {
   customer_id?: string
   metric?: string
   severity?: string
+  kind?: string
   since?: string
   until?: string
   limit: number

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Mute } from './alert.js'
+import type { Alert, Mute } from './alert.js'
 import {
   confirmsTransition,
   digestAlert,
@@ -9,6 +9,7 @@ import {
   matchingMute,
   nextRetryDelay,
   stormAlert,
+  withLegacySignals,
 } from './alert-factory.js'
 import type { Incident } from './incident.js'
 import type { DetectionRun } from './run.js'
@@ -28,6 +29,8 @@ function incident(fields: Partial<Incident> = {}): Incident {
     lastSeenAt: SLOT,
     resolvedAt: null,
     peakZScore: 8.5,
+    openedBySignal: 'volume',
+    firingSignals: ['volume'],
     lastZScore: 8.5,
     detections: 1,
     cleanRuns: 0,
@@ -40,6 +43,7 @@ function incident(fields: Partial<Incident> = {}): Incident {
 }
 
 const detection = (slot: number) => ({
+  signal: 'volume' as const,
   slot,
   currentValue: 5000,
   baselineMean: 1000,
@@ -50,6 +54,19 @@ const detection = (slot: number) => ({
 })
 
 describe('incident alerts', () => {
+  it("carry the signal of their detection and the incident's signals; one stored before signals reads as volume", () => {
+    const alert = incidentAlert(incident({ cleanRuns: 0 }), 'opened', detection(SLOT), null)
+    expect(alert.detection.signal).toBe('volume')
+    expect(alert.incident).toMatchObject({ openedBySignal: 'volume', firingSignals: ['volume'] })
+    const { signal: _signal, ...oldDetection } = alert.detection
+    const { openedBySignal: _by, firingSignals: _firing, ...oldIncident } = alert.incident
+    const stored = { ...alert, detection: oldDetection, incident: oldIncident } as unknown as Alert
+    expect(withLegacySignals(stored)).toStrictEqual(alert)
+    const resolved = { ...stored, incident: { ...oldIncident, status: 'resolved' } } as unknown as Alert
+    expect(withLegacySignals(resolved)).toMatchObject({ incident: { firingSignals: [] } })
+    expect(withLegacySignals(alert)).toStrictEqual(alert)
+  })
+
   it("use the seed's subject wording and say what changed", () => {
     expect(incidentTitle(incident(), 'opened')).toBe('Critical anomaly: acme - api_calls')
     expect(incidentTitle(incident({ severity: 'warning' }), 'opened')).toBe(

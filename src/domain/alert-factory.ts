@@ -10,6 +10,7 @@ import type {
 } from './alert.js'
 import type { Incident } from './incident.js'
 import type { DetectionRun } from './run.js'
+import { LEGACY_SIGNAL_KIND } from './signals/signal-registry.js'
 import { toIso } from './time.js'
 
 /** The seed's subject wording for an opening: "Critical anomaly: {customer} - {metric}". */
@@ -32,7 +33,31 @@ export function summarize(i: Incident): IncidentSummary {
     openedAt: i.openedAt,
     resolvedAt: i.resolvedAt,
     peakZScore: i.peakZScore,
+    openedBySignal: i.openedBySignal,
+    firingSignals: [...i.firingSignals],
   }
+}
+
+/**
+ * An alert as read back from the outbox: one written before signals existed lacks their fields, and was about the
+ * volume signal (the only one then). Fills them in so that channels format every alert alike.
+ */
+export function withLegacySignals(alert: Alert): Alert {
+  const summary = (i: IncidentSummary): IncidentSummary => ({
+    ...i,
+    openedBySignal: i.openedBySignal ?? LEGACY_SIGNAL_KIND,
+    firingSignals: i.firingSignals ?? (i.status === 'open' ? [LEGACY_SIGNAL_KIND] : []),
+  })
+  if (alert.kind === 'incident') {
+    return {
+      ...alert,
+      incident: summary(alert.incident),
+      detection: { ...alert.detection, signal: alert.detection.signal ?? LEGACY_SIGNAL_KIND },
+    }
+  }
+  if (alert.kind === 'digest')
+    return { ...alert, digest: { ...alert.digest, incidents: alert.digest.incidents.map(summary) } }
+  return alert
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Incident } from './incident.js'
+import type { SignalKind } from './signals/signal-registry.js'
 import type { Direction, Severity } from './volume.js'
 
 /** The incident transitions people are told about ('updated' never alerts: that is the point of incidents). */
@@ -33,6 +34,8 @@ export type IncidentSummary = Pick<
   | 'openedAt'
   | 'resolvedAt'
   | 'peakZScore'
+  | 'openedBySignal'
+  | 'firingSignals'
 >
 
 /** An incident opened, escalated or resolved; carries the seed's SNS fields. */
@@ -40,8 +43,12 @@ export interface IncidentAlert extends AlertBase {
   kind: 'incident'
   transition: AlertTransition
   incident: IncidentSummary
-  /** The run's evaluation of the series at this transition (for a resolve: the clean value). */
+  /**
+   * The run's evaluation of the series at this transition (for a resolve: the clean value), by the signal named:
+   * its figures and its statistic (volume: the z-score).
+   */
   detection: {
+    signal: SignalKind
     slot: number
     currentValue: number
     baselineMean: number

@@ -1,26 +1,48 @@
+import type { SignalFieldValues } from './signals/signal.js'
+import { type SignalKind, type SignalOf, signalFields } from './signals/signal-registry.js'
 import type { Direction, Severity } from './volume.js'
 
 export const ANOMALY_RETENTION_DAYS = 90
 
-/** One detection of one customer's metric in one run; the seed's DynamoDB item, field for field, plus context. */
-export interface AnomalyRecord {
+/** What every record has, whatever signal produced it; with `kind`, customer, metric and detectedAt its identity. */
+interface AnomalyCommon {
   customerId: string
   metric: string
-  /** The slot the run evaluated (ms): with customer and metric, the record's identity. */
+  /** The slot the run evaluated (ms). */
   detectedAt: number
   currentValue: number
-  baselineMean: number
-  baselineStddev: number
-  zScore: number
   severity: Severity
   direction: Direction
   windowStart: number
   windowEnd: number
-  samples: number
   incidentId: string | null
   runId: string
   /** Epoch seconds after which the store drops the record (the seed's `ttl`). */
   ttl: number
+}
+
+/** A record of signal K: the common fields, `kind`, and the fields the signal declares (volume: the seed's). */
+export type AnomalyOf<K extends SignalKind> = AnomalyCommon & { kind: K } & SignalFieldValues<SignalOf<K>>
+
+/**
+ * One detection of one customer's metric by one signal in one run: a union on `kind`, one member per registered
+ * signal (signal-registry.ts). A volume record is the seed's DynamoDB item, field for field, plus context.
+ */
+export type AnomalyRecord = { [K in SignalKind]: AnomalyOf<K> }[SignalKind]
+
+/** A record's identity: two records with the same one are the same detection (stores keep the first). */
+export function anomalyIdentity(
+  r: Pick<AnomalyRecord, 'customerId' | 'metric' | 'detectedAt' | 'kind'>,
+): string {
+  return JSON.stringify([r.customerId, r.metric, r.detectedAt, r.kind])
+}
+
+/** The record's signal fields under their API and storage names, as its signal declares them. */
+export function signalFieldValues(r: AnomalyRecord): Record<string, number> {
+  const values: Record<string, number> = {}
+  for (const [key, field] of signalFields(r.kind))
+    values[field.name] = (r as unknown as Record<string, number>)[key] as number
+  return values
 }
 
 export function retentionTtl(nowMs: number): number {
@@ -31,6 +53,8 @@ export interface AnomalyQuery {
   customerId?: string
   metric?: string
   severity?: Severity
+  /** Only records of this signal. */
+  kind?: SignalKind
   /** detected_at >= since (ms) */
   since?: number
   /** detected_at < until (ms) */

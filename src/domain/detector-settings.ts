@@ -1,10 +1,20 @@
-import { inRange, type NumberRange, rangeReason } from './limits.js'
+import {
+  type SettingDeclaration,
+  type SettingIssue,
+  type SettingsJsonOf,
+  type SettingsOf,
+  settingIssues,
+  settingKeys,
+  settingsFromJson,
+  settingsToJson,
+} from './signals/settings.js'
 
 /**
- * Every detector setting, declared once: its API and storage name, what values it takes, its configured default
- * and what it does. The DetectorConfig type, the config file's schema, the HTTP schema and serializer and the
- * stores' mappings and checks are all derived from this table, so a setting added here reaches every one of them
- * (and a store that drops one fails the anomaly store contract, whose fixture is built from this table).
+ * Every detector setting (the volume signal's settings, see signals/volume-signal.ts), declared once: its API and
+ * storage name, what values it takes, its configured default and what it does. The DetectorConfig type, the
+ * config file's schema, the HTTP schema and serializer and the stores' mappings and checks are all derived from
+ * this table (through signals/settings.ts), so a setting added here reaches every one of them (and a store that
+ * drops one fails the anomaly store contract, whose fixture is built from this table).
  */
 export const DETECTOR_SETTINGS = {
   statistic: {
@@ -65,100 +75,37 @@ export const DETECTOR_SETTINGS = {
     default: 1,
     description: 'How many of the latest hourly runs persist_runs counts in (at least persist_runs).',
   },
-} as const satisfies Record<string, DetectorSetting>
+} as const satisfies Record<string, SettingDeclaration>
 
-/**
- * What a setting takes: one of `choices`; a non-empty list of distinct `choices`; or a finite number in `range`.
- */
-export type DetectorSetting =
-  | { name: string; kind: 'choice'; choices: readonly string[]; default: string; description: string }
-  | {
-      name: string
-      kind: 'list'
-      choices: readonly string[]
-      default: readonly string[]
-      description: string
-    }
-  | { name: string; kind: 'number'; range: NumberRange; default: number; description: string }
+/** One detector setting's declaration. */
+export type DetectorSetting = SettingDeclaration
 
 type Settings = typeof DETECTOR_SETTINGS
 export type DetectorSettingKey = keyof Settings
 
-type ValueOf<S> = S extends { kind: 'choice'; choices: readonly (infer C)[] }
-  ? C
-  : S extends { kind: 'list'; choices: readonly (infer C)[] }
-    ? readonly C[]
-    : number
-
 /** How a series is judged; selectable per metric and per customer. The seed's method is SEED_DETECTOR. */
-export type DetectorConfig = { -readonly [K in DetectorSettingKey]: ValueOf<Settings[K]> }
+export type DetectorConfig = SettingsOf<Settings>
 
 /** The settings under their API and storage names (snake_case), each optional: overrides. */
-export type DetectorSettingsJson = {
-  -readonly [K in DetectorSettingKey as Settings[K]['name']]?: DetectorConfig[K]
-}
+export type DetectorSettingsJson = SettingsJsonOf<Settings>
 
-export const DETECTOR_SETTING_KEYS = Object.keys(DETECTOR_SETTINGS) as DetectorSettingKey[]
+export const DETECTOR_SETTING_KEYS: DetectorSettingKey[] = settingKeys(DETECTOR_SETTINGS)
 
-const entries = DETECTOR_SETTING_KEYS.map((key) => [key, DETECTOR_SETTINGS[key] as DetectorSetting] as const)
-
-/** Why `value` is not a value of the setting, or null when it is one. */
-export function settingProblem(setting: DetectorSetting, value: unknown): string | null {
-  switch (setting.kind) {
-    case 'choice':
-      return typeof value === 'string' && setting.choices.includes(value)
-        ? null
-        : `must be one of ${setting.choices.join(', ')}`
-    case 'list':
-      return Array.isArray(value) &&
-        value.length > 0 &&
-        value.every((v) => typeof v === 'string' && setting.choices.includes(v)) &&
-        new Set(value).size === value.length
-        ? null
-        : `must be a non-empty list of distinct values of ${setting.choices.join(', ')}`
-    case 'number':
-      return typeof value === 'number' && inRange(value, setting.range) ? null : rangeReason(setting.range)
-  }
-}
-
-export interface DetectorSettingIssue {
-  /** The setting's API name. */
-  field: string
-  reason: string
-}
+export type DetectorSettingIssue = SettingIssue
 
 /** Every setting of `d` holding a value outside its declaration (absent settings are fine). */
 export function detectorSettingIssues(
   d: Partial<Record<DetectorSettingKey, unknown>>,
 ): DetectorSettingIssue[] {
-  const issues: DetectorSettingIssue[] = []
-  for (const [key, setting] of entries) {
-    if (d[key] === undefined) continue
-    const reason = settingProblem(setting, d[key])
-    if (reason !== null) issues.push({ field: setting.name, reason })
-  }
-  return issues
+  return settingIssues(DETECTOR_SETTINGS, d)
 }
 
 /** The overrides under their API names; absent settings stay absent. */
 export function detectorToJson(d: Partial<DetectorConfig>): DetectorSettingsJson {
-  const json: Record<string, unknown> = {}
-  for (const [key, setting] of entries) {
-    const value = d[key]
-    if (value !== undefined) json[setting.name] = Array.isArray(value) ? [...value] : value
-  }
-  return json as DetectorSettingsJson
+  return settingsToJson(DETECTOR_SETTINGS, d)
 }
 
-/**
- * The overrides from their API names. Names this version does not declare are left out (a newer writer's
- * settings); values are taken as they are: check them with detectorSettingIssues when they come from outside.
- */
+/** The overrides from their API names (names this version does not declare are left out; values unchecked). */
 export function detectorFromJson(json: Readonly<Record<string, unknown>>): Partial<DetectorConfig> {
-  const d: Record<string, unknown> = {}
-  for (const [key, setting] of entries) {
-    const value = json[setting.name]
-    if (value !== undefined) d[key] = Array.isArray(value) ? [...value] : value
-  }
-  return d as Partial<DetectorConfig>
+  return settingsFromJson(DETECTOR_SETTINGS, json)
 }

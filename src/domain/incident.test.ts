@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { applyVerdict, DEFAULT_INCIDENT_OPTIONS, feedbackExclusion, type Incident } from './incident.js'
+import {
+  applySignals,
+  applyVerdict,
+  DEFAULT_INCIDENT_OPTIONS,
+  feedbackExclusion,
+  type Incident,
+  legacySignals,
+} from './incident.js'
 import { DEFAULT_VOLUME_OPTIONS, verdictFromStats } from './volume.js'
 
 const HOUR = 3_600_000
@@ -102,6 +109,8 @@ describe('feedbackExclusion', () => {
     openedAt: 100 * HOUR,
     lastSeenAt: 110 * HOUR,
     peakZScore: 9,
+    openedBySignal: 'volume' as const,
+    firingSignals: ['volume' as const],
     lastZScore: 9,
     detections: 11,
     cleanRuns: 0,
@@ -119,5 +128,52 @@ describe('feedbackExclusion', () => {
       start: 76 * HOUR,
       end: 105 * HOUR,
     })
+  })
+})
+
+describe('signals on incidents', () => {
+  it('records the opening signal, the firing ones, and clears firing on a clean run but not on a run without data', () => {
+    const { incident: opened } = applyVerdict(pair, null, warning, S0, DEFAULT_INCIDENT_OPTIONS)
+    expect(opened).toMatchObject({ openedBySignal: 'volume', firingSignals: ['volume'] })
+    const still = applyVerdict(pair, opened, noData, S0 + HOUR, DEFAULT_INCIDENT_OPTIONS).incident
+    expect(still?.firingSignals).toEqual(['volume'])
+    const clean = applyVerdict(pair, still, normal, S0 + 2 * HOUR, DEFAULT_INCIDENT_OPTIONS).incident
+    expect(clean).toMatchObject({ status: 'open', cleanRuns: 1, firingSignals: [], openedBySignal: 'volume' })
+    const back = applyVerdict(pair, clean, critical, S0 + 3 * HOUR, DEFAULT_INCIDENT_OPTIONS)
+    expect(back).toMatchObject({
+      transition: 'escalated',
+      incident: { firingSignals: ['volume'], cleanRuns: 0 },
+    })
+  })
+
+  it("applies all of a run's verdicts of a series as one step (a slot moves an incident once)", () => {
+    const volume = (v: typeof warning) => ({
+      kind: 'volume' as const,
+      status: v.status,
+      isAnomaly: v.isAnomaly,
+      severity: v.severity,
+      direction: v.direction,
+      currentValue: v.currentValue,
+      statistic: v.zScore,
+    })
+    const step = applySignals(pair, null, [volume(warning), volume(critical)], S0, DEFAULT_INCIDENT_OPTIONS)
+    // The highest severity among the firing verdicts; the first firing one opened it.
+    expect(step).toMatchObject({
+      transition: 'opened',
+      incident: { severity: 'critical', openedBySignal: 'volume' },
+    })
+    expect(
+      applySignals(pair, step.incident, [volume(normal)], S0, DEFAULT_INCIDENT_OPTIONS).transition,
+    ).toBeNull()
+    expect(applySignals(pair, null, [], S0, DEFAULT_INCIDENT_OPTIONS).incident).toBeNull()
+  })
+
+  it('reads an incident stored before signals as opened by volume, firing unless its latest run was clean', () => {
+    expect(legacySignals({ status: 'open', cleanRuns: 0 })).toEqual({
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
+    })
+    expect(legacySignals({ status: 'open', cleanRuns: 1 }).firingSignals).toEqual([])
+    expect(legacySignals({ status: 'resolved', cleanRuns: 2 }).firingSignals).toEqual([])
   })
 })

@@ -1,3 +1,5 @@
+import type { SignalVerdict } from './signals/signal.js'
+import { LEGACY_SIGNAL_KIND, type SignalKind, VOLUME_KIND } from './signals/signal-registry.js'
 import type { Direction, Severity, VolumeVerdict } from './volume.js'
 
 export type IncidentStatus = 'open' | 'resolved'
@@ -16,7 +18,8 @@ export type IncidentTransition = 'opened' | 'escalated' | 'updated' | 'resolved'
 
 /**
  * An anomaly that persists across runs, per customer and metric: opened once, updated while it lasts,
- * resolved after enough clean runs. Alerts follow transitions, not detections.
+ * resolved after enough clean runs. Alerts follow transitions, not detections. Every signal of the series joins
+ * the same incident: it says which one opened it and which are firing now.
  */
 export interface Incident {
   id: string
@@ -28,8 +31,13 @@ export interface Incident {
   openedAt: number
   lastSeenAt: number
   resolvedAt: number | null
+  /** The volume signal's z-score (the seed's statistic): its largest |z| and its latest, 0 until it has one. */
   peakZScore: number
   lastZScore: number
+  /** The signal whose anomaly opened the incident. */
+  openedBySignal: SignalKind
+  /** The signals anomalous at the latest run with a verdict (none after a clean run). */
+  firingSignals: SignalKind[]
   detections: number
   /** Consecutive runs without an anomaly since the last detection. */
   cleanRuns: number
@@ -76,23 +84,35 @@ export function incidentId(customerId: string, metric: string, openedAt: number)
   return `${customerId}|${metric}|${new Date(openedAt).toISOString()}`
 }
 
+const SEVERITY_RANK: Record<Severity, number> = { warning: 0, critical: 1 }
+
 /**
- * Applies one run's verdict to the open incident of a customer x metric (or null). Pure; idempotent per slot:
- * replaying a slot that was already applied returns the incident unchanged and no transition.
+ * Applies one run's verdicts on a customer x metric (one per signal, in registration order) to its open incident
+ * (or null). Pure; idempotent per slot: replaying a slot that was already applied returns the incident unchanged
+ * and no transition. The run is anomalous when any signal fires (severity: the highest; direction: the first
+ * firing signal's); clean when none fires and at least one had a verdict.
  */
-export function applyVerdict(
+export function applySignals(
   pair: { customerId: string; metric: string },
   open: Incident | null,
-  verdict: VolumeVerdict,
+  verdicts: readonly SignalVerdict<SignalKind>[],
   slot: number,
   options: IncidentOptions,
 ): IncidentStep {
   if (open && slot <= open.lastEvaluatedSlot) return { incident: open, transition: null }
-  const anomalous = verdict.status === 'ok' && verdict.isAnomaly && verdict.severity && verdict.direction
+  const firing = verdicts.filter(
+    (v): v is SignalVerdict<SignalKind> & { severity: Severity; direction: Direction } =>
+      v.status === 'ok' && v.isAnomaly && v.severity !== null && v.direction !== null,
+  )
+  const first = firing[0]
+  const severity = firing.reduce<Severity | null>(
+    (worst, v) => (worst === null || SEVERITY_RANK[v.severity] > SEVERITY_RANK[worst] ? v.severity : worst),
+    null,
+  )
+  // Incidents keep the volume signal's z-score (the seed's peak/last fields), whichever signal fired.
+  const z = verdicts.find((v) => v.kind === VOLUME_KIND && v.status === 'ok')?.statistic ?? null
   if (!open) {
-    if (!anomalous || !verdict.severity || !verdict.direction || verdict.zScore === null) {
-      return { incident: null, transition: null }
-    }
+    if (!first || !severity) return { incident: null, transition: null }
     return {
       transition: 'opened',
       incident: {
@@ -100,13 +120,15 @@ export function applyVerdict(
         customerId: pair.customerId,
         metric: pair.metric,
         status: 'open',
-        severity: verdict.severity,
-        direction: verdict.direction,
+        severity,
+        direction: first.direction,
         openedAt: slot,
         lastSeenAt: slot,
         resolvedAt: null,
-        peakZScore: verdict.zScore,
-        lastZScore: verdict.zScore,
+        peakZScore: z ?? 0,
+        lastZScore: z ?? 0,
+        openedBySignal: first.kind,
+        firingSignals: firing.map((v) => v.kind),
         detections: 1,
         cleanRuns: 0,
         lastEvaluatedSlot: slot,
@@ -116,16 +138,17 @@ export function applyVerdict(
       },
     }
   }
-  if (anomalous && verdict.severity && verdict.zScore !== null) {
-    const escalated = open.severity === 'warning' && verdict.severity === 'critical'
+  if (first && severity) {
+    const escalated = open.severity === 'warning' && severity === 'critical'
     return {
       transition: escalated ? 'escalated' : 'updated',
       incident: {
         ...open,
         severity: escalated ? 'critical' : open.severity,
         lastSeenAt: slot,
-        peakZScore: Math.abs(verdict.zScore) > Math.abs(open.peakZScore) ? verdict.zScore : open.peakZScore,
-        lastZScore: verdict.zScore,
+        peakZScore: z !== null && Math.abs(z) > Math.abs(open.peakZScore) ? z : open.peakZScore,
+        lastZScore: z ?? open.lastZScore,
+        firingSignals: firing.map((v) => v.kind),
         detections: open.detections + 1,
         cleanRuns: 0,
         lastEvaluatedSlot: slot,
@@ -133,15 +156,45 @@ export function applyVerdict(
     }
   }
   // No verdict (too little data) is not evidence of recovery: keep the incident as it is.
-  if (verdict.status === 'insufficient_data') {
+  if (verdicts.every((v) => v.status === 'insufficient_data')) {
     return { incident: { ...open, lastEvaluatedSlot: slot }, transition: null }
   }
   const cleanRuns = open.cleanRuns + 1
+  const clean = { ...open, cleanRuns, firingSignals: [], lastEvaluatedSlot: slot }
   if (cleanRuns >= options.resolveAfterCleanRuns) {
-    return {
-      transition: 'resolved',
-      incident: { ...open, status: 'resolved', cleanRuns, resolvedAt: slot, lastEvaluatedSlot: slot },
-    }
+    return { transition: 'resolved', incident: { ...clean, status: 'resolved', resolvedAt: slot } }
   }
-  return { incident: { ...open, cleanRuns, lastEvaluatedSlot: slot }, transition: null }
+  return { incident: clean, transition: null }
+}
+
+/** applySignals for a series judged by the volume signal alone. */
+export function applyVerdict(
+  pair: { customerId: string; metric: string },
+  open: Incident | null,
+  verdict: VolumeVerdict,
+  slot: number,
+  options: IncidentOptions,
+): IncidentStep {
+  const { status, isAnomaly, severity, direction, currentValue, zScore } = verdict
+  const signal = {
+    kind: VOLUME_KIND,
+    status,
+    isAnomaly,
+    severity,
+    direction,
+    currentValue,
+    statistic: zScore,
+  }
+  return applySignals(pair, open, [signal], slot, options)
+}
+
+/**
+ * What an incident stored before signals existed says about them: the volume signal opened it, and it was
+ * firing at the latest run unless that run was clean.
+ */
+export function legacySignals(
+  incident: Pick<Incident, 'status' | 'cleanRuns'>,
+): Pick<Incident, 'openedBySignal' | 'firingSignals'> {
+  const firing = incident.status === 'open' && incident.cleanRuns === 0
+  return { openedBySignal: LEGACY_SIGNAL_KIND, firingSignals: firing ? [LEGACY_SIGNAL_KIND] : [] }
 }

@@ -1,4 +1,4 @@
-import type { AnomalyRecord } from '../domain/anomaly.js'
+import { type AnomalyRecord, signalFieldValues } from '../domain/anomaly.js'
 import type { ApiKeyInfo } from '../domain/api-key.js'
 import type { CustomerProfile } from '../domain/customer.js'
 import { type DetectorSettingsJson, detectorFromJson, detectorToJson } from '../domain/detector-settings.js'
@@ -8,20 +8,21 @@ import { toIso } from '../domain/time.js'
 
 const iso = (ms: number | null) => (ms === null ? null : toIso(ms))
 
-/** The seed's anomaly fields (customer_id ... detected_at) plus the context a reader needs. */
+/**
+ * The seed's anomaly fields (customer_id ... detected_at) plus the context a reader needs: `kind` names the signal,
+ * whose own fields follow under their declared names (volume: baseline_mean, baseline_stddev, z_score, samples).
+ */
 export function anomalyJson(a: AnomalyRecord) {
   return {
     customer_id: a.customerId,
     metric: a.metric,
     detected_at: toIso(a.detectedAt),
+    kind: a.kind,
     current_value: a.currentValue,
-    baseline_mean: a.baselineMean,
-    baseline_stddev: a.baselineStddev,
-    z_score: a.zScore,
+    ...signalFieldValues(a),
     severity: a.severity,
     direction: a.direction,
     window: { start: toIso(a.windowStart), end: toIso(a.windowEnd) },
-    samples: a.samples,
     incident_id: a.incidentId,
     run_id: a.runId,
     expires_at: toIso(a.ttl * 1000),
@@ -41,6 +42,8 @@ export function incidentJson(i: Incident) {
     resolved_at: iso(i.resolvedAt),
     peak_z_score: i.peakZScore,
     last_z_score: i.lastZScore,
+    opened_by_signal: i.openedBySignal,
+    firing_signals: i.firingSignals,
     detections: i.detections,
     clean_runs: i.cleanRuns,
     last_evaluated_slot: toIso(i.lastEvaluatedSlot),

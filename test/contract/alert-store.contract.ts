@@ -190,8 +190,11 @@ export function delivery(f: {
       openedAt: f.slot,
       resolvedAt: null,
       peakZScore: 7.25,
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
     },
     detection: {
+      signal: 'volume',
       slot: f.slot,
       currentValue: 12_345.5,
       baselineMean: 1000.25,

@@ -321,6 +321,8 @@ export function describeAnomalyStoreContract(
           direction: 'drop',
           resolvedAt: SLOT - HOUR,
           peakZScore: -7.000000000000001,
+          openedBySignal: 'volume',
+          firingSignals: [],
           lastZScore: -0.1,
           detections: 3,
           cleanRuns: 2,
@@ -411,6 +413,8 @@ export function describeAnomalyStoreContract(
           detections: 2,
           lastZScore: 6.5,
           peakZScore: 6.5,
+          openedBySignal: 'volume',
+          firingSignals: ['volume'],
           lastEvaluatedSlot: SLOT - HOUR,
         }
         expect(await store.saveIncidents([v2])).toEqual(['i1'])
@@ -677,6 +681,7 @@ type With<T, K extends keyof T> = Partial<T> & Pick<T, K>
 
 export function anomaly(fields: With<AnomalyRecord, 'customerId' | 'metric' | 'detectedAt'>): AnomalyRecord {
   return {
+    kind: 'volume',
     currentValue: 1500,
     baselineMean: 1000,
     baselineStddev: 100,
@@ -701,6 +706,8 @@ export function incident(fields: With<Incident, 'id' | 'customerId' | 'metric' |
     lastSeenAt: fields.openedAt,
     resolvedAt: null,
     peakZScore: 3.5,
+    openedBySignal: 'volume',
+    firingSignals: ['volume'],
     lastZScore: 3.25,
     detections: 1,
     cleanRuns: 0,

@@ -52,5 +52,7 @@ export function incidentJson(i: IncidentSummary) {
     opened_at: toIso(i.openedAt),
     resolved_at: i.resolvedAt === null ? null : toIso(i.resolvedAt),
     peak_z_score: i.peakZScore,
+    opened_by_signal: i.openedBySignal,
+    firing_signals: i.firingSignals,
   }
 }

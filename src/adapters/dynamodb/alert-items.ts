@@ -5,6 +5,7 @@ import {
   type DeliveryStatus,
   type Mute,
 } from '../../domain/alert.js'
+import { withLegacySignals } from '../../domain/alert-factory.js'
 import { ANOMALY_RETENTION_DAYS } from '../../domain/anomaly.js'
 import { type FieldIssue, StoreError, ValidationError } from '../../errors.js'
 import { checkNumbers } from '../store-args/numbers.js'
@@ -96,7 +97,7 @@ function parseAlert(item: Item, json: string): Alert {
       `malformed DynamoDB item ${String(item[PK])} / ${String(item[SK])}: attribute alert_json is not an alert`,
     )
   }
-  return alert as Alert
+  return withLegacySignals(alert as Alert)
 }
 
 export function muteItem(m: Mute): Item {

@@ -1,6 +1,7 @@
-import type { AnomalyQuery, AnomalyRecord } from '../../domain/anomaly.js'
+import { type AnomalyQuery, type AnomalyRecord, anomalyIdentity } from '../../domain/anomaly.js'
+import { isSignalKind, LEGACY_SIGNAL_KIND, SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import { ValidationError } from '../../errors.js'
-import { ANOMALY_INTEGERS, ANOMALY_REALS, checkNumbers } from '../store-args/numbers.js'
+import { checkAnomalyRecords } from '../store-args/numbers.js'
 import { checkOneOf, checkTime } from '../store-args/paging.js'
 import {
   anomalyKey,
@@ -24,18 +25,18 @@ export function invalidCursor(reason: string): ValidationError {
 }
 
 /** Numbers must be finite (DynamoDB refuses NaN and Infinity) and detected_at must fit the 13-digit key. */
-export function checkAnomalyRecords(records: readonly AnomalyRecord[]): void {
-  checkNumbers('anomaly records', records, ANOMALY_INTEGERS, ANOMALY_REALS)
+export function checkAnomalyItems(records: readonly AnomalyRecord[]): void {
+  checkAnomalyRecords(records)
   records.forEach((r, index) => {
     checkKeyTime('detected_at', r.detectedAt, index)
   })
 }
 
-/** One record per identity (customer, metric, detected_at), the first of each. */
+/** One record per identity (customer, metric, detected_at, kind), the first of each. */
 export function dedupeAnomalies(records: readonly AnomalyRecord[]): AnomalyRecord[] {
   const unique = new Map<string, AnomalyRecord>()
   for (const r of records) {
-    const id = JSON.stringify([r.customerId, r.metric, r.detectedAt])
+    const id = anomalyIdentity(r)
     if (!unique.has(id)) unique.set(id, r)
   }
   return [...unique.values()]
@@ -51,6 +52,7 @@ export function checkAnomalyQuery(query: AnomalyQuery): void {
     ])
   }
   checkOneOf('severity', query.severity, SEVERITIES)
+  checkOneOf('kind', query.kind, SIGNAL_KINDS)
   checkTime('since', query.since)
   checkTime('until', query.until)
 }
@@ -72,15 +74,15 @@ export interface AnomalyQueryPlan {
 export function anomalyQueryPlan(
   table: string,
   query: AnomalyQuery,
-  after: readonly [number, string, string] | null,
+  after: readonly [number, string, string, string] | null,
   nowS: number,
 ): AnomalyQueryPlan | null {
   const from = query.since === undefined ? 0 : Math.max(0, Math.ceil(query.since))
   let to = query.until === undefined ? MAX_KEY_TIME : Math.min(MAX_KEY_TIME, Math.ceil(query.until) - 1)
   let startKey: Record<string, unknown> | undefined
   if (after) {
-    const [t, metric, customerId] = after
-    if (!Number.isSafeInteger(t) || t < 0 || t > MAX_KEY_TIME)
+    const [t, metric, customerId, kind] = after
+    if (!Number.isSafeInteger(t) || t < 0 || t > MAX_KEY_TIME || !isSignalKind(kind))
       throw invalidCursor('not a cursor this store issued')
     if (query.customerId !== undefined && customerId !== query.customerId) {
       throw invalidCursor('the cursor belongs to a query for another customer')
@@ -92,7 +94,7 @@ export function anomalyQueryPlan(
     // A cursor past the range's upper end resumes from the top of the range.
     if (t <= to) {
       to = t
-      startKey = anomalyKey(customerId, t, metric)
+      startKey = anomalyKey(customerId, t, metric, kind)
       if (query.customerId === undefined) startKey = { ...startKey, metric, detected_at: t }
     }
   }
@@ -105,6 +107,12 @@ export function anomalyQueryPlan(
     filters.push('#severity = :severity')
     names['#severity'] = 'severity'
     values[':severity'] = query.severity
+  }
+  if (query.kind !== undefined) {
+    // Volume items are the seed's, without a kind attribute (see anomalyItem).
+    filters.push(query.kind === LEGACY_SIGNAL_KIND ? 'attribute_not_exists(#kind)' : '#kind = :kind')
+    names['#kind'] = 'kind'
+    if (query.kind !== LEGACY_SIGNAL_KIND) values[':kind'] = query.kind
   }
   let keyCondition: string
   if (query.customerId !== undefined) {

@@ -34,7 +34,7 @@ import {
   RUN_KEY,
 } from '../store-args/paging.js'
 import { DynamoDbAlertStore } from './alert-store.js'
-import { anomalyQueryPlan, checkAnomalyQuery, checkAnomalyRecords, dedupeAnomalies } from './anomaly-query.js'
+import { anomalyQueryPlan, checkAnomalyItems, checkAnomalyQuery, dedupeAnomalies } from './anomaly-query.js'
 import { DynamoDbApiKeyStore } from './api-key-store.js'
 import { batchGetAll, batchWriteAll, DEFAULT_RETRY, type RetryOptions, type WriteRequest } from './batch.js'
 import { createDocumentClient, createDynamoDbClient, wrapError } from './client.js'
@@ -152,11 +152,11 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
 
   async putAnomalies(records: readonly AnomalyRecord[]): Promise<number> {
     if (records.length === 0) return 0
-    checkAnomalyRecords(records)
+    checkAnomalyItems(records)
     const unique = dedupeAnomalies(records)
     const nowS = this.nowSeconds()
     return this.run('store anomalies', async () => {
-      const keys = unique.map((r) => anomalyKey(r.customerId, r.detectedAt, r.metric))
+      const keys = unique.map((r) => anomalyKey(r.customerId, r.detectedAt, r.metric, r.kind))
       const stored = await batchGetAll(this.doc, this.table, keys, [PK, SK, TTL], this.retry)
       // An item past its ttl is not stored as far as callers can tell (DynamoDB deletes it lazily, queries
       // hide it): a record with its identity replaces it and counts as new.
@@ -184,7 +184,9 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     return {
       items: records,
       nextCursor:
-        more && last ? encodeCursor('anomalies', [last.detectedAt, last.metric, last.customerId]) : null,
+        more && last
+          ? encodeCursor('anomalies', [last.detectedAt, last.metric, last.customerId, last.kind])
+          : null,
     }
   }
 

@@ -42,6 +42,8 @@ const INCIDENT_ATTRIBUTES = [
   'detections',
   'clean_runs',
   'last_evaluated_slot',
+  'opened_by_signal',
+  'firing_signals',
   'acknowledged_at',
   'acknowledged_by',
   'feedback_label',

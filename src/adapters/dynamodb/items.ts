@@ -1,7 +1,18 @@
-import { ANOMALY_RETENTION_DAYS, type AnomalyRecord } from '../../domain/anomaly.js'
+import { ANOMALY_RETENTION_DAYS, type AnomalyRecord, signalFieldValues } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
-import { FEEDBACK_LABELS, type Incident, type IncidentFeedback } from '../../domain/incident.js'
+import {
+  FEEDBACK_LABELS,
+  type Incident,
+  type IncidentFeedback,
+  legacySignals,
+} from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
+import {
+  isSignalKind,
+  LEGACY_SIGNAL_KIND,
+  SIGNAL_KINDS,
+  signalFields,
+} from '../../domain/signals/signal-registry.js'
 import { StoreError } from '../../errors.js'
 import { detectorAttribute, readDetector } from './customer-detector.js'
 import {
@@ -28,23 +39,26 @@ function expiresAfter(ms: number): number {
 
 // ---- Writing -----------------------------------------------------------------------------------------------
 
-/** The seed's item (pk, sk, customer_id, metric, detected_at, ..., ttl) plus the record's context. */
+/**
+ * The seed's item (pk, sk, customer_id, metric, detected_at, current_value, ..., severity, ttl) plus the record's
+ * context; the signal's own fields are attributes under their declared names (volume: the seed's baseline_mean,
+ * baseline_stddev, z_score, and samples). A volume item stays exactly the seed's (no `kind`, the seed's key), so
+ * items written before signals and after are one shape; any other kind carries `kind` and its own key.
+ */
 export function anomalyItem(r: AnomalyRecord): Item {
   return {
-    ...anomalyKey(r.customerId, r.detectedAt, r.metric),
+    ...anomalyKey(r.customerId, r.detectedAt, r.metric, r.kind),
     customer_id: r.customerId,
     metric: r.metric,
     detected_at: r.detectedAt,
     current_value: r.currentValue,
-    baseline_mean: r.baselineMean,
-    baseline_stddev: r.baselineStddev,
-    z_score: r.zScore,
+    ...signalFieldValues(r),
     severity: r.severity,
     [TTL]: r.ttl,
+    ...(r.kind === LEGACY_SIGNAL_KIND ? {} : { kind: r.kind }),
     direction: r.direction,
     window_start: r.windowStart,
     window_end: r.windowEnd,
-    samples: r.samples,
     incident_id: r.incidentId,
     run_id: r.runId,
   }
@@ -73,6 +87,8 @@ export function incidentItem(i: Incident): Item {
     detections: i.detections,
     clean_runs: i.cleanRuns,
     last_evaluated_slot: i.lastEvaluatedSlot,
+    opened_by_signal: i.openedBySignal,
+    firing_signals: i.firingSignals,
     // Open incidents stay until resolved; a resolved one is kept as long as an anomaly.
     [TTL]: i.status === 'resolved' && i.resolvedAt !== null ? expiresAfter(i.resolvedAt) : undefined,
   }
@@ -177,25 +193,27 @@ export class Reader {
 const SEVERITIES = ['warning', 'critical'] as const
 const DIRECTIONS = ['spike', 'drop'] as const
 
+/** An item without `kind` is a volume record (the seed's item, before signals and since). */
 export function itemToAnomaly(item: Item): AnomalyRecord {
   const r = new Reader(item)
+  const kind = item.kind === undefined ? LEGACY_SIGNAL_KIND : r.oneOf('kind', SIGNAL_KINDS)
+  const fields: Record<string, number> = {}
+  for (const [key, field] of signalFields(kind)) fields[key] = r.num(field.name)
   return {
+    kind,
     customerId: r.str('customer_id'),
     metric: r.str('metric'),
     detectedAt: r.num('detected_at'),
     currentValue: r.num('current_value'),
-    baselineMean: r.num('baseline_mean'),
-    baselineStddev: r.num('baseline_stddev'),
-    zScore: r.num('z_score'),
     severity: r.oneOf('severity', SEVERITIES),
     direction: r.oneOf('direction', DIRECTIONS),
     windowStart: r.num('window_start'),
     windowEnd: r.num('window_end'),
-    samples: r.num('samples'),
+    ...fields,
     incidentId: r.nullableStr('incident_id'),
     runId: r.str('run_id'),
     ttl: r.num(TTL),
-  }
+  } as AnomalyRecord
 }
 
 export function itemToIncident(item: Item): Incident {
@@ -215,9 +233,27 @@ export function itemToIncident(item: Item): Incident {
     detections: r.num('detections'),
     cleanRuns: r.num('clean_runs'),
     lastEvaluatedSlot: r.num('last_evaluated_slot'),
+    ...readSignals(item, r),
     acknowledgedAt: r.nullableNum('acknowledged_at'),
     acknowledgedBy: r.nullableStr('acknowledged_by'),
     feedback: readFeedback(r),
+  }
+}
+
+/** Absent on incidents written before signals: those are the volume signal's (legacySignals). */
+function readSignals(item: Item, r: Reader): Pick<Incident, 'openedBySignal' | 'firingSignals'> {
+  if (item.opened_by_signal === undefined) {
+    return legacySignals({
+      status: r.oneOf('status', ['open', 'resolved'] as const),
+      cleanRuns: r.num('clean_runs'),
+    })
+  }
+  const firing = r.nullableStrList('firing_signals') ?? r.fail('firing_signals', 'a list of signal kinds')
+  return {
+    openedBySignal: r.oneOf('opened_by_signal', SIGNAL_KINDS),
+    firingSignals: firing.map((kind) =>
+      isSignalKind(kind) ? kind : r.fail('firing_signals', 'a list of signal kinds'),
+    ),
   }
 }
 

@@ -1,4 +1,5 @@
 import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
+import { type SignalKind, VOLUME_KIND } from '../../domain/signals/signal-registry.js'
 import { ValidationError } from '../../errors.js'
 import { SHARD_INDEX_DIGITS } from '../store-args/shard.js'
 
@@ -45,17 +46,23 @@ export function customerPk(customerId: string): string {
   return `CUSTOMER#${customerId}`
 }
 
-export function anomalySk(detectedAt: number, metric: string): string {
-  return `ANOMALY#${pad13(detectedAt)}#${metric}`
+/**
+ * The seed's `ANOMALY#{detected_at}#{metric}` for a volume record; another signal's record at the same slot and
+ * metric gets `#{kind}` after it, so two kinds never share an item. Metric names cannot hold '#', so no suffixed
+ * key equals another metric's seed key.
+ */
+export function anomalySk(detectedAt: number, metric: string, kind: SignalKind = VOLUME_KIND): string {
+  const seed = `ANOMALY#${pad13(detectedAt)}#${metric}`
+  return kind === VOLUME_KIND ? seed : `${seed}#${kind}`
 }
 
-export function anomalyKey(customerId: string, detectedAt: number, metric: string): Key {
-  return { [PK]: customerPk(customerId), [SK]: anomalySk(detectedAt, metric) }
+export function anomalyKey(customerId: string, detectedAt: number, metric: string, kind: SignalKind): Key {
+  return { [PK]: customerPk(customerId), [SK]: anomalySk(detectedAt, metric, kind) }
 }
 
 /**
  * Inclusive sort-key bounds covering detected_at in [fromMs, toMs]: '$' follows '#', so `ANOMALY#{to}$` sorts
- * after every `ANOMALY#{to}#{metric}`.
+ * after every `ANOMALY#{to}#{metric}` and `ANOMALY#{to}#{metric}#{kind}`.
  */
 export function anomalySkRange(fromMs: number, toMs: number): [string, string] {
   return [`ANOMALY#${pad13(fromMs)}#`, `ANOMALY#${pad13(toMs)}$`]

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import { type AlertDelivery, DELIVERY_STATUSES, type Mute } from '../../domain/alert.js'
+import { withLegacySignals } from '../../domain/alert-factory.js'
 import type { Page } from '../../domain/anomaly.js'
 import type { AlertQuery, AlertStore } from '../../ports.js'
 import { checkLimit, checkOneOf, decodeCursor, encodeCursor, toPage } from '../store-args/paging.js'
@@ -187,6 +188,6 @@ function fromRow(r: DeliveryRow): AlertDelivery {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     deliveredAt: r.delivered_at,
-    alert: JSON.parse(r.alert) as AlertDelivery['alert'],
+    alert: withLegacySignals(JSON.parse(r.alert) as AlertDelivery['alert']),
   }
 }

@@ -5,13 +5,13 @@ import type { AnomalyQuery, AnomalyRecord, Page } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
 import type { Incident, IncidentFeedback } from '../../domain/incident.js'
 import { type DetectionRun, firstFutureSlot } from '../../domain/run.js'
+import { SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import { MeterFlowError, StoreError, ValidationError } from '../../errors.js'
 import type { AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
 import {
-  ANOMALY_INTEGERS,
-  ANOMALY_REALS,
   CUSTOMER_INTEGERS,
   CUSTOMER_REALS,
+  checkAnomalyRecords,
   checkNumbers,
   INCIDENT_INTEGERS,
   INCIDENT_REALS,
@@ -93,7 +93,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
       upsertSql(
         'anomalies',
         ANOMALY_COLUMNS,
-        ['customer_id', 'detected_at', 'metric'],
+        ['customer_id', 'detected_at', 'metric', 'kind'],
         'anomalies.ttl < @now_s',
       ),
     )
@@ -138,7 +138,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
 
   async putAnomalies(records: readonly AnomalyRecord[]): Promise<number> {
     if (records.length === 0) return 0
-    checkNumbers('anomaly records', records, ANOMALY_INTEGERS, ANOMALY_REALS)
+    checkAnomalyRecords(records)
     const nowS = this.nowSeconds()
     return this.run('store anomalies', () =>
       this.db
@@ -164,6 +164,7 @@ export class SqliteAnomalyStore implements AnomalyStore {
     }
     const limit = checkLimit(query.limit)
     checkOneOf('severity', query.severity, SEVERITIES)
+    checkOneOf('kind', query.kind, SIGNAL_KINDS)
     checkTime('since', query.since)
     checkTime('until', query.until)
     const after = query.cursor === undefined ? null : decodeCursor('anomalies', ANOMALY_KEY, query.cursor)
@@ -183,6 +184,10 @@ export class SqliteAnomalyStore implements AnomalyStore {
       where.push('severity = @severity')
       params.severity = query.severity
     }
+    if (query.kind !== undefined) {
+      where.push('kind = @kind')
+      params.kind = query.kind
+    }
     if (query.since !== undefined) {
       where.push('detected_at >= @since')
       params.since = query.since
@@ -192,22 +197,23 @@ export class SqliteAnomalyStore implements AnomalyStore {
       params.until = query.until
     }
     if (after) {
-      // Strictly after the cursor in (detected_at DESC, metric, customer_id); the plain bound lets the index seek.
+      // Strictly after the cursor in (detected_at DESC, metric, customer_id, kind); the plain bound lets the index
+      // seek.
       where.push(
         'detected_at <= @c_detected_at',
-        `(detected_at < @c_detected_at
-          OR (detected_at = @c_detected_at AND (metric, customer_id) > (@c_metric, @c_customer_id)))`,
+        `(detected_at < @c_detected_at OR (detected_at = @c_detected_at
+          AND (metric, customer_id, kind) > (@c_metric, @c_customer_id, @c_kind)))`,
       )
-      ;[params.c_detected_at, params.c_metric, params.c_customer_id] = after
+      ;[params.c_detected_at, params.c_metric, params.c_customer_id, params.c_kind] = after
     }
     const rows = this.run('query anomalies', () =>
       this.statement(
         `SELECT * FROM anomalies WHERE ${where.join(' AND ')}
-         ORDER BY detected_at DESC, metric, customer_id LIMIT @limit`,
+         ORDER BY detected_at DESC, metric, customer_id, kind LIMIT @limit`,
       ).all(params),
     ) as AnomalyRow[]
     return toPage(rows, limit, rowToAnomaly, (r) =>
-      encodeCursor('anomalies', [r.detected_at, r.metric, r.customer_id]),
+      encodeCursor('anomalies', [r.detected_at, r.metric, r.customer_id, r.kind]),
     )
   }
 

@@ -1,7 +1,9 @@
-import type { AnomalyRecord } from '../../domain/anomaly.js'
+import { type AnomalyRecord, signalFieldValues } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
 import type { FeedbackLabel, Incident } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
+import { isSignalKind, type SignalKind, signalFields } from '../../domain/signals/signal-registry.js'
+import { StoreError } from '../../errors.js'
 
 // Rows as SQLite returns them (snake_case, nullable where the domain is). Named parameters (@name) bind
 // the same objects on the way in.
@@ -10,15 +12,14 @@ export interface AnomalyRow {
   customer_id: string
   detected_at: number
   metric: string
+  kind: string
   current_value: number
-  baseline_mean: number
-  baseline_stddev: number
-  z_score: number
   severity: AnomalyRecord['severity']
   direction: AnomalyRecord['direction']
   window_start: number
   window_end: number
-  samples: number
+  /** JSON object: the signal's own fields under their storage names (volume: z_score, baseline_mean, ...). */
+  signal_fields: string
   incident_id: string | null
   run_id: string
   ttl: number
@@ -39,6 +40,9 @@ export interface IncidentRow {
   detections: number
   clean_runs: number
   last_evaluated_slot: number
+  opened_by_signal: string
+  /** JSON array of signal kinds. */
+  firing_signals: string
 }
 
 /** Read side: the acknowledgement columns are written only by acknowledgeIncident, never by a detection upsert. */
@@ -81,20 +85,25 @@ export interface CustomerRow {
   detector: string | null
 }
 
+/** A stored signal kind; a kind a newer MeterFlow wrote is refused, never misread. */
+function readKind(value: unknown, where: string): SignalKind {
+  if (!isSignalKind(value))
+    throw new StoreError(`${where} names signal '${String(value)}', which this version does not know`)
+  return value
+}
+
 export function anomalyToRow(r: AnomalyRecord): AnomalyRow {
   return {
     customer_id: r.customerId,
     detected_at: r.detectedAt,
     metric: r.metric,
+    kind: r.kind,
     current_value: r.currentValue,
-    baseline_mean: r.baselineMean,
-    baseline_stddev: r.baselineStddev,
-    z_score: r.zScore,
     severity: r.severity,
     direction: r.direction,
     window_start: r.windowStart,
     window_end: r.windowEnd,
-    samples: r.samples,
+    signal_fields: JSON.stringify(signalFieldValues(r)),
     incident_id: r.incidentId,
     run_id: r.runId,
     ttl: r.ttl,
@@ -102,23 +111,31 @@ export function anomalyToRow(r: AnomalyRecord): AnomalyRow {
 }
 
 export function rowToAnomaly(r: AnomalyRow): AnomalyRecord {
+  const where = `anomaly ${r.customer_id} / ${r.metric} / ${r.detected_at}`
+  if (!isSignalKind(r.kind))
+    throw new StoreError(`${where} has kind '${r.kind}', which this version does not know`)
+  const stored = JSON.parse(r.signal_fields) as Record<string, unknown>
+  const fields: Record<string, number> = {}
+  for (const [key, field] of signalFields(r.kind)) {
+    const value = stored[field.name]
+    if (typeof value !== 'number') throw new StoreError(`${where} lacks its ${r.kind} field ${field.name}`)
+    fields[key] = value
+  }
   return {
+    kind: r.kind,
     customerId: r.customer_id,
     metric: r.metric,
     detectedAt: r.detected_at,
     currentValue: r.current_value,
-    baselineMean: r.baseline_mean,
-    baselineStddev: r.baseline_stddev,
-    zScore: r.z_score,
     severity: r.severity,
     direction: r.direction,
     windowStart: r.window_start,
     windowEnd: r.window_end,
-    samples: r.samples,
+    ...fields,
     incidentId: r.incident_id,
     runId: r.run_id,
     ttl: r.ttl,
-  }
+  } as AnomalyRecord
 }
 
 export function incidentToRow(i: Incident): IncidentRow {
@@ -137,6 +154,8 @@ export function incidentToRow(i: Incident): IncidentRow {
     detections: i.detections,
     clean_runs: i.cleanRuns,
     last_evaluated_slot: i.lastEvaluatedSlot,
+    opened_by_signal: i.openedBySignal,
+    firing_signals: JSON.stringify(i.firingSignals),
   }
 }
 
@@ -156,6 +175,8 @@ export function rowToIncident(r: IncidentReadRow): Incident {
     detections: r.detections,
     cleanRuns: r.clean_runs,
     lastEvaluatedSlot: r.last_evaluated_slot,
+    openedBySignal: readKind(r.opened_by_signal, `incident ${r.id}`),
+    firingSignals: (JSON.parse(r.firing_signals) as unknown[]).map((k) => readKind(k, `incident ${r.id}`)),
     acknowledgedAt: r.acknowledged_at,
     acknowledgedBy: r.acknowledged_by,
     feedback:

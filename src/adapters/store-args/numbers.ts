@@ -1,3 +1,5 @@
+import type { AnomalyRecord } from '../../domain/anomaly.js'
+import { isSignalKind, SIGNAL_KINDS, signalFields } from '../../domain/signals/signal-registry.js'
 import { type FieldIssue, ValidationError } from '../../errors.js'
 
 // Validation of numbers before they reach a store, shared by the SQLite and DynamoDB adapters.
@@ -22,41 +24,74 @@ export function checkNumbers<T extends object>(
   reals: readonly Numeric<T>[],
   batch = true,
 ): void {
+  const issues = items.flatMap((item, index) =>
+    numberIssues(item as Record<PropertyKey, unknown>, integers, reals, batch ? { index } : {}),
+  )
+  throwIfAny(what, issues)
+}
+
+function numberIssues(
+  record: Record<PropertyKey, unknown>,
+  integers: readonly PropertyKey[],
+  reals: readonly PropertyKey[],
+  at: { index?: number },
+  nameOf: (field: PropertyKey) => string = (field) => snakeCase(String(field)),
+): FieldIssue[] {
   const issues: FieldIssue[] = []
-  items.forEach((item, index) => {
-    const record = item as Record<PropertyKey, unknown>
-    const at = batch ? { index } : {}
-    for (const field of integers) {
-      const v = record[field]
-      if (v !== null && !Number.isSafeInteger(v)) {
-        issues.push({
-          field: snakeCase(String(field)),
-          reason: `must be an integer, got ${String(v)}`,
-          ...at,
-        })
-      }
+  for (const field of integers) {
+    const v = record[field]
+    if (v !== null && !Number.isSafeInteger(v)) {
+      issues.push({ field: nameOf(field), reason: `must be an integer, got ${String(v)}`, ...at })
     }
-    for (const field of reals) {
-      const v = record[field]
-      if (v !== null && !(typeof v === 'number' && Number.isFinite(v))) {
-        issues.push({
-          field: snakeCase(String(field)),
-          reason: `must be a finite number, got ${String(v)}`,
-          ...at,
-        })
-      }
+  }
+  for (const field of reals) {
+    const v = record[field]
+    if (v !== null && !(typeof v === 'number' && Number.isFinite(v))) {
+      issues.push({
+        field: nameOf(field),
+        reason: `must be a finite number, got ${String(v)}`,
+        ...at,
+      })
     }
-  })
+  }
+  return issues
+}
+
+function throwIfAny(what: string, issues: readonly FieldIssue[]): void {
   if (issues.length > 0) {
-    throw new ValidationError(
-      `invalid ${what}: ${issues.map((i) => `${i.field} ${i.reason}`).join('; ')}`,
-      issues,
-    )
+    throw new ValidationError(`invalid ${what}: ${issues.map((i) => `${i.field} ${i.reason}`).join('; ')}`, [
+      ...issues,
+    ])
   }
 }
 
-export const ANOMALY_INTEGERS = ['detectedAt', 'windowStart', 'windowEnd', 'samples', 'ttl'] as const
-export const ANOMALY_REALS = ['currentValue', 'baselineMean', 'baselineStddev', 'zScore'] as const
+const ANOMALY_INTEGERS = ['detectedAt', 'windowStart', 'windowEnd', 'ttl'] as const
+const ANOMALY_REALS = ['currentValue'] as const
+
+/**
+ * Refuses records of an unregistered kind, and any number the record's fields (common, and its signal's own as the
+ * signal declares them) hold that is not an integer / finite; issues carry the record's index.
+ */
+export function checkAnomalyRecords(records: readonly AnomalyRecord[]): void {
+  const issues: FieldIssue[] = []
+  records.forEach((record, index) => {
+    if (!isSignalKind(record.kind)) {
+      issues.push({ field: 'kind', reason: `must be one of ${SIGNAL_KINDS.join(', ')}`, index })
+      return
+    }
+    const own = signalFields(record.kind)
+    const integers = [...ANOMALY_INTEGERS, ...own.filter(([, f]) => f.type === 'integer').map(([k]) => k)]
+    const reals = [...ANOMALY_REALS, ...own.filter(([, f]) => f.type === 'real').map(([k]) => k)]
+    // A signal's fields are named as it declares them; the common ones by their snake_case.
+    const names = new Map(own.map(([key, f]) => [key, f.name]))
+    const nameOf = (key: PropertyKey) => names.get(String(key)) ?? snakeCase(String(key))
+    issues.push(
+      ...numberIssues(record as unknown as Record<string, unknown>, integers, reals, { index }, nameOf),
+    )
+  })
+  throwIfAny('anomaly records', issues)
+}
+
 export const INCIDENT_INTEGERS = [
   'openedAt',
   'lastSeenAt',

@@ -8,7 +8,7 @@ type KeyPart = 'int' | 'string'
 type KeyValue<P extends KeyPart> = P extends 'int' ? number : string
 type Key<S extends readonly KeyPart[]> = { [I in keyof S]: KeyValue<S[I]> }
 
-export const ANOMALY_KEY = ['int', 'string', 'string'] as const // detected_at, metric, customer_id
+export const ANOMALY_KEY = ['int', 'string', 'string', 'string'] as const // detected_at, metric, customer_id, kind
 export const INCIDENT_KEY = ['int', 'string'] as const // opened_at, id
 export const RUN_KEY = ['int', 'int', 'string'] as const // slot, started_at, run_id
 

@@ -1,15 +1,17 @@
 import type { FastifyInstance } from 'fastify'
 import { queryAnomalies } from '../../app/query-anomalies.js'
+import type { SignalKind } from '../../domain/signals/signal-registry.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
 import { parseTime, timeParam } from '../params.js'
 import { anomalyJson } from '../serialize.js'
-import { anomalySchema, pageQuery, pageSchema } from './schemas.js'
+import { anomalySchema, pageQuery, pageSchema, signalKindSchema } from './schemas.js'
 
 interface ListQuery {
   customer_id?: string
   metric?: string
   severity?: 'warning' | 'critical'
+  kind?: SignalKind
   since?: string
   until?: string
   limit: number
@@ -30,6 +32,7 @@ export function anomalyRoutes(app: FastifyInstance, meterflow: MeterFlow): void 
           customer_id: { type: 'string', minLength: 1, maxLength: 128 },
           metric: { type: 'string', minLength: 1, maxLength: 63 },
           severity: { type: 'string', enum: ['warning', 'critical'] },
+          kind: { ...signalKindSchema, description: 'Only records of this signal' },
           since: timeParam('ISO 8601 or epoch ms, inclusive'),
           until: timeParam('ISO 8601 or epoch ms, exclusive'),
         }),
@@ -42,6 +45,7 @@ export function anomalyRoutes(app: FastifyInstance, meterflow: MeterFlow): void 
         customerId: q.customer_id,
         metric: q.metric,
         severity: q.severity,
+        kind: q.kind,
         since: parseTime('since', q.since),
         until: parseTime('until', q.until),
         limit: q.limit,

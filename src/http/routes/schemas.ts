@@ -1,13 +1,25 @@
-import {
-  DETECTOR_SETTING_KEYS,
-  DETECTOR_SETTINGS,
-  type DetectorSetting,
-} from '../../domain/detector-settings.js'
+import { DETECTOR_SETTINGS } from '../../domain/detector-settings.js'
 import { BOUNDS } from '../../domain/limits.js'
+import type { SettingDeclaration, SettingsTable } from '../../domain/signals/settings.js'
+import { allSignalFields, SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import { numberParam } from '../params.js'
 
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
 const time = { type: 'string', format: 'date-time' } as const
+
+/** Every registered signal's fields are listed (a record has its own kind's): derived from their declarations. */
+const signalFieldProperties = Object.fromEntries(
+  allSignalFields().map((f) => [
+    f.name,
+    { type: f.type === 'integer' ? 'integer' : 'number', description: f.description },
+  ]),
+)
+
+export const signalKindSchema = {
+  type: 'string',
+  enum: SIGNAL_KINDS,
+  description: 'The detection signal',
+} as const
 
 export const anomalySchema = {
   type: 'object',
@@ -15,14 +27,12 @@ export const anomalySchema = {
     customer_id: { type: 'string' },
     metric: { type: 'string' },
     detected_at: time,
+    kind: { ...signalKindSchema, description: 'The signal that found it; its own fields are present' },
     current_value: { type: 'number' },
-    baseline_mean: { type: 'number' },
-    baseline_stddev: { type: 'number' },
-    z_score: { type: 'number' },
+    ...signalFieldProperties,
     severity: { type: 'string', enum: ['warning', 'critical'] },
     direction: { type: 'string', enum: ['spike', 'drop'] },
     window: { type: 'object', properties: { start: time, end: time } },
-    samples: { type: 'integer' },
     incident_id: { type: ['string', 'null'] },
     run_id: { type: 'string' },
     expires_at: time,
@@ -43,6 +53,12 @@ export const incidentSchema = {
     resolved_at: nullableTime,
     peak_z_score: { type: 'number' },
     last_z_score: { type: 'number' },
+    opened_by_signal: { ...signalKindSchema, description: 'The signal whose anomaly opened the incident' },
+    firing_signals: {
+      type: 'array',
+      items: signalKindSchema,
+      description: 'The signals anomalous at the latest run with a verdict (empty after a clean run)',
+    },
     detections: { type: 'integer' },
     clean_runs: { type: 'integer' },
     last_evaluated_slot: time,
@@ -82,7 +98,7 @@ export const runSchema = {
   },
 } as const
 
-function detectorSettingSchema(setting: DetectorSetting) {
+function settingSchema(setting: SettingDeclaration) {
   const { description } = setting
   switch (setting.kind) {
     case 'choice':
@@ -103,20 +119,17 @@ function detectorSettingSchema(setting: DetectorSetting) {
   }
 }
 
-/**
- * A customer's detector overrides (see docs/detection.md), one property per declared setting; absent fields keep
- * the metric's setting.
- */
-export const detectorOverrideSchema = {
-  type: ['object', 'null'],
-  additionalProperties: false,
-  properties: Object.fromEntries(
-    DETECTOR_SETTING_KEYS.map((key) => {
-      const setting: DetectorSetting = DETECTOR_SETTINGS[key]
-      return [setting.name, detectorSettingSchema(setting)]
-    }),
-  ),
+/** Overrides of a signal's settings, one property per declared setting; absent fields keep the current value. */
+export function settingsOverrideSchema(table: SettingsTable) {
+  return {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    properties: Object.fromEntries(Object.values(table).map((s) => [s.name, settingSchema(s)])),
+  }
 }
+
+/** A customer's detector overrides (the volume signal's settings, see docs/detection.md). */
+export const detectorOverrideSchema = settingsOverrideSchema(DETECTOR_SETTINGS)
 
 export const customerSchema = {
   type: 'object',

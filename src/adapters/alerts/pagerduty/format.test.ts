@@ -25,8 +25,11 @@ function incident(transition: IncidentAlert['transition'], link: string | null =
       openedAt: SLOT - 7_200_000,
       resolvedAt: null,
       peakZScore: 8.2,
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
     },
     detection: {
+      signal: 'volume',
       slot: SLOT,
       currentValue: 310,
       baselineMean: 10_020.4,

@@ -28,8 +28,11 @@ function incident(
       openedAt: SLOT - 2 * 3_600_000,
       resolvedAt: resolved ? SLOT : null,
       peakZScore: 9.81,
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
     },
     detection: {
+      signal: 'volume',
       slot: SLOT,
       currentValue: resolved ? 10_250 : 48_210,
       baselineMean: 10_020.4,
@@ -97,6 +100,8 @@ const digest = (count: number, customerId = (n: number) => `customer-${n}`): Dig
       openedAt: SLOT - 3 * 3_600_000,
       resolvedAt: null,
       peakZScore: 4.2 + n / 100,
+      openedBySignal: 'volume',
+      firingSignals: ['volume'],
     })),
   },
 })

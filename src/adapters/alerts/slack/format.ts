@@ -153,10 +153,17 @@ function incidentMessage(alert: IncidentAlert): SlackBlock[] {
       `Incident ${code(i.id)}`,
       `Slot ${slackDate(d.slot)}`,
       `Window ${slackDate(d.windowStart)} to ${slackDate(d.windowEnd)}`,
+      signalsLine(alert),
     ),
   ]
   if (alert.link) blocks.push(context(linkTo(alert.link, 'Open in MeterFlow')))
   return blocks
+}
+
+/** Which signal this alert reports, which opened the incident and which fire now. */
+function signalsLine({ incident: i, detection: d }: IncidentAlert): string {
+  const firing = i.firingSignals.length > 0 ? i.firingSignals.join(', ') : 'none'
+  return `Signal ${d.signal} (opened by ${i.openedBySignal}, firing: ${firing})`
 }
 
 function stormMessage(alert: StormAlert): SlackBlock[] {

@@ -79,6 +79,9 @@ describe('snsMessage', () => {
       incident_id: 'inc-1',
       alert_id: base.id,
       link: 'https://meterflow.example.com/incidents/inc-1',
+      signal: 'volume',
+      opened_by_signal: 'volume',
+      firing_signals: ['volume'],
     })
   })
 

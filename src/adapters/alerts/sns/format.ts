@@ -122,6 +122,9 @@ function incidentMessage(alert: IncidentAlert): string {
     incident_id: incident.id,
     alert_id: alert.id,
     link: alert.link,
+    signal: detection.signal,
+    opened_by_signal: incident.openedBySignal,
+    firing_signals: incident.firingSignals,
   })
 }
 

@@ -27,6 +27,7 @@ function data(alert: Alert): Record<string, unknown> {
       return {
         incident: incidentJson(i),
         detection: {
+          signal: d.signal,
           slot: toIso(d.slot),
           current_value: d.currentValue,
           baseline_mean: d.baselineMean,

@@ -1,0 +1,72 @@
+import { type Detection, type DetectorConfig, detect, type SeriesHistory } from '../detector.js'
+import { DETECTOR_SETTINGS } from '../detector-settings.js'
+import type { VolumeOptions } from '../volume.js'
+import type { SignalDeclaration, SignalFieldValues, SignalVerdict } from './signal.js'
+
+/**
+ * The volume signal (the seed's z-score): the series' aggregate over the window against the same window on
+ * previous days. Its settings are the detector settings (detector-settings.ts), its record fields the seed's
+ * DynamoDB attributes.
+ */
+export const VOLUME_SIGNAL = {
+  kind: 'volume',
+  description: 'The window aggregate against the same window on previous days (z-score).',
+  fields: {
+    baselineMean: {
+      name: 'baseline_mean',
+      type: 'real',
+      description: 'Mean (or median) of the baseline samples.',
+    },
+    baselineStddev: {
+      name: 'baseline_stddev',
+      type: 'real',
+      description: 'Standard deviation (or scaled MAD) of the samples, before the floor.',
+    },
+    zScore: { name: 'z_score', type: 'real', description: '(current - mean) / floored stddev.' },
+    samples: { name: 'samples', type: 'integer', description: 'Baseline samples the verdict used.' },
+  },
+  statistic: 'zScore',
+  settings: DETECTOR_SETTINGS,
+} as const satisfies SignalDeclaration
+
+export type VolumeFields = SignalFieldValues<typeof VOLUME_SIGNAL>
+
+/** One series judged by the volume signal. */
+export interface VolumeEvaluation {
+  verdict: SignalVerdict<'volume'>
+  /** The detector's own result (which window won, the full verdict with its baseline). */
+  detection: Detection
+  /** The record's volume fields; null without a verdict (too little data). */
+  fields: VolumeFields | null
+}
+
+/** Judges one series with `detect()` (unchanged: the eval's figures rest on it) and states it as a signal verdict. */
+export function evaluateVolume(
+  history: SeriesHistory,
+  config: DetectorConfig,
+  options: VolumeOptions,
+): VolumeEvaluation {
+  const detection = detect(history, config, options)
+  const { verdict: v } = detection
+  return {
+    verdict: {
+      kind: VOLUME_SIGNAL.kind,
+      status: v.status,
+      isAnomaly: v.isAnomaly,
+      severity: v.severity,
+      direction: v.direction,
+      currentValue: v.currentValue,
+      statistic: v.zScore,
+    },
+    detection,
+    fields:
+      v.zScore === null
+        ? null
+        : {
+            baselineMean: v.baseline.mean,
+            baselineStddev: v.baseline.stddev,
+            zScore: v.zScore,
+            samples: v.baseline.samples,
+          },
+  }
+}
