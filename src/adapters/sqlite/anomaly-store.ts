@@ -5,8 +5,7 @@ import type { AnomalyQuery, AnomalyRecord, Page } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
 import type { Incident, IncidentFeedback } from '../../domain/incident.js'
 import { type DetectionRun, firstFutureSlot } from '../../domain/run.js'
-import { SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
-import { MeterFlowError, StoreError, ValidationError } from '../../errors.js'
+import { MeterFlowError, StoreError } from '../../errors.js'
 import type { AnomalyStore, Clock, IncidentQuery, RunQuery } from '../../ports.js'
 import {
   CUSTOMER_INTEGERS,
@@ -18,19 +17,10 @@ import {
   RUN_INTEGERS,
   RUN_REALS,
 } from '../store-args/numbers.js'
-import {
-  ANOMALY_KEY,
-  checkLimit,
-  checkOneOf,
-  checkTime,
-  decodeCursor,
-  encodeCursor,
-  INCIDENT_KEY,
-  RUN_KEY,
-  toPage,
-} from '../store-args/paging.js'
+import { checkLimit, decodeCursor, encodeCursor, RUN_KEY, toPage } from '../store-args/paging.js'
 import { SqliteAlertStore } from './alert-store.js'
 import { SqliteApiKeyStore } from './api-key-store.js'
+import { anomalyListQuery, incidentListQuery } from './list-queries.js'
 import {
   type AnomalyRow,
   anomalyToRow,
@@ -62,9 +52,6 @@ export interface SqliteAnomalyStoreOptions {
 
 /** Expired anomalies are deleted by the first write after this much clock time since the last sweep. */
 export const PURGE_INTERVAL_MS = 60_000
-
-const SEVERITIES: readonly string[] = ['warning', 'critical']
-const INCIDENT_STATUSES: readonly string[] = ['open', 'resolved']
 
 /**
  * The embedded anomaly store: one SQLite file (better-sqlite3, synchronous, so every method's work is atomic
@@ -155,63 +142,8 @@ export class SqliteAnomalyStore implements AnomalyStore {
   }
 
   async queryAnomalies(query: AnomalyQuery): Promise<Page<AnomalyRecord>> {
-    if (query.customerId === undefined && query.metric === undefined) {
-      const reason = 'an anomaly query needs customer_id or metric (or both)'
-      throw new ValidationError(reason, [
-        { field: 'customer_id', reason },
-        { field: 'metric', reason },
-      ])
-    }
-    const limit = checkLimit(query.limit)
-    checkOneOf('severity', query.severity, SEVERITIES)
-    checkOneOf('kind', query.kind, SIGNAL_KINDS)
-    checkTime('since', query.since)
-    checkTime('until', query.until)
-    const after = query.cursor === undefined ? null : decodeCursor('anomalies', ANOMALY_KEY, query.cursor)
-
-    // Rows past their ttl are hidden even before the sweep deletes them.
-    const where = ['ttl >= @now_s']
-    const params: Record<string, unknown> = { now_s: this.nowSeconds(), limit: limit + 1 }
-    if (query.customerId !== undefined) {
-      where.push('customer_id = @customer_id')
-      params.customer_id = query.customerId
-    }
-    if (query.metric !== undefined) {
-      where.push('metric = @metric')
-      params.metric = query.metric
-    }
-    if (query.severity !== undefined) {
-      where.push('severity = @severity')
-      params.severity = query.severity
-    }
-    if (query.kind !== undefined) {
-      where.push('kind = @kind')
-      params.kind = query.kind
-    }
-    if (query.since !== undefined) {
-      where.push('detected_at >= @since')
-      params.since = query.since
-    }
-    if (query.until !== undefined) {
-      where.push('detected_at < @until')
-      params.until = query.until
-    }
-    if (after) {
-      // Strictly after the cursor in (detected_at DESC, metric, customer_id, kind); the plain bound lets the index
-      // seek.
-      where.push(
-        'detected_at <= @c_detected_at',
-        `(detected_at < @c_detected_at OR (detected_at = @c_detected_at
-          AND (metric, customer_id, kind) > (@c_metric, @c_customer_id, @c_kind)))`,
-      )
-      ;[params.c_detected_at, params.c_metric, params.c_customer_id, params.c_kind] = after
-    }
-    const rows = this.run('query anomalies', () =>
-      this.statement(
-        `SELECT * FROM anomalies WHERE ${where.join(' AND ')}
-         ORDER BY detected_at DESC, metric, customer_id, kind LIMIT @limit`,
-      ).all(params),
-    ) as AnomalyRow[]
+    const { sql, params, limit } = anomalyListQuery(query, this.nowSeconds())
+    const rows = this.run('query anomalies', () => this.statement(sql).all(params)) as AnomalyRow[]
     return toPage(rows, limit, rowToAnomaly, (r) =>
       encodeCursor('anomalies', [r.detected_at, r.metric, r.customer_id, r.kind]),
     )
@@ -249,50 +181,8 @@ export class SqliteAnomalyStore implements AnomalyStore {
   }
 
   async listIncidents(query: IncidentQuery): Promise<Page<Incident>> {
-    const limit = checkLimit(query.limit)
-    checkOneOf('status', query.status, INCIDENT_STATUSES)
-    checkOneOf('severity', query.severity, SEVERITIES)
-    checkTime('opened_since', query.openedSince)
-    checkTime('opened_until', query.openedUntil)
-    const after = query.cursor === undefined ? null : decodeCursor('incidents', INCIDENT_KEY, query.cursor)
-    const where = ['1 = 1']
-    const params: Record<string, unknown> = { limit: limit + 1 }
-    if (query.status !== undefined) {
-      where.push('status = @status')
-      params.status = query.status
-    }
-    if (query.customerId !== undefined) {
-      where.push('customer_id = @customer_id')
-      params.customer_id = query.customerId
-    }
-    if (query.metric !== undefined) {
-      where.push('metric = @metric')
-      params.metric = query.metric
-    }
-    if (query.severity !== undefined) {
-      where.push('severity = @severity')
-      params.severity = query.severity
-    }
-    if (query.openedSince !== undefined) {
-      where.push('opened_at >= @opened_since')
-      params.opened_since = query.openedSince
-    }
-    if (query.openedUntil !== undefined) {
-      where.push('opened_at < @opened_until')
-      params.opened_until = query.openedUntil
-    }
-    if (after) {
-      where.push(
-        'opened_at <= @c_opened_at',
-        '(opened_at < @c_opened_at OR (opened_at = @c_opened_at AND id > @c_id))',
-      )
-      ;[params.c_opened_at, params.c_id] = after
-    }
-    const rows = this.run('list incidents', () =>
-      this.statement(
-        `SELECT * FROM incidents WHERE ${where.join(' AND ')} ORDER BY opened_at DESC, id LIMIT @limit`,
-      ).all(params),
-    ) as IncidentReadRow[]
+    const { sql, params, limit } = incidentListQuery(query)
+    const rows = this.run('list incidents', () => this.statement(sql).all(params)) as IncidentReadRow[]
     return toPage(rows, limit, rowToIncident, (r) => encodeCursor('incidents', [r.opened_at, r.id]))
   }
 
