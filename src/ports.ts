@@ -41,6 +41,19 @@ export interface SeriesWindows extends SeriesHistory {
   metric: string
 }
 
+/**
+ * One series' 24-hour profiles for a shape check at `slot` (signals/shape/profile.ts): the run's window
+ * [slot - 24 h, slot) and the same 24 hours 1..N weeks earlier, 24 hourly values each (0 for hours without usage).
+ */
+export interface SeriesProfiles {
+  customerId: string
+  metric: string
+  slot: number
+  current: number[]
+  /** Week 1 (the most recent) first. */
+  baseline: number[][]
+}
+
 export interface UsageStore {
   /**
    * Inserts a validated batch durably, with every table derived from raw events, as one
@@ -74,6 +87,17 @@ export interface UsageStore {
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
   ): AsyncIterable<SeriesWindows[]>
+  /**
+   * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in
+   * chunks of customers, one query per chunk (never one per customer). `weeks` is bounded like the shape signal's
+   * baseline_weeks; a bad value is a ValidationError.
+   */
+  shapeProfiles(
+    slotMs: number,
+    weeks: number,
+    metrics: readonly { name: string; aggregation: Aggregation }[],
+    range?: CustomerRange,
+  ): AsyncIterable<SeriesProfiles[]>
   /**
    * Splits the customers with usage into at most `count` consecutive ranges of about equal numbers of customers,
    * covering every customer id (the first starts at '', the last runs to the end): the shards of a sharded run.

@@ -109,7 +109,7 @@ const SORTED_IDS = `SELECT arraySort(groupUniqArray(customer_id)) AS ids FROM {d
  * Lower bounds of customer-id ranges of `size` customers each within `range`; the first is range.from (everything
  * from the range's start).
  */
-async function chunkBounds(
+export async function chunkBounds(
   client: ClickHouseClient,
   database: string,
   size: number,

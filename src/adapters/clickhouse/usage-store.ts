@@ -5,10 +5,18 @@ import type { CustomerRange } from '../../domain/shard.js'
 import { isHourAligned } from '../../domain/time.js'
 import type { TimeWindow } from '../../domain/windows.js'
 import { BusyError, StoreError, ValidationError } from '../../errors.js'
-import type { IdempotencyKey, InsertResult, SeriesWindows, UsageStore, WindowAggregate } from '../../ports.js'
+import type {
+  IdempotencyKey,
+  InsertResult,
+  SeriesProfiles,
+  SeriesWindows,
+  UsageStore,
+  WindowAggregate,
+} from '../../ports.js'
 import { IngestLedger } from './ingest-ledger.js'
 import { selectRows } from './select.js'
 import { CUSTOMERS_PER_CHUNK, customerRangesOf, seriesWindowsForSlot } from './series-windows.js'
+import { shapeProfilesForSlot } from './shape-profiles.js'
 
 const ROLLUP_WINDOWS_SQL = `
   SELECT idx, sum(s) AS total, max(m) AS peak, sum(n) AS events FROM (
@@ -173,6 +181,24 @@ export class ClickHouseUsageStore implements UsageStore {
       this.database,
       slotMs,
       baselineDays,
+      metrics,
+      this.customersPerChunk,
+      range,
+    )
+  }
+
+  async *shapeProfiles(
+    slotMs: number,
+    weeks: number,
+    metrics: readonly { name: string; aggregation: Aggregation }[],
+    range?: CustomerRange,
+  ): AsyncIterable<SeriesProfiles[]> {
+    await this.readable()
+    yield* shapeProfilesForSlot(
+      this.client,
+      this.database,
+      slotMs,
+      weeks,
       metrics,
       this.customersPerChunk,
       range,

@@ -1,0 +1,146 @@
+import { HOUR_MS } from '../time.js'
+import {
+  cosineSimilarity,
+  meanShape,
+  normalizedShape,
+  PROFILE_HOURS,
+  type Profile,
+  profileTotal,
+} from './shape/profile.js'
+import { SHAPE_SETTINGS, type ShapeConfig } from './shape/shape-settings.js'
+import type { SignalDeclaration, SignalFieldValues, SignalVerdict } from './signal.js'
+
+/**
+ * The shape signal (issue 11, V2): the run's 24-hour profile against the same 24 hours on the same weekday of the
+ * previous weeks, by cosine similarity. It catches a day whose total is normal but whose hours moved (a batch job
+ * at 3 a.m., a key used from another timezone), which volume misses. Not yet in SIGNALS (signal-registry.ts):
+ * registering it is the next step, with the stores, alerts and config handling its fields end to end.
+ */
+export const SHAPE_SIGNAL = {
+  kind: 'shape',
+  description: "The day's hourly profile against the same weekday of previous weeks (cosine similarity).",
+  fields: {
+    shapeSimilarity: {
+      name: 'shape_similarity',
+      type: 'real',
+      description: 'The similarity the verdict used (the configured variant): cosine in [0, 1].',
+    },
+    shapeThreshold: {
+      name: 'shape_threshold',
+      type: 'real',
+      description: 'The threshold it was compared with (an anomaly below it).',
+    },
+    meanSimilarity: {
+      name: 'mean_similarity',
+      type: 'real',
+      description: 'Cosine against the mean shape of the baseline days.',
+    },
+    nearestSimilarity: {
+      name: 'nearest_similarity',
+      type: 'real',
+      description: 'The best cosine among the baseline days.',
+    },
+    baselineWeeks: {
+      name: 'baseline_weeks',
+      type: 'integer',
+      description: 'Baseline days used (same weekday, previous weeks; empty and low-volume days skipped).',
+    },
+    deviationHour: {
+      name: 'deviation_hour',
+      type: 'integer',
+      description: 'UTC hour of day (0..23) where the day differs most from the mean shape.',
+    },
+  },
+  statistic: 'shapeSimilarity',
+  settings: SHAPE_SETTINGS,
+} as const satisfies SignalDeclaration
+
+export type ShapeFields = SignalFieldValues<typeof SHAPE_SIGNAL>
+
+/** Why there is no shape verdict: no usage at all (volume's job), too little usage to have a shape, too few baseline days. */
+export type ShapeNoVerdictReason = 'empty_day' | 'low_volume' | 'too_few_baseline_days'
+
+export interface ShapeInput {
+  /** The run's window [slot - 24 h, slot). */
+  current: Profile
+  /** The same hours on the same weekday, one per previous week, most recent first. */
+  baseline: readonly Profile[]
+  /** Start of the current window (ms, a whole hour): names the deviation's hour of day. */
+  windowStart: number
+}
+
+export interface ShapeEvaluation {
+  verdict: SignalVerdict<'shape'>
+  /** The record's shape fields; null without a verdict. */
+  fields: ShapeFields | null
+  /** Why there is no verdict; null with one. */
+  reason: ShapeNoVerdictReason | null
+}
+
+/** Judges one series' day by its shape. Pure; `config` is taken as valid (shapeSettingIssues checks it). */
+export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEvaluation {
+  if (input.current.length !== PROFILE_HOURS)
+    throw new RangeError(`a profile has ${PROFILE_HOURS} values, not ${input.current.length}`)
+  const total = profileTotal(input.current)
+  const none = (reason: ShapeNoVerdictReason): ShapeEvaluation => ({
+    verdict: {
+      kind: 'shape',
+      status: 'insufficient_data',
+      isAnomaly: false,
+      severity: null,
+      direction: null,
+      currentValue: total,
+      statistic: null,
+    },
+    fields: null,
+    reason,
+  })
+  if (!(total > 0)) return none('empty_day')
+  if (total < config.minDailyVolume) return none('low_volume')
+  const days = input.baseline.slice(0, config.baselineWeeks).filter((day) => {
+    const t = profileTotal(day)
+    return t > 0 && t >= config.minDailyVolume
+  })
+  if (days.length < config.minBaselineWeeks || days.length === 0) return none('too_few_baseline_days')
+
+  const mean = meanShape(days)
+  // Both are non-null: the current day and every kept day have a positive total.
+  const meanSimilarity = cosineSimilarity(input.current, mean) ?? 0
+  const nearestSimilarity = Math.max(...days.map((day) => cosineSimilarity(input.current, day) ?? 0))
+  const similarity = config.variant === 'nearest' ? nearestSimilarity : meanSimilarity
+  const isAnomaly = similarity < config.threshold
+  const deviation = largestDeviation(normalizedShape(input.current), mean)
+  return {
+    verdict: {
+      kind: 'shape',
+      status: 'ok',
+      isAnomaly,
+      severity: isAnomaly ? (similarity < config.criticalThreshold ? 'critical' : 'warning') : null,
+      direction: isAnomaly ? (deviation.delta > 0 ? 'spike' : 'drop') : null,
+      currentValue: total,
+      statistic: similarity,
+    },
+    fields: {
+      shapeSimilarity: similarity,
+      shapeThreshold: config.threshold,
+      meanSimilarity,
+      nearestSimilarity,
+      baselineWeeks: days.length,
+      deviationHour: (Math.floor(input.windowStart / HOUR_MS) + deviation.index) % PROFILE_HOURS,
+    },
+    reason: null,
+  }
+}
+
+/**
+ * The hour where the day's shape differs most from the baseline's, and by how much (share of the day). Positive:
+ * usage appeared where there usually is little (a spike); negative: the usual hours went quiet (a drop).
+ */
+function largestDeviation(shape: Profile, baseline: Profile): { index: number; delta: number } {
+  let best = { index: 0, delta: 0 }
+  for (let i = 0; i < PROFILE_HOURS; i++) {
+    const delta = (shape[i] ?? 0) - (baseline[i] ?? 0)
+    if (Math.abs(delta) > Math.abs(best.delta)) best = { index: i, delta }
+  }
+  return best
+}

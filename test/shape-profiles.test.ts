@@ -1,0 +1,146 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { migrate } from '../src/adapters/clickhouse/migrations.js'
+import { ClickHouseUsageStore } from '../src/adapters/clickhouse/usage-store.js'
+import type { UsageEvent } from '../src/domain/events.js'
+import { profileWindows } from '../src/domain/signals/shape/profile.js'
+import { ValidationError } from '../src/errors.js'
+import type { SeriesProfiles } from '../src/ports.js'
+import { tempDataDir, testConfig } from './helpers.js'
+
+// The embedded profile query (usageStore.shapeProfiles) against profiles computed here from the raw events:
+// every series, every week, every hour, across chunks of customers and unmerged rollup parts.
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+const WEEK = 7 * DAY
+const METRICS = [
+  { name: 'api_calls', aggregation: 'sum' as const },
+  { name: 'storage_peak', aggregation: 'max' as const },
+]
+const CUSTOMERS = ['acme', 'bolt', 'cyan', 'dune', 'echo', 'fjord', 'gale']
+// Mid-day and midnight slots: the windows straddle two dates or cover exactly one.
+const SLOTS = [Date.UTC(2026, 10, 25, 13), Date.UTC(2026, 10, 26, 0)]
+const WEEKS = 4
+
+const data = tempDataDir()
+let client: ClickHouseClient
+let store: ClickHouseUsageStore
+const events: UsageEvent[] = []
+
+/** A small deterministic generator (the data must be the same on every run). */
+function lcg(seed: number): () => number {
+  let s = seed
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31
+    return s / 2 ** 31
+  }
+}
+
+beforeAll(async () => {
+  client = await createClickHouseClient(testConfig(data.dir))
+  await migrate(client, 'profiles')
+  // Three customers per chunk: seven customers make three chunks.
+  store = new ClickHouseUsageStore(client, 'profiles', 3)
+  const random = lcg(7)
+  const from = Math.min(...SLOTS) - WEEKS * WEEK - 2 * DAY
+  const to = Math.max(...SLOTS) + 2 * HOUR
+  let id = 0
+  for (const customerId of CUSTOMERS) {
+    // Each customer gets its own busy hour, so that a profile put in the wrong hour or week shows.
+    const busy = Math.floor(random() * 24)
+    for (let t = from; t < to; t += HOUR) {
+      if (customerId === 'gale' && t >= from + 12 * HOUR) break // usage only before every window: no series
+      const n = new Date(t).getUTCHours() === busy ? 6 : Math.floor(random() * 3)
+      for (let j = 0; j < n; j++) {
+        const metric = random() < 0.7 ? 'api_calls' : 'storage_peak'
+        events.push({
+          eventId: `e${++id}`,
+          customerId,
+          metric,
+          value: Math.floor(random() * 1000) + 1,
+          timestampMs: t + Math.floor(random() * HOUR),
+        })
+      }
+    }
+  }
+  // Many small batches in shuffled order: an hour's rollup rows sit in several parts, unmerged.
+  const shuffled = [...events].sort(() => random() - 0.5)
+  for (let i = 0; i < shuffled.length; i += 400) await store.insertEvents(shuffled.slice(i, i + 400))
+}, 120_000)
+afterAll(async () => {
+  await client?.close()
+  data.remove()
+})
+
+/** The profiles of every series with usage in any window, from the raw events. */
+function expected(slot: number, weeks: number): Map<string, { current: number[]; baseline: number[][] }> {
+  const windows = profileWindows(slot, weeks)
+  const all = [windows.current, ...windows.baseline]
+  const result = new Map<string, { current: number[]; baseline: number[][] }>()
+  for (const e of events) {
+    const k = all.findIndex((w) => e.timestampMs >= w.start && e.timestampMs < w.end)
+    if (k < 0) continue
+    const key = `${e.customerId}/${e.metric}`
+    let series = result.get(key)
+    if (!series) {
+      series = {
+        current: new Array(24).fill(0),
+        baseline: Array.from({ length: weeks }, () => new Array(24).fill(0)),
+      }
+      result.set(key, series)
+    }
+    const day = (k === 0 ? series.current : series.baseline[k - 1]) as number[]
+    const hour = Math.floor((e.timestampMs - (all[k]?.start ?? 0)) / HOUR)
+    day[hour] = e.metric === 'api_calls' ? (day[hour] ?? 0) + e.value : Math.max(day[hour] ?? 0, e.value)
+  }
+  return result
+}
+
+async function collect(slot: number, weeks: number): Promise<SeriesProfiles[][]> {
+  const chunks: SeriesProfiles[][] = []
+  for await (const chunk of store.shapeProfiles(slot, weeks, METRICS)) chunks.push(chunk)
+  return chunks
+}
+
+describe('shapeProfiles (embedded)', () => {
+  for (const slot of SLOTS) {
+    for (const weeks of [1, WEEKS]) {
+      it(`equals the profiles of the raw events (slot ${new Date(slot).toISOString()}, ${weeks} weeks)`, async () => {
+        const chunks = await collect(slot, weeks)
+        expect(chunks).toHaveLength(3)
+        const got = chunks.flat()
+        const want = expected(slot, weeks)
+        expect(got.map((s) => `${s.customerId}/${s.metric}`).sort()).toEqual([...want.keys()].sort())
+        expect(want.size).toBe(12) // six customers x two metrics; gale has no usage in any window
+        for (const series of got) {
+          const key = `${series.customerId}/${series.metric}`
+          expect(series.slot).toBe(slot)
+          expect(series.current, key).toHaveLength(24)
+          expect(series.baseline, key).toHaveLength(weeks)
+          // Integer values: sums are exact in any order.
+          expect({ current: series.current, baseline: series.baseline }, key).toEqual(want.get(key))
+        }
+      })
+    }
+  }
+
+  it('reads only the customers of a range', async () => {
+    const got: SeriesProfiles[] = []
+    for await (const chunk of store.shapeProfiles(SLOTS[0] as number, WEEKS, METRICS, { from: 'b', to: 'd' }))
+      got.push(...chunk)
+    expect([...new Set(got.map((s) => s.customerId))].sort()).toEqual(['bolt', 'cyan'])
+  })
+
+  it('refuses a number of weeks outside 1..12 and a slot that is not a whole hour', async () => {
+    for (const [slot, weeks] of [
+      [SLOTS[0] as number, 0],
+      [SLOTS[0] as number, 13],
+      [SLOTS[0] as number, 2.5],
+      [(SLOTS[0] as number) + 1, 4],
+    ] as const) {
+      await expect(collect(slot, weeks)).rejects.toBeInstanceOf(ValidationError)
+    }
+  })
+})
