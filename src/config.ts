@@ -10,7 +10,7 @@ import {
   refuseOpenNonLoopback,
 } from './auth-config.js'
 import { AWS_CREDENTIAL_VARIABLES } from './aws-credentials.js'
-import { detectorOverridesSchema, detectorSchema } from './detector-config.js'
+import { detectorOverridesSchema, detectorSchema, shapeConfigSchema } from './detector-config.js'
 import { BOUNDS, type NumberRange } from './domain/limits.js'
 import { MAX_SHARDS } from './domain/shard.js'
 
@@ -71,6 +71,8 @@ export const configSchema = z
         /** The detector the job uses (see docs/detection.md); per-metric entries override it. */
         detector: detectorSchema.prefault({}),
         detectorsByMetric: z.record(z.string(), detectorOverridesSchema).default({}),
+        /** The shape signal (docs/detection.md, Shape): off by default until the eval decides. */
+        shape: shapeConfigSchema.prefault({}),
       })
       .prefault({})
       .refine((d) => d.criticalThreshold >= d.threshold, {
@@ -160,6 +162,8 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_MIN_SAMPLES: 'detection.minSamples',
   METERFLOW_MIN_RELATIVE_STDDEV: 'detection.minRelativeStddev',
   METERFLOW_EXCLUDE_FEEDBACK: 'detection.excludeFeedback',
+  METERFLOW_SHAPE_ENABLED: 'detection.shape.enabled',
+  METERFLOW_SHAPE_THRESHOLD: 'detection.shape.threshold',
   METERFLOW_ANOMALY_STORE: 'anomalyStore.kind',
   METERFLOW_SQLITE_PATH: 'anomalyStore.sqlitePath',
   METERFLOW_DYNAMODB_TABLE: 'anomalyStore.dynamodb.table',

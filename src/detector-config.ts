@@ -1,7 +1,9 @@
 import { z } from 'zod'
+import { boolFlag } from './alerts-config.js'
 import { DETECTOR_SETTINGS } from './domain/detector-settings.js'
 import { inRange, rangeReason } from './domain/limits.js'
 import type { SettingDeclaration, SettingsOf, SettingsTable } from './domain/signals/settings.js'
+import { SHAPE_SETTINGS, shapeSettingIssues } from './domain/signals/shape/shape-settings.js'
 
 // The config file's signal settings (detection.detector, detection.detectorsByMetric for volume), derived from
 // each signal's one declaration (src/domain/detector-settings.ts for volume) under the camelCase names the config
@@ -53,3 +55,17 @@ export const detectorSchema = settingsSchema(DETECTOR_SETTINGS)
 
 /** Per-metric overrides of the volume signal's detector. */
 export const detectorOverridesSchema = settingsOverridesSchema(DETECTOR_SETTINGS)
+
+/**
+ * The shape signal's settings (config `detection.shape`): every setting of SHAPE_SETTINGS plus `enabled`, off by
+ * default until the eval decides (issue 11, item 6). The relations the table cannot state are shapeSettingIssues'.
+ */
+export const shapeConfigSchema = settingsSchema(SHAPE_SETTINGS)
+  .extend({ enabled: boolFlag.default(false) })
+  .superRefine((value, ctx) => {
+    const { enabled: _enabled, ...settings } = value
+    for (const issue of shapeSettingIssues(settings)) {
+      const key = Object.entries(SHAPE_SETTINGS).find(([, s]) => s.name === issue.field)?.[0] ?? issue.field
+      ctx.addIssue({ code: 'custom', message: issue.reason, path: [key] })
+    }
+  })

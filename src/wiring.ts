@@ -217,7 +217,13 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     leaseMs: 2 * config.alerts.timeoutMs + 30_000,
     telemetry,
   })
-  const { detector: _detector, detectorsByMetric: _byMetric, excludeFeedback, ...defaults } = config.detection
+  const {
+    detector: _detector,
+    detectorsByMetric: _byMetric,
+    shape: { enabled: shapeEnabled, ...shapeSettings },
+    excludeFeedback,
+    ...defaults
+  } = config.detection
   const detection: DetectionDeps = {
     usage,
     anomalies,
@@ -226,6 +232,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     volume: defaults,
     incidents: { resolveAfterCleanRuns: config.job.resolveAfterCleanRuns },
     excludedLabels: excludeFeedback === 'all' ? ['planned', 'false_positive'] : ['planned'],
+    shape: shapeEnabled ? shapeSettings : null,
     detectorFor: (metric) => ({
       ...config.detection.detector,
       ...config.detection.detectorsByMetric[metric],

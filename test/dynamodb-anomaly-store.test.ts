@@ -278,8 +278,8 @@ describe('DynamoDbAnomalyStore on dynalite', () => {
         Item: {
           ...attributes,
           pk: pk as AttributeValue,
-          sk: { S: `ANOMALY#${SLOT}#bandwidth#shape` },
-          kind: { S: 'shape' },
+          sk: { S: `ANOMALY#${SLOT}#bandwidth#seasonality` },
+          kind: { S: 'seasonality' },
         },
       }),
     )
@@ -294,7 +294,7 @@ describe('DynamoDbAnomalyStore on dynalite', () => {
     ).toStrictEqual([record])
     const err = await store.queryAnomalies({ customerId: 'cust-1', limit: 10 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(StoreError)
-    expect(String(err)).toMatch(/attribute kind is not one of volume/)
+    expect(String(err)).toMatch(/attribute kind is not one of volume, shape/)
   })
 
   it('pads detected_at to 13 digits in the sort key', async () => {

@@ -4,12 +4,15 @@ import type { DetectorConfig } from '../domain/detector.js'
 import { applySignals, feedbackExclusion, type Incident, type TimeRange } from '../domain/incident.js'
 import { isFutureSlot } from '../domain/run.js'
 import { type CustomerRange, inRange } from '../domain/shard.js'
+import type { SignalVerdict } from '../domain/signals/signal.js'
+import type { SignalKind } from '../domain/signals/signal-registry.js'
 import { evaluateVolume, VOLUME_SIGNAL, type VolumeEvaluation } from '../domain/signals/volume-signal.js'
 import { DAY_MS, HOUR_MS, toIso } from '../domain/time.js'
 import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { OutOfTimeError } from '../errors.js'
 import type { SeriesWindows } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
+import { chunkShapes, type SeriesShape, seriesKey } from './chunk-shapes.js'
 import type { DetectionDeps } from './run-detection.js'
 
 /** The run an evaluation belongs to: decided once per run (by the coordinator when sharded). */
@@ -37,7 +40,7 @@ export interface RangeEvaluation {
 }
 
 const WRITE_CHUNK = 500
-const key = (customerId: string, metric: string) => `${customerId}\u0000${metric}`
+const key = seriesKey
 
 /**
  * Judges every series of the customers in `range` for the run's slot and stores their anomalies (keyed, so a
@@ -54,6 +57,7 @@ export async function evaluateRange(
   progress?: (checked: number) => void,
 ): Promise<RangeEvaluation> {
   const { slot, backfill } = frame
+  const shapeConfig = deps.shape ?? null
   const registry = await deps.metrics.refresh()
   const profiles = new Map((await deps.anomalies.listCustomers()).map((p) => [p.customerId, p]))
   // Open incidents not yet met in this run's series; what is left at the end had no usage in the whole period.
@@ -111,31 +115,51 @@ export async function evaluateRange(
   const settle = (
     s: SeriesWindows,
     volume: VolumeEvaluation,
+    shape: SeriesShape | null,
     current: Incident | null,
     persisted: boolean,
   ) => {
-    const { verdict, detection, fields } = volume
-    const step =
-      backfill || !persisted
-        ? { incident: current, transition: null }
-        : applySignals(s, current, [verdict], slot, deps.incidents)
+    const { detection } = volume
+    // A volume anomaly short of its persistence opens nothing (its record is still stored); shape still may.
+    const volumeVerdict = persisted ? volume.verdict : { ...volume.verdict, isAnomaly: false }
+    const verdicts = shape ? [volumeVerdict, shape.evaluation.verdict] : [volumeVerdict]
+    const step = backfill
+      ? { incident: current, transition: null }
+      : applySignals(s, current, verdicts, slot, deps.incidents)
     if (step.incident && step.incident !== current) result.changed.push(step.incident)
-    if (step.incident && step.transition && step.transition !== 'updated' && verdict.status === 'ok') {
+    const quoted =
+      step.transition && step.transition !== 'updated' ? quotedVerdict(step.transition, verdicts) : null
+    if (step.incident && step.transition && step.transition !== 'updated' && quoted) {
+      const common = { slot, currentValue: quoted.currentValue }
       result.candidates.push({
         incident: step.incident,
         transition: step.transition,
-        detection: {
-          signal: verdict.kind,
-          slot,
-          currentValue: verdict.currentValue,
-          baselineMean: detection.verdict.baseline.mean,
-          baselineStddev: detection.verdict.baseline.stddev,
-          zScore: verdict.statistic,
-          windowStart: detection.windowStart,
-          windowEnd: detection.windowEnd,
-        },
+        detection:
+          quoted.kind === 'shape' && shape
+            ? {
+                ...common,
+                signal: 'shape',
+                baselineMean: shape.baselineMean,
+                baselineStddev: shape.baselineStddev,
+                zScore: null,
+                shapeSimilarity: quoted.statistic,
+                shapeThreshold: shape.evaluation.fields?.shapeThreshold ?? null,
+                windowStart: slot - DAY_MS,
+                windowEnd: slot,
+              }
+            : {
+                ...common,
+                signal: 'volume',
+                baselineMean: detection.verdict.baseline.mean,
+                baselineStddev: detection.verdict.baseline.stddev,
+                zScore: quoted.statistic,
+                windowStart: detection.windowStart,
+                windowEnd: detection.windowEnd,
+              },
       })
     }
+    const incidentId = step.incident?.id ?? null
+    const { verdict, fields } = volume
     if (verdict.isAnomaly && verdict.severity && verdict.direction && fields) {
       records.push({
         kind: verdict.kind,
@@ -148,7 +172,26 @@ export async function evaluateRange(
         windowStart: detection.windowStart,
         windowEnd: detection.windowEnd,
         ...fields,
-        incidentId: step.incident?.id ?? null,
+        incidentId,
+        runId: frame.runId,
+        ttl,
+      })
+    }
+    const sv = shape?.evaluation.verdict
+    const shapeFields = shape?.evaluation.fields
+    if (sv?.isAnomaly && sv.severity && sv.direction && shapeFields) {
+      records.push({
+        kind: sv.kind,
+        customerId: s.customerId,
+        metric: s.metric,
+        detectedAt: slot,
+        currentValue: sv.currentValue,
+        severity: sv.severity,
+        direction: sv.direction,
+        windowStart: slot - DAY_MS,
+        windowEnd: slot,
+        ...shapeFields,
+        incidentId,
         runId: frame.runId,
         ttl,
       })
@@ -167,7 +210,7 @@ export async function evaluateRange(
   }
 
   /** Judges one series; returns a promise only when persistence needs the stored history (rare). */
-  const evaluate = (s: SeriesWindows): Promise<void> | undefined => {
+  const evaluate = (s: SeriesWindows, shape: SeriesShape | null): Promise<void> | undefined => {
     const profile = profiles.get(s.customerId)
     if (!isChecked(profile, s)) return undefined
     customers.add(s.customerId)
@@ -180,12 +223,12 @@ export async function evaluateRange(
     if (volume.verdict.status === 'insufficient_data') result.insufficientData++
     const current = open.get(key(s.customerId, s.metric)) ?? null
     if (current !== null || !volume.verdict.isAnomaly || backfill || detector.persistRuns <= 1) {
-      settle(s, volume, current, true)
+      settle(s, volume, shape, current, true)
       return undefined
     }
     // A window shorter than the runs asked for could never be satisfied: it is at least persistRuns long.
     return anomalousBefore(s, Math.max(detector.persistWindow, detector.persistRuns)).then((before) =>
-      settle(s, volume, current, before + 1 >= detector.persistRuns),
+      settle(s, volume, shape, current, before + 1 >= detector.persistRuns),
     )
   }
 
@@ -204,9 +247,13 @@ export async function evaluateRange(
     range,
   )) {
     checkTime('between chunks')
+    // Shape: one profile query over the chunk's customers, evaluated beside volume series by series.
+    const shapes = shapeConfig
+      ? await chunkShapes(deps.usage, slot, shapeConfig, registry.list(), chunk)
+      : null
     for (const s of chunk) {
       unseen.delete(key(s.customerId, s.metric))
-      const pending = evaluate(s)
+      const pending = evaluate(s, shapes?.get(seriesKey(s.customerId, s.metric)) ?? null)
       if (pending) await pending
     }
     progress?.(result.checked)
@@ -218,7 +265,7 @@ export async function evaluateRange(
     const { customerId, metric } = incident
     const zeros = new Array<number>(deps.volume.baselineDays + 1).fill(0)
     const firstHourMs = slot - (deps.volume.baselineDays + 1) * DAY_MS
-    await evaluate({ customerId, metric, slot, firstHourMs, daily: zeros, hourly: zeros })
+    await evaluate({ customerId, metric, slot, firstHourMs, daily: zeros, hourly: zeros }, null)
   }
   checkTime('before storing anomalies')
   result.customers = customers.size
@@ -228,6 +275,20 @@ export async function evaluateRange(
     result.anomaliesStored += await deps.anomalies.putAnomalies(records.slice(i, i + WRITE_CHUNK))
   }
   return result
+}
+
+/**
+ * The verdict an alert quotes for a transition: the opener for an opening, the first critical firing verdict for
+ * an escalation, the first with a verdict for a resolution (its clean value); null when none fits.
+ */
+function quotedVerdict(
+  transition: 'opened' | 'escalated' | 'resolved',
+  verdicts: readonly SignalVerdict<SignalKind>[],
+): SignalVerdict<SignalKind> | null {
+  const firing = verdicts.filter((v) => v.status === 'ok' && v.isAnomaly && v.severity && v.direction)
+  if (transition === 'opened') return firing[0] ?? null
+  if (transition === 'escalated') return firing.find((v) => v.severity === 'critical') ?? null
+  return verdicts.find((v) => v.status === 'ok') ?? null
 }
 
 /** Whether the job checks this series: the customer is not disabled and the metric is among its metrics. */

@@ -3,6 +3,7 @@ import type { DetectorConfig } from '../domain/detector.js'
 import type { FeedbackLabel, IncidentOptions } from '../domain/incident.js'
 import { type DetectionRun, slotProblem } from '../domain/run.js'
 import { ALL_CUSTOMERS } from '../domain/shard.js'
+import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
 import { floorToHour, toIso } from '../domain/time.js'
 import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { ValidationError } from '../errors.js'
@@ -24,6 +25,8 @@ export interface DetectionDeps {
   incidents: IncidentOptions
   /** The detector for a metric (config: a default plus per-metric choices); a customer's entry can override it. */
   detectorFor(metric: string): DetectorConfig
+  /** The shape signal's settings; null or absent: shape is off (config `detection.shape.enabled`). */
+  shape?: ShapeConfig | null
   /** Labels whose incidents leave future baselines (default: planned only). */
   excludedLabels?: readonly FeedbackLabel[]
   /** Where transitions and job-health problems are raised (absent: no alerting, e.g. the eval). */

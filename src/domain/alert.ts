@@ -53,10 +53,25 @@ export interface IncidentAlert extends AlertBase {
     currentValue: number
     baselineMean: number
     baselineStddev: number
+    /** Volume's statistic; null for another signal's detection (or no verdict). */
     zScore: number | null
+    /** Shape's statistic and the threshold it was held to; absent from another signal's detection. */
+    shapeSimilarity?: number | null
+    shapeThreshold?: number | null
     windowStart: number
     windowEnd: number
   }
+}
+
+/** The detection's statistic in words, for the channels' summaries: "z-score 4.20", "shape similarity 0.42 < 0.90". */
+export function detectionStatistic(d: IncidentAlert['detection']): string {
+  const fixed = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : n.toFixed(2))
+  if (d.signal === 'shape') {
+    const below =
+      d.shapeSimilarity != null && d.shapeThreshold != null && d.shapeSimilarity < d.shapeThreshold
+    return `shape similarity ${fixed(d.shapeSimilarity)} ${below ? '<' : 'vs'} threshold ${fixed(d.shapeThreshold)}`
+  }
+  return `z-score ${fixed(d.zScore)}`
 }
 
 /** One run opened more incidents than the storm limit: their alerts are held and this one goes to ops instead. */

@@ -41,3 +41,18 @@ export function inRange(customerId: string, range: CustomerRange): boolean {
 export function rangesFromBounds(bounds: readonly string[]): CustomerRange[] {
   return bounds.map((from, i) => ({ from, to: bounds[i + 1] ?? '' }))
 }
+
+/**
+ * The narrowest range holding every id in `ids` (non-empty): from the least to just after the greatest. Customer
+ * ids are printable ASCII from '!' (events.ts, ID_PATTERN), so no valid id lies between X and X + '!': the range
+ * holds exactly the ids from the least to the greatest.
+ */
+export function rangeCovering(ids: Iterable<string>): CustomerRange | null {
+  let least: string | null = null
+  let greatest: string | null = null
+  for (const id of ids) {
+    if (least === null || id < least) least = id
+    if (greatest === null || id > greatest) greatest = id
+  }
+  return least === null || greatest === null ? null : { from: least, to: `${greatest}!` }
+}

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { AnomalyRecord, Page } from '../../src/domain/anomaly.js'
+import type { AnomalyOf, AnomalyRecord, Page } from '../../src/domain/anomaly.js'
 import type { CustomerProfile } from '../../src/domain/customer.js'
 import {
   DETECTOR_SETTING_KEYS,
@@ -61,6 +61,31 @@ export function describeAnomalyStoreContract(
         expect(page.items.map(identity).sort()).toEqual([...records, extra].map(identity).sort())
         expect(page.items.find((r) => identity(r) === identity(first))).toStrictEqual(first)
         expect(page.nextCursor).toBeNull()
+      })
+
+      it('stores a shape record next to a volume record of the same slot and metric, each read back whole', async () => {
+        const volume = anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT })
+        const shape = shapeAnomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT })
+        expect(await store.putAnomalies([volume, shape])).toBe(2)
+        expect(await store.putAnomalies([shape])).toBe(0)
+        const all = await store.queryAnomalies({ customerId: 'c1', limit: 10 })
+        expect(all.items).toHaveLength(2)
+        expect(all.items.find((r) => r.kind === 'shape')).toStrictEqual(shape)
+        expect(all.items.find((r) => r.kind === 'volume')).toStrictEqual(volume)
+        expect(
+          (await store.queryAnomalies({ customerId: 'c1', kind: 'shape', limit: 10 })).items,
+        ).toStrictEqual([shape])
+        expect(
+          (await store.queryAnomalies({ customerId: 'c1', kind: 'volume', limit: 10 })).items,
+        ).toStrictEqual([volume])
+        // Paging one at a time walks both records of the one (slot, metric) by kind.
+        const first = await store.queryAnomalies({ customerId: 'c1', limit: 1 })
+        const second = await store.queryAnomalies({
+          customerId: 'c1',
+          limit: 1,
+          cursor: first.nextCursor ?? '',
+        })
+        expect([...first.items, ...second.items].map((r) => r.kind).sort()).toEqual(['shape', 'volume'])
       })
 
       it('counts a record repeated within one batch once', async () => {
@@ -676,10 +701,36 @@ export const NOW_S = Math.floor(NOW / 1000)
 /** The latest slot a run evaluated before NOW. */
 export const SLOT = Date.UTC(2025, 2, 10, 12)
 
+/** A shape record: the day's hours moved, its total normal. */
+export function shapeAnomaly(
+  fields: With<AnomalyOf<'shape'>, 'customerId' | 'metric' | 'detectedAt'>,
+): AnomalyOf<'shape'> {
+  return {
+    kind: 'shape',
+    currentValue: 2400,
+    shapeSimilarity: 0.123456789012345,
+    shapeThreshold: 0.9,
+    meanSimilarity: 0.123456789012345,
+    nearestSimilarity: 0.2,
+    baselineWeeks: 4,
+    deviationHour: 3,
+    severity: 'critical',
+    direction: 'spike',
+    windowStart: fields.detectedAt - DAY,
+    windowEnd: fields.detectedAt,
+    incidentId: null,
+    runId: `run-${fields.detectedAt}`,
+    ttl: NOW_S + 90 * 86_400,
+    ...fields,
+  }
+}
+
 /** T with the keys K required and the rest defaulted. */
 type With<T, K extends keyof T> = Partial<T> & Pick<T, K>
 
-export function anomaly(fields: With<AnomalyRecord, 'customerId' | 'metric' | 'detectedAt'>): AnomalyRecord {
+export function anomaly(
+  fields: With<AnomalyOf<'volume'>, 'customerId' | 'metric' | 'detectedAt'>,
+): AnomalyOf<'volume'> {
   return {
     kind: 'volume',
     currentValue: 1500,

@@ -1,3 +1,4 @@
+import { SHAPE_SIGNAL } from './shape-signal.js'
 import type { SignalDeclaration } from './signal.js'
 import { VOLUME_SIGNAL } from './volume-signal.js'
 
@@ -6,7 +7,7 @@ import { VOLUME_SIGNAL } from './volume-signal.js'
  * serializers and the alerts' statistic all derive from this list. A new signal is its module plus one entry here.
  * Order matters where signals are combined: the first firing one names an incident's opener.
  */
-export const SIGNALS = [VOLUME_SIGNAL] as const
+export const SIGNALS = [VOLUME_SIGNAL, SHAPE_SIGNAL] as const
 
 export type Signal = (typeof SIGNALS)[number]
 export type SignalKind = Signal['kind']
@@ -15,6 +16,7 @@ export type SignalOf<K extends SignalKind> = Extract<Signal, { kind: K }>
 export const SIGNAL_KINDS: readonly SignalKind[] = SIGNALS.map((s) => s.kind)
 
 export const VOLUME_KIND = VOLUME_SIGNAL.kind
+export const SHAPE_KIND = SHAPE_SIGNAL.kind
 
 /** The signal of records, incidents and alerts stored without one: they were written when volume was the only one. */
 export const LEGACY_SIGNAL_KIND: SignalKind = VOLUME_KIND

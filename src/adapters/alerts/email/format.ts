@@ -43,7 +43,12 @@ function incidentDocument(alert: IncidentAlert): MailDocument {
       ['Current value', formatNumber(d.currentValue)],
       ['Baseline mean', formatNumber(d.baselineMean)],
       ['Baseline stddev', formatNumber(d.baselineStddev)],
-      ['Z-score', formatNumber(d.zScore)],
+      ...(d.signal === 'shape'
+        ? ([
+            ['Shape similarity', formatNumber(d.shapeSimilarity ?? null)],
+            ['Shape threshold', formatNumber(d.shapeThreshold ?? null)],
+          ] as [string, string][])
+        : ([['Z-score', formatNumber(d.zScore)]] as [string, string][])),
       ['Detected at', toIso(d.slot)],
       ['Window', `${toIso(d.windowStart)} to ${toIso(d.windowEnd)}`],
       ['Incident', i.id],

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto'
-import type { Alert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
+import {
+  type Alert,
+  detectionStatistic,
+  type IncidentAlert,
+  type JobHealthAlert,
+  type StormAlert,
+} from '../../../domain/alert.js'
 import { toIso } from '../../../domain/time.js'
 import { truncate } from '../http.js'
 import { jobJson, stormJson } from '../json.js'
@@ -68,10 +74,12 @@ function incidentEvent(alert: IncidentAlert, routingKey: string): PagerDutyEvent
   if (alert.transition === 'resolved') {
     return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey(i.id) }
   }
-  const z = d.zScore === null ? 'n/a' : d.zScore.toFixed(2)
+  // Volume keeps the seed's short "z -8.09"; another signal says what its statistic is.
+  const statistic =
+    d.signal === 'volume' ? `z ${d.zScore === null ? 'n/a' : d.zScore.toFixed(2)}` : detectionStatistic(d)
   // The title already names the transition ("Escalated to critical: ...").
   return trigger(alert, routingKey, i.id, {
-    summary: `${alert.title}: ${num(d.currentValue)} vs baseline mean ${num(d.baselineMean)} (z ${z}, ${i.direction})`,
+    summary: `${alert.title}: ${num(d.currentValue)} vs baseline mean ${num(d.baselineMean)} (${statistic}, ${i.direction})`,
     source: i.customerId,
     component: i.metric,
     group: 'usage',
@@ -90,6 +98,8 @@ function incidentEvent(alert: IncidentAlert, routingKey: string): PagerDutyEvent
       baseline_mean: d.baselineMean,
       baseline_stddev: d.baselineStddev,
       z_score: d.zScore,
+      shape_similarity: d.shapeSimilarity,
+      shape_threshold: d.shapeThreshold,
       peak_z_score: i.peakZScore,
       slot: toIso(d.slot),
       window_start: toIso(d.windowStart),

@@ -1,4 +1,11 @@
-import type { Alert, DigestAlert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
+import {
+  type Alert,
+  type DigestAlert,
+  detectionStatistic,
+  type IncidentAlert,
+  type JobHealthAlert,
+  type StormAlert,
+} from '../../../domain/alert.js'
 import { truncate } from '../http.js'
 
 /** Slack's documented Block Kit limits; a message over any of them is refused with invalid_blocks. */
@@ -135,7 +142,7 @@ function incidentMessage(alert: IncidentAlert): SlackBlock[] {
       ? `*Resolved*: ${where} is back to normal at ${versus}. Peak z-score was ${zScore(i.peakZScore)}${
           i.resolvedAt === null ? '' : `, open for ${duration(i.resolvedAt - i.openedAt)}`
         }.`
-      : `*${capitalize(alert.transition)}*: ${i.severity} ${i.direction} on ${where}: ${versus}, z-score ${zScore(d.zScore)}.`
+      : `*${capitalize(alert.transition)}*: ${i.severity} ${i.direction} on ${where}: ${versus}, ${detectionStatistic(d)}.`
   const blocks: SlackBlock[] = [
     header(`${emoji} ${alert.title}`),
     section(summary),
@@ -144,7 +151,12 @@ function incidentMessage(alert: IncidentAlert): SlackBlock[] {
       ['Metric', code(i.metric)],
       ['Current value', num(d.currentValue)],
       ['Baseline mean', `${num(d.baselineMean)} ± ${num(d.baselineStddev)}`],
-      ['Z-score', `${zScore(d.zScore)} (peak ${zScore(i.peakZScore)})`],
+      d.signal === 'shape'
+        ? [
+            'Shape similarity',
+            `${zScore(d.shapeSimilarity ?? null)} (threshold ${zScore(d.shapeThreshold ?? null)})`,
+          ]
+        : ['Z-score', `${zScore(d.zScore)} (peak ${zScore(i.peakZScore)})`],
       ['Direction', i.direction],
       ['Severity', i.severity],
       ['Status', i.status],

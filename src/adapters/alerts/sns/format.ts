@@ -123,6 +123,8 @@ function incidentMessage(alert: IncidentAlert): string {
     alert_id: alert.id,
     link: alert.link,
     signal: detection.signal,
+    shape_similarity: detection.shapeSimilarity,
+    shape_threshold: detection.shapeThreshold,
     opened_by_signal: incident.openedBySignal,
     firing_signals: incident.firingSignals,
   })

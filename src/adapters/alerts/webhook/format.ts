@@ -33,6 +33,8 @@ function data(alert: Alert): Record<string, unknown> {
           baseline_mean: d.baselineMean,
           baseline_stddev: d.baselineStddev,
           z_score: d.zScore,
+          shape_similarity: d.shapeSimilarity,
+          shape_threshold: d.shapeThreshold,
           window_start: toIso(d.windowStart),
           window_end: toIso(d.windowEnd),
         },
