@@ -50,3 +50,35 @@ describe('sharded runs', () => {
     expect(config.job).toMatchObject({ shards: 8 })
   })
 })
+
+describe('the shape signal', () => {
+  it('is off by default, with the declared defaults, and switched on by METERFLOW_SHAPE_ENABLED', () => {
+    expect(loadConfig({}).detection.shape).toEqual({
+      enabled: false,
+      variant: 'mean',
+      threshold: 0.9,
+      criticalThreshold: 0.7,
+      baselineWeeks: 4,
+      minBaselineWeeks: 2,
+      minDailyVolume: 240,
+    })
+    const on = loadConfig({ METERFLOW_SHAPE_ENABLED: 'true', METERFLOW_SHAPE_THRESHOLD: '0.8' }).detection
+      .shape
+    expect(on).toMatchObject({ enabled: true, threshold: 0.8 })
+  })
+
+  it('refuses values outside their declarations and the relations between them, naming the setting', () => {
+    expect(problem({ METERFLOW_SHAPE_THRESHOLD: '1.5' })).toMatch(
+      /detection\.shape\.threshold \(METERFLOW_SHAPE_THRESHOLD\)/,
+    )
+    expect(problem({}, { detection: { shape: { baselineWeeks: 13 } } })).toMatch(
+      /detection\.shape\.baselineWeeks/,
+    )
+    expect(problem({}, { detection: { shape: { threshold: 0.6 } } })).toMatch(
+      /detection\.shape\.criticalThreshold: must be at most threshold \(0\.6\)/,
+    )
+    expect(problem({}, { detection: { shape: { baselineWeeks: 2, minBaselineWeeks: 3 } } })).toMatch(
+      /detection\.shape\.minBaselineWeeks/,
+    )
+  })
+})

@@ -50,6 +50,8 @@ function open(table: string, receiver: Receiver, shards: number): Promise<MeterF
   const config = testConfig(data.dir, {
     anomalyStore: { kind: 'dynamodb', dynamodb: { table, region: REGION, endpoint: dynalite.endpoint } },
     alerts: { webhook: { url: receiver.url }, stormLimit: STORM_LIMIT },
+    // Shape on: its per-chunk profile queries must split by shard exactly as volume's series do.
+    detection: { shape: { enabled: true } },
     job: {
       schedulerEnabled: false,
       shards,
@@ -160,7 +162,16 @@ describe('a sharded run', () => {
         r.incidentsResolved,
       ])
     expect(await counts(sharded)).toEqual(await counts(reference))
-    expect((await counts(sharded)).at(-1)).toEqual([END, 'completed', 40, spiking.length, spiking.length, 0])
+    // Each spike (9000 at 11:30 on a day whose usage is a noon event) moves the day's hours too: a volume and a
+    // shape record per spiking series, one incident each.
+    expect((await counts(sharded)).at(-1)).toEqual([
+      END,
+      'completed',
+      40,
+      2 * spiking.length,
+      spiking.length,
+      0,
+    ])
     // What reached the receivers: the storm summary (openings held) and the resolutions, the same on both sides.
     const received = (r: Receiver) =>
       r.received
