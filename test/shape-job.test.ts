@@ -75,6 +75,8 @@ beforeAll(async () => {
   await webhook.start()
   h = await openHarness(SLOT, {
     detection: { shape: { enabled: true } },
+    // One customer per chunk: the job must ask for profiles once per chunk, over that chunk's customers only.
+    job: { schedulerEnabled: false, customersPerChunk: 1 },
     alerts: { webhook: { url: webhook.url, secret: SECRET } },
   })
   const all = events()
@@ -94,8 +96,16 @@ const get = async (url: string): Promise<Json> => {
 
 describe('the shape signal in the job', () => {
   let run: Json
+  const profileRequests: unknown[] = []
 
   beforeAll(async () => {
+    // Counts the real store's profile queries (it still answers them).
+    const usage = h.meterflow.usage
+    const shapeProfiles = usage.shapeProfiles.bind(usage)
+    usage.shapeProfiles = (slot, weeks, metrics, range) => {
+      profileRequests.push({ weeks, range })
+      return shapeProfiles(slot, weeks, metrics, range)
+    }
     const res = await h.app.inject({
       method: 'POST',
       url: '/v1/runs',
@@ -105,6 +115,13 @@ describe('the shape signal in the job', () => {
     run = res.json()
     await h.meterflow.alerts.deliver()
   }, 120_000)
+
+  it('asks for profiles once per chunk of customers, over exactly its customers', () => {
+    expect(profileRequests).toEqual([
+      { weeks: 4, range: { from: MOVED, to: `${MOVED}!` } },
+      { weeks: 4, range: { from: STEADY, to: `${STEADY}!` } },
+    ])
+  })
 
   it('stores a shape record for the moved day and no volume record (its total is normal)', async () => {
     expect(run.checked).toBe(2)
