@@ -132,8 +132,8 @@ it("keys records by kind too: another signal's row beside the volume one, refuse
   try {
     // What a newer MeterFlow with a second signal would write for the same customer, slot and metric.
     db.prepare(
-      `INSERT INTO anomalies SELECT customer_id, detected_at, metric, 'shape', current_value, severity, direction,
-         window_start, window_end, '{"shape_similarity":0.5}', incident_id, run_id, ttl FROM anomalies`,
+      `INSERT INTO anomalies SELECT customer_id, detected_at, metric, 'seasonality', current_value, severity,
+         direction, window_start, window_end, '{"seasonal_index":0.5}', incident_id, run_id, ttl FROM anomalies`,
     ).run()
     expect(db.prepare('SELECT count(*) AS n FROM anomalies').get()).toEqual({ n: 2 })
   } finally {
@@ -147,5 +147,5 @@ it("keys records by kind too: another signal's row beside the volume one, refuse
   ).toStrictEqual([record])
   const err = await store.queryAnomalies({ customerId: 'c1', limit: 10 }).catch((e: unknown) => e)
   expect(err).toBeInstanceOf(StoreError)
-  expect(String(err)).toMatch(/kind 'shape', which this version does not know/)
+  expect(String(err)).toMatch(/kind 'seasonality', which this version does not know/)
 })
