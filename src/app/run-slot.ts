@@ -36,12 +36,21 @@ export async function runSlot(
   const outcome = await (whenBusy === 'wait'
     ? deps.job.runWhenFree(slot, trigger, options)
     : deps.job.runNow(slot, trigger, options))
-  deps.telemetry.runFinished(outcome.run, outcome.anomaliesBySeverity)
+  await reportFinishedRun(deps, outcome.run, outcome.anomaliesBySeverity)
+  // Delivery runs even after a failed run: the failure raised a job-health alert for ops.
+  return { ...outcome, delivery: deps.alerts.deliver() }
+}
+
+/** Telemetry of a finished run (sharded or not): its figures, then the open-incident gauge. */
+export async function reportFinishedRun(
+  deps: Pick<RunSlotDeps, 'anomalies' | 'telemetry'>,
+  run: DetectionRun,
+  anomaliesBySeverity: DetectionOutcome['anomaliesBySeverity'],
+): Promise<void> {
+  deps.telemetry.runFinished(run, anomaliesBySeverity)
   try {
     deps.telemetry.openIncidents((await deps.anomalies.openIncidents()).length)
   } catch {
     // The gauge keeps its last value: a store hiccup after a recorded run must not turn it into a failure.
   }
-  // Delivery runs even after a failed run: the failure raised a job-health alert for ops.
-  return { ...outcome, delivery: deps.alerts.deliver() }
 }

@@ -15,7 +15,7 @@ import {
   type RunOptions,
   recordRun,
 } from './run-detection.js'
-import type { SlotRun } from './run-slot.js'
+import { reportFinishedRun, type SlotRun } from './run-slot.js'
 
 export interface ShardedRunDeps extends DetectionDeps {
   alerts: Pick<AlertService, 'raiseTransitions' | 'raiseJobHealth' | 'deliver'>
@@ -149,12 +149,7 @@ async function finishIfComplete(deps: ShardedRunDeps, task: ShardTask): Promise<
     throw err
   }
   const alertError = await recordRun(deps, run, null)
-  deps.telemetry.runFinished(run, finished.anomaliesBySeverity)
-  try {
-    deps.telemetry.openIncidents((await deps.anomalies.openIncidents()).length)
-  } catch {
-    // The gauge keeps its last value: a store hiccup after a recorded run must not turn it into a failure.
-  }
+  await reportFinishedRun(deps, run, finished.anomaliesBySeverity)
   return { run, ...finished, alertError, delivery: deps.alerts.deliver() }
 }
 

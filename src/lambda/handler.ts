@@ -5,6 +5,7 @@ import type { DetectionRun } from '../domain/run.js'
 import { toIso } from '../domain/time.js'
 import { MeterFlowError } from '../errors.js'
 import { runJson } from '../http/serialize.js'
+import type { Clock } from '../ports.js'
 import type { MeterFlow } from '../wiring.js'
 import { type ContainerCache, lambdaContainers, lambdaLogger } from './container.js'
 import { scheduledRun } from './event.js'
@@ -39,6 +40,15 @@ export class RunFailedError extends MeterFlowError {
   constructor(readonly run: DetectionRun) {
     super(`detection run ${run.runId} for slot ${toIso(run.slot)} failed: ${run.error ?? 'unknown error'}`)
   }
+}
+
+/** When a run in this invocation must stop: the function's remaining time less the margin. */
+export function runDeadline(
+  clock: Clock,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  marginMs: number,
+): number {
+  return clock.now() + context.getRemainingTimeInMillis() - marginMs
 }
 
 export interface ScheduledHandlerDeps {
@@ -109,7 +119,7 @@ export function createScheduledHandler(deps: ScheduledHandlerDeps) {
             }
           : { statusCode: 202, body: { ...body(existing), status: 'running' } }
       }
-      const deadline = meterflow.clock.now() + context.getRemainingTimeInMillis() - marginMs
+      const deadline = runDeadline(meterflow.clock, context, marginMs)
       return sharded
         ? await startSharded(meterflow, logger, slot, runId)
         : await runWhole(meterflow, logger, slot, runId, deadline)

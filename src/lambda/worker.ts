@@ -5,7 +5,7 @@ import { parseShardTask } from '../adapters/sqs/shard-task.js'
 import { toIso } from '../domain/time.js'
 import { runJson } from '../http/serialize.js'
 import { type ContainerCache, lambdaContainers, lambdaLogger } from './container.js'
-import { DEADLINE_MARGIN_MS } from './handler.js'
+import { DEADLINE_MARGIN_MS, runDeadline } from './handler.js'
 
 export interface ShardWorkerDeps {
   containers: ContainerCache
@@ -30,7 +30,7 @@ export function createShardWorker(deps: ShardWorkerDeps) {
       const container = await deps.containers.get()
       flush = () => container.telemetry.flush()
       const { meterflow, telemetry } = container
-      const deadline = meterflow.clock.now() + context.getRemainingTimeInMillis() - marginMs
+      const deadline = runDeadline(meterflow.clock, context, marginMs)
       const processShard = async (record: SQSRecord) => {
         const message = {
           message_id: record.messageId,
