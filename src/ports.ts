@@ -5,9 +5,11 @@ import type { CustomerProfile } from './domain/customer.js'
 import type { SeriesHistory } from './domain/detector.js'
 import type { UsageEvent } from './domain/events.js'
 import type { Incident, IncidentFeedback, IncidentStatus } from './domain/incident.js'
+import type { IncidentSort } from './domain/list-sorts.js'
 import type { Aggregation, MetricDefinition } from './domain/metrics.js'
 import type { DetectionRun } from './domain/run.js'
 import type { CustomerRange, ShardTask } from './domain/shard.js'
+import type { SignalKind } from './domain/signals/signal-registry.js'
 import type { Severity } from './domain/volume.js'
 import type { TimeWindow } from './domain/windows.js'
 
@@ -128,6 +130,10 @@ export interface IncidentQuery {
   openedSince?: number
   /** Opened before (ms). */
   openedUntil?: number
+  /** Opened by this signal or firing it at the latest verdict. */
+  kind?: SignalKind
+  /** Default newest opened first; a store keyed on time alone refuses the others (ValidationError on `sort`). */
+  sort?: IncidentSort
   limit: number
   cursor?: string
 }
@@ -145,10 +151,16 @@ export interface AnomalyStore {
   /** Stores records not yet stored (identity: customer, metric, detectedAt); returns how many were new. */
   putAnomalies(records: readonly AnomalyRecord[]): Promise<number>
   /**
-   * By customer or by metric (one of them is required). Newest first; the order of records sharing a
-   * detected_at is the store's own. Expired records (ttl in the past) are never returned.
+   * By customer or by metric (one of them is required unless `listsAcrossMetrics`). In `query.sort` order (default
+   * newest first); in a time order the order of records sharing a detected_at is the store's own. Expired records
+   * (ttl in the past) are never returned.
    */
   queryAnomalies(query: AnomalyQuery): Promise<Page<AnomalyRecord>>
+  /**
+   * Whether queryAnomalies answers a query with neither customer nor metric, in every sort (SQLite: one table).
+   * When false (DynamoDB: keyed by customer, or by metric in the GSI) the app merges one query per metric.
+   */
+  readonly listsAcrossMetrics: boolean
 
   /** Every incident with status open. */
   openIncidents(): Promise<Incident[]>
@@ -160,7 +172,7 @@ export interface AnomalyStore {
    */
   saveIncidents(incidents: readonly Incident[]): Promise<string[]>
   getIncident(id: string): Promise<Incident | null>
-  /** Newest opened first. */
+  /** In `query.sort` order, newest opened first by default. */
   listIncidents(query: IncidentQuery): Promise<Page<Incident>>
 
   saveRun(run: DetectionRun): Promise<void>

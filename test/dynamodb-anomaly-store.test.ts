@@ -35,6 +35,7 @@ import {
   SLOT,
 } from './contract/anomaly-store.contract.js'
 import { describeApiKeyStoreContract } from './contract/api-key-store.contract.js'
+import { describeListOrderContract } from './contract/list-orders.contract.js'
 import { describeShardStoreContract } from './contract/shard-store.contract.js'
 import { type Dynalite, startDynalite } from './dynalite.js'
 import { ManualClock } from './helpers.js'
@@ -93,6 +94,7 @@ const openDynamoStore = async (clock: ManualClock) => {
 
 describeAnomalyStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeAnomalyKindContract('DynamoDB (dynalite)', openDynamoStore)
+describeListOrderContract('DynamoDB (dynalite)', openDynamoStore, 'time')
 describeAlertStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeApiKeyStoreContract('DynamoDB (dynalite)', openDynamoStore)
 describeShardStoreContract('DynamoDB (dynalite)', openDynamoStore)

@@ -81,4 +81,36 @@ describe('the detection job on DynamoDB', () => {
       registered: true,
     })
   })
+
+  it('lists oldest first across metrics (one GSI query per metric, merged), and refuses orders its keys lack', async () => {
+    const walk = async (url: string) => {
+      const items: { detected_at: string; customer_id: string; metric: string }[] = []
+      let cursor: string | null = null
+      do {
+        const page = await inject('GET', `${url}&limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+        items.push(...page.items)
+        cursor = page.next_cursor
+      } while (cursor)
+      return items
+    }
+    const newest = await walk('/v1/anomalies?kind=volume')
+    const oldest = await walk('/v1/anomalies?kind=volume&sort=detected_at')
+    expect(newest.length).toBeGreaterThan(3)
+    const id = (a: { detected_at: string; customer_id: string; metric: string }) =>
+      `${a.detected_at}|${a.customer_id}|${a.metric}`
+    expect(oldest.map((a) => a.detected_at)).toEqual(newest.map((a) => a.detected_at).reverse())
+    expect(new Set(oldest.map(id))).toEqual(new Set(newest.map(id)))
+    for (const url of ['/v1/anomalies?sort=severity', '/v1/incidents?sort=-peak_z_score']) {
+      const res = await h.app.inject({ method: 'GET', url })
+      expect(res.statusCode, url).toBe(400)
+      expect(res.json().details[0]).toMatchObject({
+        field: 'sort',
+        reason: expect.stringMatching(/only \(its keys\)/),
+      })
+    }
+    const oldestIncidents = await inject('GET', '/v1/incidents?sort=opened_at&kind=volume&limit=100')
+    const opened = oldestIncidents.items.map((i: { opened_at: string }) => i.opened_at)
+    expect(opened.length).toBeGreaterThan(0)
+    expect(opened).toEqual([...opened].sort())
+  })
 })

@@ -22,6 +22,7 @@ import {
   walk,
 } from './contract/anomaly-store.contract.js'
 import { describeApiKeyStoreContract } from './contract/api-key-store.contract.js'
+import { describeListOrderContract } from './contract/list-orders.contract.js'
 import { describeShardStoreContract } from './contract/shard-store.contract.js'
 import { ManualClock, tempDataDir } from './helpers.js'
 
@@ -40,6 +41,7 @@ const openSqliteStore = async (clock: ManualClock) => {
 
 describeAnomalyStoreContract('SQLite', openSqliteStore)
 describeAnomalyKindContract('SQLite', openSqliteStore)
+describeListOrderContract('SQLite', openSqliteStore, 'all')
 describeAlertStoreContract('SQLite', openSqliteStore)
 describeApiKeyStoreContract('SQLite', openSqliteStore)
 describeShardStoreContract('SQLite', openSqliteStore)
@@ -108,8 +110,9 @@ describe('SqliteAnomalyStore', () => {
       { version: 4, name: 'API keys' },
       { version: 5, name: 'shard results and finish claims of sharded runs' },
       { version: 6, name: 'records of every detection signal, incident signals' },
+      { version: 7, name: 'indexes of the dashboard listing orders' },
     ])
-    expect(db.pragma('user_version', { simple: true })).toBe(6)
+    expect(db.pragma('user_version', { simple: true })).toBe(7)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
@@ -155,7 +158,7 @@ describe('SqliteAnomalyStore', () => {
     expect(await store.shards.results('r1')).toStrictEqual([result])
     expect(await store.shards.claimFinish('r1', 'a', NOW, NOW + 1000)).toBe(true)
     expect(await store.shards.claimFinish('r1', 'b', NOW, NOW + 1000)).toBe(false)
-    expect(inspect().pragma('user_version', { simple: true })).toBe(6)
+    expect(inspect().pragma('user_version', { simple: true })).toBe(7)
   })
 
   it('deletes expired shard results and long-expired claims with the next shard write', async () => {
@@ -322,7 +325,7 @@ describe('SqliteAnomalyStore', () => {
         .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)')
         .run('from the future')
       const err = await storeError(() => open())
-      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(6\)/)
+      expect(err.message).toMatch(/schema version 99, newer than this MeterFlow supports \(7\)/)
     })
 
     it('when another connection holds the write lock, and recovers once it is released', async () => {

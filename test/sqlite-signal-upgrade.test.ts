@@ -110,13 +110,15 @@ it('upgrades a version-5 file: records become volume records with every number e
 
   const db = new Database(path, { readonly: true })
   try {
-    expect(db.pragma('user_version', { simple: true })).toBe(6)
-    // The indexes the queries rely on were rebuilt with the table.
+    expect(db.pragma('user_version', { simple: true })).toBe(7)
+    // The indexes the queries rely on were rebuilt with the table (and version 7 adds the listing orders').
     const indexes = db
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'anomalies'`)
       .all()
     expect(indexes.map((i) => (i as { name: string }).name).sort()).toEqual([
+      'anomalies_detected_at',
       'anomalies_metric_detected_at',
+      'anomalies_severity',
       'anomalies_ttl',
     ])
   } finally {

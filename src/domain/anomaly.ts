@@ -1,3 +1,4 @@
+import type { AnomalySort } from './list-sorts.js'
 import type { SignalFieldValues } from './signals/signal.js'
 import { type SignalKind, type SignalOf, signalFields } from './signals/signal-registry.js'
 import type { Direction, Severity } from './volume.js'
@@ -59,6 +60,8 @@ export interface AnomalyQuery {
   since?: number
   /** detected_at < until (ms) */
   until?: number
+  /** Default newest first; a store keyed on time alone refuses the others (ValidationError on `sort`). */
+  sort?: AnomalySort
   limit: number
   /** Opaque continuation from the previous page. */
   cursor?: string

@@ -276,7 +276,21 @@ export function describeAnomalyStoreContract(
         expect(c1Walked.map(identity)).toEqual(c1Single.items.map(identity))
       })
 
-      it('rejects a query with neither customer nor metric', async () => {
+      it('rejects a query with neither customer nor metric, unless the store lists across metrics', async () => {
+        if (store.listsAcrossMetrics) {
+          const records = [
+            anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT - HOUR }),
+            anomaly({ customerId: 'c2', metric: 'bandwidth', detectedAt: SLOT, severity: 'warning' }),
+          ]
+          await store.putAnomalies(records)
+          expect((await store.queryAnomalies({ limit: 10 })).items.map(identity)).toEqual(
+            [records[1], records[0]].map((r) => identity(r as AnomalyRecord)),
+          )
+          expect(
+            (await store.queryAnomalies({ severity: 'critical', since: 0, limit: 10 })).items,
+          ).toHaveLength(1)
+          return
+        }
         const err = await failure(store.queryAnomalies({ limit: 10 }))
         expect(err).toBeInstanceOf(ValidationError)
         const fields = (err as ValidationError).details.map((d) => d.field)

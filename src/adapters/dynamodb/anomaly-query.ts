@@ -1,4 +1,12 @@
 import { type AnomalyQuery, type AnomalyRecord, anomalyIdentity } from '../../domain/anomaly.js'
+import {
+  ANOMALY_SORTS,
+  type AnomalySort,
+  INCIDENT_SORTS,
+  type IncidentSort,
+  isAscendingTimeSort,
+  isTimeSort,
+} from '../../domain/list-sorts.js'
 import { isSignalKind, LEGACY_SIGNAL_KIND, SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import { ValidationError } from '../../errors.js'
 import { checkAnomalyRecords } from '../store-args/numbers.js'
@@ -55,7 +63,27 @@ export function checkAnomalyQuery(query: AnomalyQuery): void {
   checkOneOf('kind', query.kind, SIGNAL_KINDS)
   checkTime('since', query.since)
   checkTime('until', query.until)
+  checkKeySort('anomalies', query.sort, Object.keys(ANOMALY_SORTS))
 }
+
+/**
+ * Only the orders of a key: the table's sort key and the GSI's are detected_at, the incident partition's the
+ * opening time. Any other order (severity, customer, |z|) would read the whole table and sort it per page: refused
+ * with the reason, not answered slowly.
+ */
+export function checkKeySort(
+  listing: 'anomalies' | 'incidents',
+  sort: AnomalySort | IncidentSort | undefined,
+  allowed: readonly string[],
+): void {
+  checkOneOf('sort', sort, allowed)
+  if (sort === undefined || isTimeSort(sort)) return
+  const time = listing === 'anomalies' ? 'detected_at' : 'opened_at'
+  const reason = `the DynamoDB store sorts ${listing} by ${time} only (its keys); sort=${sort} would scan the whole table: use sort=-${time} or sort=${time} with filters`
+  throw new ValidationError(`unsupported sort: ${sort}`, [{ field: 'sort', reason }])
+}
+
+export const INCIDENT_SORT_NAMES: readonly string[] = Object.keys(INCIDENT_SORTS)
 
 export interface AnomalyQueryPlan {
   input: QueryInput
@@ -65,7 +93,7 @@ export interface AnomalyQueryPlan {
 }
 
 /**
- * The Query that answers an anomaly query, newest first: by customer, the table's partition (sk range over
+ * The Query that answers an anomaly query, newest first (oldest first for sort=detected_at): by customer, the table's partition (sk range over
  * detected_at; a metric, if given too, filters); by metric alone, the seed's GSI (detected_at range). Expired
  * items (ttl in the past, not yet deleted by DynamoDB's lazy TTL) and other severities are filtered out.
  * `after` is the cursor's (detected_at, metric, customer_id): its position becomes ExclusiveStartKey and the
@@ -77,7 +105,8 @@ export function anomalyQueryPlan(
   after: readonly [number, string, string, string] | null,
   nowS: number,
 ): AnomalyQueryPlan | null {
-  const from = query.since === undefined ? 0 : Math.max(0, Math.ceil(query.since))
+  const ascending = query.sort !== undefined && isAscendingTimeSort(query.sort)
+  let from = query.since === undefined ? 0 : Math.max(0, Math.ceil(query.since))
   let to = query.until === undefined ? MAX_KEY_TIME : Math.min(MAX_KEY_TIME, Math.ceil(query.until) - 1)
   let startKey: Record<string, unknown> | undefined
   if (after) {
@@ -90,10 +119,12 @@ export function anomalyQueryPlan(
     if (query.metric !== undefined && metric !== query.metric) {
       throw invalidCursor('the cursor belongs to a query for another metric')
     }
-    if (t < from) return null
-    // A cursor past the range's upper end resumes from the top of the range.
-    if (t <= to) {
-      to = t
+    // Read backwards (newest first) the cursor bounds the range from above; read forwards, from below. A cursor
+    // before the range's start resumes from the start.
+    if (ascending ? t > to : t < from) return null
+    if (ascending ? t >= from : t <= to) {
+      if (ascending) from = t
+      else to = t
       startKey = anomalyKey(customerId, t, metric, kind)
       if (query.customerId === undefined) startKey = { ...startKey, metric, detected_at: t }
     }
@@ -138,7 +169,7 @@ export function anomalyQueryPlan(
       FilterExpression: filters.join(' AND '),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-      ScanIndexForward: false,
+      ScanIndexForward: ascending,
     },
     startKey,
     // Only expired items fail the ttl filter; a severity or metric filter can drop most of what is read.

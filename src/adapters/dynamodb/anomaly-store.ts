@@ -3,7 +3,9 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import type { AnomalyQuery, AnomalyRecord, Page } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
 import { FEEDBACK_LABELS, type Incident, type IncidentFeedback } from '../../domain/incident.js'
+import { DEFAULT_ANOMALY_SORT, DEFAULT_INCIDENT_SORT } from '../../domain/list-sorts.js'
 import type { DetectionRun } from '../../domain/run.js'
+import { SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import { StoreError } from '../../errors.js'
 import type {
   AlertStore,
@@ -32,9 +34,17 @@ import {
   decodeCursor,
   encodeCursor,
   RUN_KEY,
+  sortedCursorKind,
 } from '../store-args/paging.js'
 import { DynamoDbAlertStore } from './alert-store.js'
-import { anomalyQueryPlan, checkAnomalyItems, checkAnomalyQuery, dedupeAnomalies } from './anomaly-query.js'
+import {
+  anomalyQueryPlan,
+  checkAnomalyItems,
+  checkAnomalyQuery,
+  checkKeySort,
+  dedupeAnomalies,
+  INCIDENT_SORT_NAMES,
+} from './anomaly-query.js'
 import { DynamoDbApiKeyStore } from './api-key-store.js'
 import { batchGetAll, batchWriteAll, DEFAULT_RETRY, type RetryOptions, type WriteRequest } from './batch.js'
 import { createDocumentClient, createDynamoDbClient, wrapError } from './client.js'
@@ -99,6 +109,8 @@ const INCIDENT_STATUSES: readonly string[] = ['open', 'resolved']
 export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
   readonly table: string
   readonly alerts: AlertStore
+  /** Anomalies are keyed by customer, or by metric in the GSI: the app merges a query per metric. */
+  readonly listsAcrossMetrics = false
   readonly apiKeys: ApiKeyStore
   readonly shards: ShardStore
   private readonly clock: Clock
@@ -173,7 +185,8 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
   async queryAnomalies(query: AnomalyQuery): Promise<Page<AnomalyRecord>> {
     checkAnomalyQuery(query)
     const limit = checkLimit(query.limit)
-    const after = query.cursor === undefined ? null : decodeCursor('anomalies', ANOMALY_KEY, query.cursor)
+    const kind = sortedCursorKind('anomalies', query.sort, DEFAULT_ANOMALY_SORT)
+    const after = query.cursor === undefined ? null : decodeCursor(kind, ANOMALY_KEY, query.cursor)
     const plan = anomalyQueryPlan(this.table, query, after, this.nowSeconds())
     if (plan === null) return { items: [], nextCursor: null }
     const { items, more } = await this.run('query anomalies', () =>
@@ -184,9 +197,7 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     return {
       items: records,
       nextCursor:
-        more && last
-          ? encodeCursor('anomalies', [last.detectedAt, last.metric, last.customerId, last.kind])
-          : null,
+        more && last ? encodeCursor(kind, [last.detectedAt, last.metric, last.customerId, last.kind]) : null,
     }
   }
 
@@ -219,7 +230,10 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     checkOneOf('severity', query.severity, ['warning', 'critical'])
     checkTime('opened_since', query.openedSince)
     checkTime('opened_until', query.openedUntil)
-    const after = query.cursor === undefined ? null : decodeCursor('incidents', INCIDENT_CURSOR, query.cursor)
+    checkOneOf('kind', query.kind, SIGNAL_KINDS)
+    checkKeySort('incidents', query.sort, INCIDENT_SORT_NAMES)
+    const kind = sortedCursorKind('incidents', query.sort, DEFAULT_INCIDENT_SORT)
+    const after = query.cursor === undefined ? null : decodeCursor(kind, INCIDENT_CURSOR, query.cursor)
     const plan = incidentListPlan(this.table, query, after ? after[0] : null)
     const { items, more } = await this.run('list incidents', () =>
       collectPage(this.doc, plan.input, limit, plan.startKey, plan.readAhead),
@@ -227,7 +241,7 @@ export class DynamoDbAnomalyStore implements AnomalyStore, TableContext {
     const last = items[items.length - 1]
     return {
       items: items.map(itemToIncident),
-      nextCursor: more && last ? encodeCursor('incidents', [String(last[SK])]) : null,
+      nextCursor: more && last ? encodeCursor(kind, [String(last[SK])]) : null,
     }
   }
 

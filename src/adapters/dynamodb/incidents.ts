@@ -1,6 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Incident } from '../../domain/incident.js'
+import { isAscendingTimeSort } from '../../domain/list-sorts.js'
 import { firstFutureSlot } from '../../domain/run.js'
+import { LEGACY_SIGNAL_KIND } from '../../domain/signals/signal-registry.js'
 import { ConflictError } from '../../errors.js'
 import type { Clock, IncidentQuery } from '../../ports.js'
 import { mapLimit } from './batch.js'
@@ -146,7 +148,10 @@ export function openIncidentsInput(table: string): QueryInput {
   }
 }
 
-/** Newest opened first, filtered by status and customer; `afterSk` is the cursor's sort key. */
+/**
+ * Newest opened first (oldest first for sort=opened_at: the partition read forwards), filtered; `afterSk` is the
+ * cursor's sort key. Items written before signals carry neither signal attribute: they are volume's.
+ */
 export function incidentListPlan(
   table: string,
   query: IncidentQuery,
@@ -175,6 +180,13 @@ export function incidentListPlan(
     names['#severity'] = 'severity'
     values[':severity'] = query.severity
   }
+  if (query.kind !== undefined) {
+    const legacy = query.kind === LEGACY_SIGNAL_KIND ? ' OR attribute_not_exists(#opened_by)' : ''
+    filters.push(`(#opened_by = :kind OR contains(#firing, :kind)${legacy})`)
+    names['#opened_by'] = 'opened_by_signal'
+    names['#firing'] = 'firing_signals'
+    values[':kind'] = query.kind
+  }
   if (query.openedSince !== undefined || query.openedUntil !== undefined) {
     names['#opened'] = 'opened_at'
     if (query.openedSince !== undefined) {
@@ -193,7 +205,7 @@ export function incidentListPlan(
       ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-      ScanIndexForward: false,
+      ScanIndexForward: query.sort !== undefined && isAscendingTimeSort(query.sort),
     },
     startKey: afterSk === null ? undefined : { [PK]: INCIDENT_PK, [SK]: afterSk },
     readAhead: filters.length > 0 ? 4 : 1,

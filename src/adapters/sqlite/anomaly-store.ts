@@ -66,6 +66,8 @@ export class SqliteAnomalyStore implements AnomalyStore {
   private readonly upsertCustomer: Database.Statement
   private readonly purgeExpired: Database.Statement
   readonly alerts: SqliteAlertStore
+  /** One table: any filters, any order (see list-queries.ts). */
+  readonly listsAcrossMetrics = true
   readonly apiKeys: SqliteApiKeyStore
   readonly shards: SqliteShardStore
 
@@ -142,11 +144,9 @@ export class SqliteAnomalyStore implements AnomalyStore {
   }
 
   async queryAnomalies(query: AnomalyQuery): Promise<Page<AnomalyRecord>> {
-    const { sql, params, limit } = anomalyListQuery(query, this.nowSeconds())
+    const { sql, params, limit, cursorOf } = anomalyListQuery(query, this.nowSeconds())
     const rows = this.run('query anomalies', () => this.statement(sql).all(params)) as AnomalyRow[]
-    return toPage(rows, limit, rowToAnomaly, (r) =>
-      encodeCursor('anomalies', [r.detected_at, r.metric, r.customer_id, r.kind]),
-    )
+    return toPage(rows, limit, rowToAnomaly, (r) => cursorOf(r as unknown as Record<string, unknown>))
   }
 
   async openIncidents(): Promise<Incident[]> {
@@ -181,9 +181,9 @@ export class SqliteAnomalyStore implements AnomalyStore {
   }
 
   async listIncidents(query: IncidentQuery): Promise<Page<Incident>> {
-    const { sql, params, limit } = incidentListQuery(query)
+    const { sql, params, limit, cursorOf } = incidentListQuery(query)
     const rows = this.run('list incidents', () => this.statement(sql).all(params)) as IncidentReadRow[]
-    return toPage(rows, limit, rowToIncident, (r) => encodeCursor('incidents', [r.opened_at, r.id]))
+    return toPage(rows, limit, rowToIncident, (r) => cursorOf(r as unknown as Record<string, unknown>))
   }
 
   async saveRun(run: DetectionRun): Promise<void> {

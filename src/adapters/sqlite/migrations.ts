@@ -227,4 +227,18 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE incidents SET firing_signals = '["volume"]' WHERE status = 'open' AND clean_runs = 0;
     `,
   },
+  {
+    version: 7,
+    name: 'indexes of the dashboard listing orders',
+    sql: `
+      -- One index per listing order's first column (see list-queries.ts), so every order's first and deep pages
+      -- seek instead of sorting the table: all anomalies by time (oldest first reads it backwards), by severity,
+      -- and incidents by severity, customer and |peak z| (the expression the ORDER BY names).
+      CREATE INDEX IF NOT EXISTS anomalies_detected_at ON anomalies (detected_at DESC, metric, customer_id, kind);
+      CREATE INDEX IF NOT EXISTS anomalies_severity ON anomalies (severity, detected_at DESC, metric, customer_id, kind);
+      CREATE INDEX IF NOT EXISTS incidents_severity ON incidents (severity, opened_at DESC, id);
+      CREATE INDEX IF NOT EXISTS incidents_customer ON incidents (customer_id, opened_at DESC, id);
+      CREATE INDEX IF NOT EXISTS incidents_peak_z ON incidents (abs(peak_z_score) DESC, opened_at DESC, id);
+    `,
+  },
 ]

@@ -1,11 +1,29 @@
 import type { Page } from '../../domain/anomaly.js'
 import { ValidationError } from '../../errors.js'
 
-/** Which listing a cursor continues: a cursor from one listing is refused by another. */
-export type CursorKind = 'anomalies' | 'incidents' | 'runs' | 'alerts'
+/**
+ * Which listing a cursor continues: a cursor from one listing is refused by another. A listing in another order
+ * than its default is another listing (`anomalies severity`): its cursor holds another key.
+ */
+export type CursorKind =
+  | 'anomalies'
+  | 'incidents'
+  | 'runs'
+  | 'alerts'
+  | `${'anomalies' | 'incidents'} ${string}`
 
-type KeyPart = 'int' | 'string'
-type KeyValue<P extends KeyPart> = P extends 'int' ? number : string
+/** The cursor kind of a listing in `sort` order (the default order keeps the plain kind its cursors always had). */
+export function sortedCursorKind(
+  listing: 'anomalies' | 'incidents',
+  sort: string | undefined,
+  defaultSort: string,
+): CursorKind {
+  return sort === undefined || sort === defaultSort ? listing : `${listing} ${sort}`
+}
+
+/** int: a safe integer; number: any finite number; string. */
+export type KeyPart = 'int' | 'number' | 'string'
+type KeyValue<P extends KeyPart> = P extends 'string' ? string : number
 type Key<S extends readonly KeyPart[]> = { [I in keyof S]: KeyValue<S[I]> }
 
 export const ANOMALY_KEY = ['int', 'string', 'string', 'string'] as const // detected_at, metric, customer_id, kind
@@ -42,7 +60,12 @@ export function decodeCursor<S extends readonly KeyPart[]>(
   if (!Array.isArray(v) || v.length !== shape.length) throw invalid('not a cursor this store issued')
   shape.forEach((part, i) => {
     const value: unknown = v[i]
-    const ok = part === 'int' ? Number.isSafeInteger(value) : typeof value === 'string'
+    const ok =
+      part === 'int'
+        ? Number.isSafeInteger(value)
+        : part === 'number'
+          ? Number.isFinite(value)
+          : typeof value === 'string'
     if (!ok) throw invalid('not a cursor this store issued')
   })
   return v as Key<S>

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { queryAnomalies } from '../../app/query-anomalies.js'
+import { ANOMALY_SORTS, type AnomalySort } from '../../domain/list-sorts.js'
 import type { SignalKind } from '../../domain/signals/signal-registry.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
@@ -14,6 +15,7 @@ interface ListQuery {
   kind?: SignalKind
   since?: string
   until?: string
+  sort?: AnomalySort
   limit: number
   cursor?: string
 }
@@ -24,9 +26,9 @@ export function anomalyRoutes(app: FastifyInstance, meterflow: MeterFlow): void 
     {
       config: { scope: 'read' },
       schema: {
-        summary: 'List stored anomalies, newest first',
+        summary: 'List stored anomalies, newest first unless sort says otherwise',
         description:
-          'Filters combine. By customer the table key answers; by metric alone (e.g. all bandwidth anomalies in the last week) the metric-severity index does. since is inclusive, until exclusive (ISO 8601 or epoch ms).',
+          'Filters combine. By customer the table key answers; by metric alone (e.g. all bandwidth anomalies in the last week) the metric-severity index does. since is inclusive, until exclusive (ISO 8601 or epoch ms). sort: -detected_at (default), detected_at, severity (critical first, then newest), customer_id (then newest); the DynamoDB store sorts by time only (its keys) and answers the others 400. A cursor continues the order it came from.',
         tags: ['anomalies'],
         querystring: pageQuery({
           customer_id: { type: 'string', minLength: 1, maxLength: 128 },
@@ -35,6 +37,7 @@ export function anomalyRoutes(app: FastifyInstance, meterflow: MeterFlow): void 
           kind: { ...signalKindSchema, description: 'Only records of this signal' },
           since: timeParam('ISO 8601 or epoch ms, inclusive'),
           until: timeParam('ISO 8601 or epoch ms, exclusive'),
+          sort: { type: 'string', enum: Object.keys(ANOMALY_SORTS), description: 'The order' },
         }),
         response: { 200: pageSchema(anomalySchema), 400: errorResponseSchema },
       },
@@ -48,6 +51,7 @@ export function anomalyRoutes(app: FastifyInstance, meterflow: MeterFlow): void 
         kind: q.kind,
         since: parseTime('since', q.since),
         until: parseTime('until', q.until),
+        sort: q.sort,
         limit: q.limit,
         cursor: q.cursor,
       })

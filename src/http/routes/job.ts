@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { BOUNDS } from '../../domain/limits.js'
+import { INCIDENT_SORTS, type IncidentSort } from '../../domain/list-sorts.js'
+import type { SignalKind } from '../../domain/signals/signal-registry.js'
 import { NotFoundError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
@@ -12,6 +14,7 @@ import {
   pageQuery,
   pageSchema,
   runSchema,
+  signalKindSchema,
 } from './schemas.js'
 
 export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
@@ -89,8 +92,10 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       customer_id?: string
       metric?: string
       severity?: 'warning' | 'critical'
+      kind?: SignalKind
       since?: string
       until?: string
+      sort?: IncidentSort
       limit: number
       cursor?: string
     }
@@ -99,17 +104,22 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
     {
       config: { scope: 'read' },
       schema: {
-        summary: 'List incidents, newest opened first',
+        summary: 'List incidents, newest opened first unless sort says otherwise',
         description:
-          'Filters combine. since (inclusive) and until (exclusive) bound when the incident opened (ISO 8601 or epoch ms).',
+          'Filters combine. since (inclusive) and until (exclusive) bound when the incident opened (ISO 8601 or epoch ms). kind: incidents the signal opened or fires in at the latest verdict. sort: -opened_at (default), opened_at, severity (critical first, then newest), customer_id (then newest), -peak_z_score (largest |peak z| first); the DynamoDB store sorts by opening time only (its key) and answers the others 400. A cursor continues the order it came from.',
         tags: ['anomalies'],
         querystring: pageQuery({
           status: { type: 'string', enum: ['open', 'resolved'] },
           customer_id: { type: 'string', minLength: 1, maxLength: 128 },
           metric: { type: 'string', minLength: 1, maxLength: 63 },
           severity: { type: 'string', enum: ['warning', 'critical'] },
+          kind: {
+            ...signalKindSchema,
+            description: 'Opened by this signal, or firing it at the latest verdict',
+          },
           since: timeParam('ISO 8601 or epoch ms: opened at or after'),
           until: timeParam('ISO 8601 or epoch ms: opened before'),
+          sort: { type: 'string', enum: Object.keys(INCIDENT_SORTS), description: 'The order' },
         }),
         response: { 200: pageSchema(incidentSchema), 400: errorResponseSchema },
       },
@@ -121,8 +131,10 @@ export function jobRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         customerId: q.customer_id,
         metric: q.metric,
         severity: q.severity,
+        kind: q.kind,
         openedSince: parseTime('since', q.since),
         openedUntil: parseTime('until', q.until),
+        sort: q.sort,
         limit: q.limit,
         cursor: q.cursor,
       })
