@@ -302,6 +302,8 @@ export interface AlertStore {
   get(id: string): Promise<AlertDelivery | null>
   /** Newest first by id (ids start with the alert's ISO time). */
   list(query: AlertQuery): Promise<Page<AlertDelivery>>
+  /** Every delivery of these alerts, whatever the channel (a key range each: ids start with the alert id), any order. */
+  ofAlerts(alertIds: readonly string[]): Promise<AlertDelivery[]>
 
   putMute(mute: Mute): Promise<void>
   /** Mutes with until > now, newest created first. */

@@ -135,6 +135,68 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     await shot(page, 'incidents-filtered.png')
   })
 
+  it('sorts the incidents table and filters it by signal, server-side, kept in the URL', async () => {
+    await page.getByLabel('Metric').selectOption('')
+    await page.getByLabel('Sort').selectOption({ label: 'strongest |peak z| first' })
+    await page.getByLabel('Signal').selectOption('volume')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.waitForURL(/sort=-peak_z_score/)
+    await page.waitForSelector('#main:not([aria-busy])')
+    const url = new URL(page.url()).searchParams
+    expect([url.get('kind'), url.get('metric'), url.get('status')]).toEqual(['volume', null, 'open'])
+    const expected = (await api('/v1/incidents?status=open&kind=volume&sort=-peak_z_score&limit=50'))
+      .items as { peak_z_score: number; customer_id: string }[]
+    expect(expected.length).toBeGreaterThan(1)
+    const magnitudes = expected.map((i) => Math.abs(i.peak_z_score))
+    expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a))
+    await page.locator('tbody tr').first().waitFor()
+    expect(await page.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(
+      expected.map((i) => i.customer_id),
+    )
+    expect(await page.getByRole('columnheader', { name: /Peak z/ }).getAttribute('aria-sort')).toBe(
+      'descending',
+    )
+    expect(await page.locator('tbody tr td:nth-child(6)').first().textContent()).toMatch(/^volume/)
+    // The URL is the state: reloaded, the order and the filter stay.
+    await page.reload()
+    await page.locator('tbody tr').first().waitFor()
+    expect(await page.getByLabel('Sort').inputValue()).toBe('-peak_z_score')
+    expect(await page.getByLabel('Signal').inputValue()).toBe('volume')
+    await shot(page, 'incidents-sorted.png')
+    // A signal with no incidents says so and what to do.
+    await page.goto(`${server.url}/incidents?kind=shape&status=open&customer_id=nobody`)
+    await page.getByText('No incidents match these filters.').waitFor()
+  })
+
+  it('sorts the anomalies table critical first, and pages on in that order', async () => {
+    await page.goto(`${server.url}/anomalies`)
+    await page.getByRole('heading', { name: 'Anomalies', exact: true }).waitFor()
+    await page.getByLabel('Sort').selectOption('severity')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.waitForURL(/sort=severity/)
+    await page.waitForSelector('#main:not([aria-busy])')
+    const first = await api('/v1/anomalies?sort=severity&limit=50')
+    const severities = await page.locator('tbody tr td:nth-child(4)').allTextContents()
+    expect(severities).toEqual(first.items.map((a: { severity: string }) => a.severity))
+    expect(severities).toEqual([...severities].sort())
+    expect(await page.getByRole('columnheader', { name: /Severity/ }).getAttribute('aria-sort')).toBe(
+      'ascending',
+    )
+    if (first.next_cursor) {
+      await page.getByRole('link', { name: 'Next page »' }).click()
+      await page.waitForURL(/cursor=/)
+      await page.waitForSelector('#main:not([aria-busy])')
+      expect(new URL(page.url()).searchParams.get('sort')).toBe('severity')
+      const second = await api(`/v1/anomalies?sort=severity&limit=50&cursor=${first.next_cursor}`)
+      expect(await page.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(
+        second.items.map((a: { customer_id: string }) => a.customer_id),
+      )
+    }
+    await shot(page, 'anomalies-by-severity.png')
+    await page.goto(`${server.url}/incidents?status=open&metric=api_calls`)
+    await page.locator('tbody tr').first().waitFor()
+  })
+
   it("opens a customer's drill-down: the usage curve, the baseline band and the anomaly markers", async () => {
     await page.getByRole('link', { name: SHOWCASE.spike }).first().click()
     await page.getByRole('heading', { name: `Customer ${SHOWCASE.spike}` }).waitFor()
@@ -155,6 +217,38 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     )
     await page.getByText(/Anomalies in this range: \d+/).waitFor()
     await shot(page, 'customer-drilldown.png')
+  })
+
+  it("shows the customer's alert deliveries (failed ones with Retry) and detector settings in the drill-down", async () => {
+    const expected = (await api(`/v1/customers/${SHOWCASE.spike}/alerts?limit=20`)).items as {
+      id: string
+      status: string
+      channel: string
+      alert: { customer_id: string }
+    }[]
+    expect(expected.length).toBeGreaterThan(0)
+    expect(new Set(expected.map((d) => d.alert.customer_id))).toEqual(new Set([SHOWCASE.spike]))
+    const section = page.getByRole('table', { name: /Alert deliveries of/ })
+    await section.waitFor()
+    expect(await section.locator('tbody tr').count()).toBe(expected.length)
+    expect(await section.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(
+      expected.map((d) => d.channel),
+    )
+    await page.getByRole('heading', { name: 'Detector settings' }).waitFor()
+    await section.scrollIntoViewIfNeeded()
+    await shot(page, 'customer-alerts.png')
+    const failed = expected.filter((d) => d.status === 'failed')
+    if (failed.length > 0) {
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/retry') && r.request().method() === 'POST'),
+        section
+          .getByRole('button', { name: /^Retry delivery/ })
+          .first()
+          .click(),
+      ])
+      expect(response.status()).toBe(202)
+      await page.getByText(/queued again/).waitFor()
+    }
   })
 
   it('acknowledges an incident from its page (the link alerts carry) and the API shows it', async () => {

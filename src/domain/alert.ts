@@ -156,7 +156,14 @@ export interface AlertDelivery {
 }
 
 export function deliveryId(alertId: string, channel: string): string {
-  return `${alertId}>${channel}`
+  return `${alertId}${CHANNEL_SEPARATOR}${channel}`
+}
+
+const CHANNEL_SEPARATOR = '>'
+
+/** The ids of an alert's deliveries, whatever the channel: `[from, to)` in string order (`>` then `?`). */
+export function deliveryIdRange(alertId: string): [from: string, to: string] {
+  return [`${alertId}${CHANNEL_SEPARATOR}`, `${alertId}?`]
 }
 
 /** A per-customer and/or per-metric silence until `until`; null fields match everything. */

@@ -33,6 +33,21 @@ export function describeAlertStoreContract(
       await cleanup()
     })
 
+    it("reads every delivery of the alerts asked for, on every channel, and no other alert's", async () => {
+      const a = delivery({ slot: SLOT, customerId: 'acme', channel: 'webhook' })
+      const aSlack = delivery({ slot: SLOT, customerId: 'acme', channel: 'slack', status: 'failed' })
+      // An alert whose id extends the first one's: a prefix match without the channel separator.
+      const base = delivery({ slot: SLOT, customerId: 'acme', channel: 'webhook' })
+      const other = { ...base, id: `${a.alert.id}x>webhook`, alert: { ...base.alert, id: `${a.alert.id}x` } }
+      const later = delivery({ slot: SLOT + 3_600_000, customerId: 'acme', channel: 'webhook' })
+      await store.enqueue([a, aSlack, other, later])
+      const ids = async (alertIds: string[]) => (await store.ofAlerts(alertIds)).map((d) => d.id).sort()
+      expect(await ids([a.alert.id])).toEqual([aSlack.id, a.id].sort())
+      expect(await ids([a.alert.id, later.alert.id, 'nope'])).toEqual([aSlack.id, a.id, later.id].sort())
+      expect(await ids([])).toEqual([])
+      expect((await store.ofAlerts([a.alert.id])).find((d) => d.id === aSlack.id)).toStrictEqual(aSlack)
+    })
+
     it('enqueues a delivery once and reads it back exactly', async () => {
       const d = delivery({ slot: SLOT, customerId: 'acme|corp', channel: 'slack' })
       expect(await store.enqueue([d])).toBe(1)

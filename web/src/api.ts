@@ -17,6 +17,8 @@ export interface Incident {
   resolved_at: string | null
   peak_z_score: number
   last_z_score: number
+  opened_by_signal: string
+  firing_signals: string[]
   detections: number
   acknowledged_at: string | null
   acknowledged_by: string | null
@@ -27,10 +29,14 @@ export interface Anomaly {
   customer_id: string
   metric: string
   detected_at: string
+  /** The signal; volume records carry baseline_* and z_score, shape records the similarity. */
+  kind: string
   current_value: number
-  baseline_mean: number
-  baseline_stddev: number
-  z_score: number
+  baseline_mean?: number
+  baseline_stddev?: number
+  z_score?: number
+  shape_similarity?: number
+  shape_threshold?: number
   severity: 'warning' | 'critical'
   direction: 'spike' | 'drop'
   window: { start: string; end: string }

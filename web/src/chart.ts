@@ -148,7 +148,7 @@ export function markerList(anomalies: Anomaly[]): HTMLElement | null {
     'p',
     { class: 'marker-list' },
     `Anomalies in this range: ${anomalies.length} (largest |z| ${z(
-      anomalies.reduce((m, a) => (Math.abs(a.z_score) > Math.abs(m) ? a.z_score : m), 0),
+      anomalies.reduce((m, a) => (Math.abs(a.z_score ?? 0) > Math.abs(m) ? (a.z_score ?? 0) : m), 0),
     )}).`,
   )
 }

@@ -79,7 +79,12 @@ export function notice(
   )
 }
 
-export function table(headers: string[], rows: HTMLTableRowElement[], caption?: string): HTMLElement {
+/** A column header: its text, and the order it is sorted in if the table is sorted by it (aria-sort). */
+export type Header =
+  | string
+  | { text: string; numeric?: boolean | undefined; sort?: 'ascending' | 'descending' | undefined }
+
+export function table(headers: Header[], rows: HTMLTableRowElement[], caption?: string): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap' },
@@ -93,7 +98,16 @@ export function table(headers: string[], rows: HTMLTableRowElement[], caption?: 
         h(
           'tr',
           {},
-          headers.map((t) => h('th', { scope: 'col' }, t)),
+          headers.map((t) =>
+            typeof t === 'string'
+              ? h('th', { scope: 'col' }, t)
+              : h(
+                  'th',
+                  { scope: 'col', class: t.numeric ? 'num' : undefined, 'aria-sort': t.sort },
+                  t.text,
+                  t.sort ? h('span', { 'aria-hidden': 'true' }, t.sort === 'ascending' ? ' ▲' : ' ▼') : null,
+                ),
+          ),
         ),
       ),
       h('tbody', {}, rows),

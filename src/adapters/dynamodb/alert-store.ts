@@ -1,6 +1,12 @@
 import { performance } from 'node:perf_hooks'
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
+import {
+  type AlertDelivery,
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
+  deliveryIdRange,
+  type Mute,
+} from '../../domain/alert.js'
 import type { Page } from '../../domain/anomaly.js'
 import type { AlertQuery, AlertStore, Clock } from '../../ports.js'
 import { checkLimit, checkOneOf, checkTime, decodeCursor, encodeCursor } from '../store-args/paging.js'
@@ -177,6 +183,22 @@ export class DynamoDbAlertStore implements AlertStore {
     const last = deliveries[deliveries.length - 1]
     // The cursor is the last id returned: the next page starts strictly after it, whatever the filters.
     return { items: deliveries, nextCursor: more && last ? encodeCursor('alerts', [last.id]) : null }
+  }
+
+  /** One Query per alert (its delivery ids are a key range of the ALERTS partition), a few at a time. */
+  async ofAlerts(alertIds: readonly string[]): Promise<AlertDelivery[]> {
+    const found = await this.ctx.run('read the deliveries of alerts', () =>
+      mapLimit([...alertIds], PARALLELISM, (alertId) => {
+        const [from] = deliveryIdRange(alertId)
+        return queryAll(this.ctx.doc, {
+          TableName: this.ctx.table,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :from)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': ALERTS_PK, ':from': from },
+        })
+      }),
+    )
+    return found.flat().map(itemToDelivery)
   }
 
   async putMute(mute: Mute): Promise<void> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import { type AlertDelivery, DELIVERY_STATUSES, type Mute } from '../../domain/alert.js'
+import { type AlertDelivery, DELIVERY_STATUSES, deliveryIdRange, type Mute } from '../../domain/alert.js'
 import { withLegacySignals } from '../../domain/alert-factory.js'
 import type { Page } from '../../domain/anomaly.js'
 import type { AlertQuery, AlertStore } from '../../ports.js'
@@ -119,6 +119,14 @@ export class SqliteAlertStore implements AlertStore {
         .all(params),
     ) as DeliveryRow[]
     return toPage(rows, limit, fromRow, (r) => encodeCursor('alerts', [r.id]))
+  }
+
+  async ofAlerts(alertIds: readonly string[]): Promise<AlertDelivery[]> {
+    const range = this.db.prepare('SELECT * FROM alert_deliveries WHERE id >= ? AND id < ?')
+    const rows = this.run('read the deliveries of alerts', () =>
+      alertIds.flatMap((alertId) => range.all(...deliveryIdRange(alertId)) as DeliveryRow[]),
+    )
+    return rows.map(fromRow)
   }
 
   async putMute(mute: Mute): Promise<void> {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { createMute } from '../../app/alerting/mutes.js'
+import { customerAlerts } from '../../app/customer-alerts.js'
 import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
 import { BOUNDS } from '../../domain/limits.js'
 import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
@@ -131,6 +132,44 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         ...(q.cursor ? { cursor: q.cursor } : {}),
       })
       return { items: page.items.map(deliveryJson), next_cursor: page.nextCursor }
+    },
+  )
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
+    '/v1/customers/:id/alerts',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: "The alert deliveries of a customer's incidents, newest first",
+        description:
+          "A page covers `limit` of the customer's incidents, newest opened first (default 20): every delivery of their opening, escalation and resolution alerts, on every channel, with its status (failed: a dead letter, retry with POST /v1/alerts/{id}/retry). next_cursor continues with older incidents. Storm, job-health and digest alerts belong to no customer.",
+        tags: ['alerts'],
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+        },
+        querystring: {
+          ...pageQuery({}),
+          properties: {
+            ...pageQuery({}).properties,
+            limit: numberParam({ ...BOUNDS.pageSize, max: 100 }, { default: 20 }),
+          },
+        },
+        response: {
+          200: {
+            ...pageSchema(deliverySchema),
+            properties: {
+              ...pageSchema(deliverySchema).properties,
+              incidents: { type: 'integer', description: 'How many incidents this page covers' },
+            },
+          },
+          400: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const page = await customerAlerts(meterflow.anomalies, request.params.id, request.query)
+      return { items: page.items.map(deliveryJson), next_cursor: page.nextCursor, incidents: page.incidents }
     },
   )
 

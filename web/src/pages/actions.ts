@@ -9,14 +9,22 @@ const MUTE_PERIODS: [label: string, minutes: number][] = [
   ['7 days', 10080],
 ]
 
-let announcement = ''
+let announcement = { area: '', text: '' }
 
-/** Runs an action; its outcome is announced (role=status), the page is shown again with fresh data. */
-async function act(status: HTMLElement, done: string, work: () => Promise<unknown>): Promise<void> {
+/**
+ * Runs an action; its outcome is announced (role=status), the page is shown again with fresh data. `area` names
+ * the status line that shows the outcome on the fresh page, when a page has more than one.
+ */
+export async function act(
+  status: HTMLElement,
+  done: string,
+  work: () => Promise<unknown>,
+  area = '',
+): Promise<void> {
   status.textContent = 'Working…'
   try {
     await work()
-    announcement = done
+    announcement = { area, text: done }
     refresh()
   } catch (err) {
     status.textContent = err instanceof ApiError ? `Failed: ${err.message}` : `Failed: ${String(err)}`
@@ -107,8 +115,9 @@ export function muteForm(status: HTMLElement, target: { customer_id: string; met
 }
 
 /** The outcome of the action that led to this render, said once. */
-export function takeAnnouncement(): string {
-  const text = announcement
-  announcement = ''
+export function takeAnnouncement(area = ''): string {
+  if (announcement.area !== area) return ''
+  const { text } = announcement
+  announcement = { area: '', text: '' }
   return text
 }

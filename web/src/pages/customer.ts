@@ -1,20 +1,22 @@
 import { pagePath } from '../../../src/domain/dashboard-pages.js'
-import { api, type Customer, type Incident, type Metric, type Page, query } from '../api'
+import { api, type Customer, type Delivery, type Incident, type Metric, type Page, query } from '../api'
 import { badge, h, heading, notice, num, table, time, z } from '../dom'
 import type { Route, Viewer } from '../router'
 import { muteForm, takeAnnouncement } from './actions'
+import { DELIVERIES_AREA, deliveryTable } from './deliveries'
 import { RANGES, rangeLinks, rangeMs } from './ranges'
 import { seriesPanel } from './series-panel'
 
 const HOUR = 3_600_000
 
-/** A customer: one metric's chart at a time (metric and range in the URL), its incidents and detector settings. */
+/** A customer: one metric's chart at a time (metric and range in the URL), its incidents, alerts and detector settings. */
 export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLElement> {
   const id = route.id ?? ''
-  const [customer, metrics, incidents] = await Promise.all([
+  const [customer, metrics, incidents, alerts] = await Promise.all([
     api<Customer>(`/v1/customers/${encodeURIComponent(id)}`),
     api<{ metrics: Metric[] }>('/v1/metrics'),
     api<Page<Incident>>(`/v1/incidents${query({ customer_id: id, limit: 20 })}`),
+    api<Page<Delivery>>(`/v1/customers/${encodeURIComponent(id)}/alerts${query({ limit: 20 })}`),
   ])
   const names = metrics.metrics.map((m) => m.name)
   const metric = names.includes(route.params.get('metric') ?? '')
@@ -38,6 +40,7 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
   const effective = panel?.series
 
   const status = h('p', { class: 'action-status', role: 'status' }, takeAnnouncement())
+  const alertStatus = h('p', { class: 'action-status', role: 'status' }, takeAnnouncement(DELIVERIES_AREA))
   const settings: [string, string][] = [
     ['Status', customer.status],
     ['Threshold', customer.threshold === null ? 'default' : num(customer.threshold)],
@@ -134,6 +137,20 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
           : null,
       ),
     ),
+    h('h2', { id: 'customer-alerts' }, 'Alerts'),
+    h(
+      'p',
+      { class: 'muted' },
+      `Every delivery of the alerts of this customer's ${alerts.next_cursor ? '20 latest ' : ''}incidents, on every channel.`,
+    ),
+    deliveryTable(alerts.items, viewer, alertStatus, {
+      caption: `Alert deliveries of ${id}'s incidents, newest first`,
+      empty: [
+        'No alerts for this customer.',
+        'Alerts go out when an incident opens, escalates or resolves and a channel is configured (see the README, Alerts).',
+      ],
+    }),
+    alertStatus,
   )
 }
 

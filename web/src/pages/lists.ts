@@ -1,4 +1,11 @@
 import { pagePath } from '../../../src/domain/dashboard-pages.js'
+import {
+  ANOMALY_SORTS,
+  DEFAULT_ANOMALY_SORT,
+  DEFAULT_INCIDENT_SORT,
+  INCIDENT_SORTS,
+} from '../../../src/domain/list-sorts.js'
+import { SIGNAL_KINDS } from '../../../src/domain/signals/signal-registry.js'
 import { type Anomaly, api, type Incident, type Metric, type Page, query } from '../api'
 import { badge, h, heading, notice, num, table, time, z } from '../dom'
 import { navigate, type Route } from '../router'
@@ -6,11 +13,45 @@ import { RANGES, rangeMs } from './ranges'
 
 const PAGE_SIZE = 50
 
+type Option = [value: string, text: string]
+
 interface Field {
   name: string
   label: string
-  options?: [value: string, text: string][]
+  options?: Option[]
 }
+
+interface Column<T> {
+  header: string
+  cell: (item: T) => Node | string | (Node | string | null)[]
+  numeric?: boolean
+  /** The sort that orders by this column (its name without the `-`): the header says when it is in force. */
+  sortKey?: string
+}
+
+/** One table page (incidents, anomalies): its filters, orders and columns; the rest is shared. */
+interface ListSpec<T> {
+  page: 'incidents' | 'anomalies'
+  title: string
+  /** What a row is, before the order ("One incident per ... ; "). */
+  about: string
+  endpoint: string
+  /** Filters besides customer, metric, severity, signal and time range. */
+  extraFields: Field[]
+  timeLabel: string
+  sorts: Record<string, string>
+  defaultSort: string
+  columns: Column<T>[]
+  rowClass?: (item: T) => string | undefined
+  empty: [title: string, next: string]
+}
+
+const ANY: Option = ['', 'any']
+const rangeOptions: Option[] = [ANY, ...RANGES.map((r): Option => [r.key, `last ${r.label}`])]
+const severityOptions: Option[] = [ANY, ['critical', 'critical'], ['warning', 'warning']]
+const signalOptions: Option[] = [ANY, ...SIGNAL_KINDS.map((k): Option => [k, k])]
+/** The URL parameters a table passes to the API as they are (range becomes since). */
+const PASSED = ['customer_id', 'metric', 'severity', 'status', 'kind', 'sort', 'cursor'] as const
 
 /** The filters as a form whose submit puts them in the URL (shareable; the back button works). */
 function filterForm(path: string, fields: Field[], params: URLSearchParams): HTMLElement {
@@ -45,15 +86,9 @@ function filterForm(path: string, fields: Field[], params: URLSearchParams): HTM
   return form
 }
 
-const ANY: [string, string] = ['', 'any']
-const rangeOptions: [string, string][] = [
-  ANY,
-  ...RANGES.map((r): [string, string] => [r.key, `last ${r.label}`]),
-]
-
-async function metricOptions(): Promise<[string, string][]> {
+async function metricOptions(): Promise<Option[]> {
   const { metrics } = await api<{ metrics: Metric[] }>('/v1/metrics')
-  return [ANY, ...metrics.map((m): [string, string] => [m.name, m.name])]
+  return [ANY, ...metrics.map((m): Option => [m.name, m.name])]
 }
 
 /** since from the range shortcut, or an explicit since/until from a shared link. */
@@ -80,163 +115,146 @@ function customerLink(customer: string, metric: string): HTMLElement {
   return h('a', { href: `${pagePath('customer', customer)}${query({ metric })}` }, customer)
 }
 
-export async function incidentsPage(route: Route): Promise<HTMLElement> {
+async function listPage<T>(spec: ListSpec<T>, route: Route): Promise<HTMLElement> {
   const p = route.params
-  const path = pagePath('incidents')
+  const path = pagePath(spec.page)
+  const passed: Record<string, string | undefined> = {}
+  for (const name of PASSED) passed[name] = p.get(name) ?? undefined
   const [metrics, page] = await Promise.all([
     metricOptions(),
-    api<Page<Incident>>(
-      `/v1/incidents${query({
-        customer_id: p.get('customer_id') ?? undefined,
-        metric: p.get('metric') ?? undefined,
-        severity: p.get('severity') ?? undefined,
-        status: p.get('status') ?? undefined,
-        ...timeBounds(p),
-        limit: PAGE_SIZE,
-        cursor: p.get('cursor') ?? undefined,
-      })}`,
-    ),
+    api<Page<T>>(`${spec.endpoint}${query({ ...passed, ...timeBounds(p), limit: PAGE_SIZE })}`),
   ])
+  const asked = p.get('sort') ?? ''
+  const sort = asked in spec.sorts ? asked : spec.defaultSort
+  const sortOptions = Object.entries(spec.sorts).map(
+    ([v, text]): Option => [v === spec.defaultSort ? '' : v, text],
+  )
   const form = filterForm(
     path,
     [
       { name: 'customer_id', label: 'Customer' },
       { name: 'metric', label: 'Metric', options: metrics },
-      {
-        name: 'severity',
-        label: 'Severity',
-        options: [ANY, ['critical', 'critical'], ['warning', 'warning']],
-      },
-      { name: 'status', label: 'Status', options: [ANY, ['open', 'open'], ['resolved', 'resolved']] },
-      { name: 'range', label: 'Opened', options: rangeOptions },
+      { name: 'severity', label: 'Severity', options: severityOptions },
+      { name: 'kind', label: 'Signal', options: signalOptions },
+      ...spec.extraFields,
+      { name: 'range', label: spec.timeLabel, options: rangeOptions },
+      { name: 'sort', label: 'Sort', options: sortOptions },
     ],
     p,
   )
-  const rows = page.items.map((i) =>
+  const sortedBy = sort.replace(/^-/, '')
+  const headers = spec.columns.map((c) => ({
+    text: c.header,
+    numeric: c.numeric,
+    sort:
+      c.sortKey === sortedBy
+        ? ((sort.startsWith('-') ? 'descending' : 'ascending') as 'ascending' | 'descending')
+        : undefined,
+  }))
+  const rows = page.items.map((item) =>
     h(
       'tr',
-      { class: i.status === 'open' && i.severity === 'critical' ? 'row-critical' : undefined },
-      h('td', {}, time(i.opened_at)),
-      h('td', {}, customerLink(i.customer_id, i.metric)),
-      h('td', {}, i.metric),
-      h('td', {}, badge(i.severity)),
-      h(
-        'td',
-        {},
+      { class: spec.rowClass?.(item) },
+      spec.columns.map((c) => h('td', { class: c.numeric ? 'num' : undefined }, c.cell(item))),
+    ),
+  )
+  return h(
+    'section',
+    {},
+    heading(spec.title, `${spec.about}; ${spec.sorts[sort] ?? ''}.`),
+    form,
+    rows.length === 0
+      ? notice('empty', ...spec.empty)
+      : table(headers, rows, `${spec.title}, ${spec.sorts[sort] ?? ''}`),
+    pager(path, p, page.next_cursor),
+  )
+}
+
+const INCIDENTS: ListSpec<Incident> = {
+  page: 'incidents',
+  title: 'Incidents',
+  about: 'One incident per customer × metric while an anomaly persists across runs',
+  endpoint: '/v1/incidents',
+  extraFields: [
+    { name: 'status', label: 'Status', options: [ANY, ['open', 'open'], ['resolved', 'resolved']] },
+  ],
+  timeLabel: 'Opened',
+  sorts: INCIDENT_SORTS,
+  defaultSort: DEFAULT_INCIDENT_SORT,
+  rowClass: (i) => (i.status === 'open' && i.severity === 'critical' ? 'row-critical' : undefined),
+  columns: [
+    { header: 'Opened', cell: (i) => time(i.opened_at), sortKey: 'opened_at' },
+    { header: 'Customer', cell: (i) => customerLink(i.customer_id, i.metric), sortKey: 'customer_id' },
+    { header: 'Metric', cell: (i) => i.metric },
+    { header: 'Severity', cell: (i) => badge(i.severity), sortKey: 'severity' },
+    {
+      header: 'Status',
+      cell: (i) => [
         badge(i.status),
         i.acknowledged_at ? ' ' : null,
         i.acknowledged_at ? badge('acked', 'muted') : null,
-      ),
-      h('td', {}, i.direction),
-      h('td', { class: 'num' }, z(i.peak_z_score)),
-      h('td', { class: 'num' }, num(i.detections)),
-      h('td', {}, i.feedback ? badge(i.feedback.label) : ''),
-      h(
-        'td',
-        {},
+      ],
+    },
+    { header: 'Signal', cell: (i) => signals(i) },
+    { header: 'Direction', cell: (i) => i.direction },
+    { header: 'Peak z', cell: (i) => z(i.peak_z_score), numeric: true, sortKey: 'peak_z_score' },
+    { header: 'Detections', cell: (i) => num(i.detections), numeric: true },
+    { header: 'Label', cell: (i) => (i.feedback ? badge(i.feedback.label) : '') },
+    {
+      header: '',
+      cell: (i) =>
         h(
           'a',
           { href: pagePath('incident', i.id), 'aria-label': `Open incident ${i.customer_id} ${i.metric}` },
           'Open',
         ),
-      ),
-    ),
-  )
-  return h(
-    'section',
-    {},
-    heading(
-      'Incidents',
-      'One incident per customer × metric while an anomaly persists across runs; newest opened first.',
-    ),
-    form,
-    rows.length === 0
-      ? notice(
-          'empty',
-          'No incidents match these filters.',
-          'Widen the filters (Clear), or wait for the next detection run.',
-        )
-      : table(
-          [
-            'Opened',
-            'Customer',
-            'Metric',
-            'Severity',
-            'Status',
-            'Direction',
-            'Peak z',
-            'Detections',
-            'Label',
-            '',
-          ],
-          rows,
-          'Incidents',
-        ),
-    pager(path, p, page.next_cursor),
-  )
+    },
+  ],
+  empty: [
+    'No incidents match these filters.',
+    'Widen the filters (Clear), or wait for the next detection run.',
+  ],
 }
 
-export async function anomaliesPage(route: Route): Promise<HTMLElement> {
-  const p = route.params
-  const path = pagePath('anomalies')
-  const [metrics, page] = await Promise.all([
-    metricOptions(),
-    api<Page<Anomaly>>(
-      `/v1/anomalies${query({
-        customer_id: p.get('customer_id') ?? undefined,
-        metric: p.get('metric') ?? undefined,
-        severity: p.get('severity') ?? undefined,
-        ...timeBounds(p),
-        limit: PAGE_SIZE,
-        cursor: p.get('cursor') ?? undefined,
-      })}`,
-    ),
-  ])
-  const form = filterForm(
-    path,
-    [
-      { name: 'customer_id', label: 'Customer' },
-      { name: 'metric', label: 'Metric', options: metrics },
-      {
-        name: 'severity',
-        label: 'Severity',
-        options: [ANY, ['critical', 'critical'], ['warning', 'warning']],
-      },
-      { name: 'range', label: 'Detected', options: rangeOptions },
-    ],
-    p,
-  )
-  const rows = page.items.map((a) =>
-    h(
-      'tr',
-      {},
-      h('td', {}, time(a.detected_at)),
-      h('td', {}, customerLink(a.customer_id, a.metric)),
-      h('td', {}, a.metric),
-      h('td', {}, badge(a.severity)),
-      h('td', {}, a.direction),
-      h('td', { class: 'num' }, num(a.current_value)),
-      h('td', { class: 'num' }, num(a.baseline_mean)),
-      h('td', { class: 'num' }, z(a.z_score)),
-      h('td', {}, a.incident_id ? h('a', { href: pagePath('incident', a.incident_id) }, 'Incident') : '—'),
-    ),
-  )
-  return h(
-    'section',
-    {},
-    heading('Anomalies', 'Every detection the job stored (kept 90 days), newest first.'),
-    form,
-    rows.length === 0
-      ? notice(
-          'empty',
-          'No anomalies match these filters.',
-          'Widen the filters (Clear); detections appear after each hourly run.',
-        )
-      : table(
-          ['Detected', 'Customer', 'Metric', 'Severity', 'Direction', 'Value', 'Baseline', 'z', ''],
-          rows,
-          'Anomalies',
-        ),
-    pager(path, p, page.next_cursor),
-  )
+/** The signal that opened it, and any other firing now. */
+function signals(i: Incident): string {
+  const others = i.firing_signals.filter((k) => k !== i.opened_by_signal)
+  return others.length === 0 ? i.opened_by_signal : `${i.opened_by_signal} (+${others.join(', ')})`
 }
+
+const ANOMALIES: ListSpec<Anomaly> = {
+  page: 'anomalies',
+  title: 'Anomalies',
+  about: 'Every detection the job stored (kept 90 days)',
+  endpoint: '/v1/anomalies',
+  extraFields: [],
+  timeLabel: 'Detected',
+  sorts: ANOMALY_SORTS,
+  defaultSort: DEFAULT_ANOMALY_SORT,
+  columns: [
+    { header: 'Detected', cell: (a) => time(a.detected_at), sortKey: 'detected_at' },
+    { header: 'Customer', cell: (a) => customerLink(a.customer_id, a.metric), sortKey: 'customer_id' },
+    { header: 'Metric', cell: (a) => a.metric },
+    { header: 'Severity', cell: (a) => badge(a.severity), sortKey: 'severity' },
+    { header: 'Signal', cell: (a) => a.kind },
+    { header: 'Direction', cell: (a) => a.direction },
+    { header: 'Value', cell: (a) => num(a.current_value), numeric: true },
+    { header: 'Baseline', cell: (a) => num(a.baseline_mean), numeric: true },
+    {
+      header: 'z / similarity',
+      cell: (a) => (a.kind === 'shape' ? num(a.shape_similarity) : z(a.z_score)),
+      numeric: true,
+    },
+    {
+      header: '',
+      cell: (a) => (a.incident_id ? h('a', { href: pagePath('incident', a.incident_id) }, 'Incident') : '—'),
+    },
+  ],
+  empty: [
+    'No anomalies match these filters.',
+    'Widen the filters (Clear); detections appear after each hourly run.',
+  ],
+}
+
+export const incidentsPage = (route: Route) => listPage(INCIDENTS, route)
+export const anomaliesPage = (route: Route) => listPage(ANOMALIES, route)

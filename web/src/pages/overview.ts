@@ -1,9 +1,11 @@
 import { pagePath } from '../../../src/domain/dashboard-pages.js'
+import { SIGNAL_KINDS } from '../../../src/domain/signals/signal-registry.js'
 import { type Anomaly, allPages, api, type Delivery, type Incident, type Page, query, type Run } from '../api'
 import { histogram } from '../chart'
-import { badge, button, h, heading, notice, num, table, time, z } from '../dom'
-import { type Route, refresh, type Viewer } from '../router'
+import { badge, h, heading, notice, num, table, time, z } from '../dom'
+import type { Route, Viewer } from '../router'
 import { takeAnnouncement } from './actions'
+import { DELIVERIES_AREA, deliveryTable } from './deliveries'
 import { RANGES, rangeLinks } from './ranges'
 
 const HOUR = 3_600_000
@@ -25,7 +27,7 @@ export async function overviewPage(route: Route, viewer: Viewer): Promise<HTMLEl
   ])
   // Pending deliveries that already failed an attempt are retrying on their own (no button: they are not stuck).
   const retrying = pending.items.filter((d) => d.last_error !== null)
-  const status = h('p', { class: 'action-status', role: 'status' }, takeAnnouncement())
+  const status = h('p', { class: 'action-status', role: 'status' }, takeAnnouncement(DELIVERIES_AREA))
   return h(
     'section',
     {},
@@ -46,7 +48,13 @@ export async function overviewPage(route: Route, viewer: Viewer): Promise<HTMLEl
       { class: 'muted' },
       'Dead letters (failed), alerts held by the storm guard, and deliveries retrying after an error.',
     ),
-    deliveries([...failed.items, ...held.items, ...retrying], viewer, status),
+    deliveryTable([...failed.items, ...held.items, ...retrying], viewer, status, {
+      caption: 'Failed and held alert deliveries',
+      empty: [
+        'Every alert was delivered (or is on its way).',
+        'Failed and held deliveries appear here with a Retry button, and deliveries retrying on their own.',
+      ],
+    }),
     status,
   )
 }
@@ -69,6 +77,21 @@ function openIncidents(incidents: Incident[]): HTMLElement {
         },
         h('span', { class: 'card-number' }, String(n)),
         h('span', { class: 'card-label' }, `open ${label}`),
+      ),
+    ),
+    // By signal as the incidents filter counts: opened by it, or firing it at the latest run (both may count one).
+    SIGNAL_KINDS.map((kind) =>
+      h(
+        'a',
+        { class: 'card card-signal', href: `${pagePath('incidents')}${query({ status: 'open', kind })}` },
+        h(
+          'span',
+          { class: 'card-number' },
+          String(
+            incidents.filter((i) => i.opened_by_signal === kind || i.firing_signals.includes(kind)).length,
+          ),
+        ),
+        h('span', { class: 'card-label' }, `open with ${kind}`),
       ),
     ),
   )
@@ -191,59 +214,5 @@ function runTable(runs: Run[]): HTMLElement {
       ),
     ),
     'Last detection runs, newest slot first',
-  )
-}
-
-function deliveries(items: Delivery[], viewer: Viewer, status: HTMLElement): HTMLElement {
-  if (items.length === 0) {
-    return notice(
-      'empty',
-      'Every alert was delivered (or is on its way).',
-      'Failed and held deliveries appear here with a Retry button, and deliveries retrying on their own.',
-    )
-  }
-  return table(
-    ['Created', 'Channel', 'Status', 'Alert', 'Attempts', 'Last error', ''],
-    items.map((d) =>
-      h(
-        'tr',
-        { class: d.status === 'failed' ? 'row-failed' : undefined },
-        h('td', {}, time(d.created_at)),
-        h('td', {}, d.channel),
-        h('td', {}, badge(d.status)),
-        h(
-          'td',
-          {},
-          d.alert.incident_id
-            ? h('a', { href: pagePath('incident', d.alert.incident_id) }, d.alert.title)
-            : d.alert.title,
-        ),
-        h('td', { class: 'num' }, num(d.attempts)),
-        h('td', { class: 'error-text' }, d.last_error ?? ''),
-        h(
-          'td',
-          {},
-          viewer.canAct && d.status !== 'pending'
-            ? button(
-                'Retry',
-                async (event) => {
-                  const target = event.currentTarget as HTMLButtonElement
-                  target.disabled = true
-                  try {
-                    await api(`/v1/alerts/${encodeURIComponent(d.id)}/retry`, { method: 'POST' })
-                    status.textContent = `Delivery to ${d.channel} queued again.`
-                    refresh()
-                  } catch (err) {
-                    target.disabled = false
-                    status.textContent = `Retry failed: ${err instanceof Error ? err.message : String(err)}`
-                  }
-                },
-                { 'aria-label': `Retry delivery to ${d.channel}: ${d.alert.title}` },
-              )
-            : '',
-        ),
-      ),
-    ),
-    'Failed and held alert deliveries',
   )
 }
