@@ -1,7 +1,7 @@
 /**
  * The orders the anomaly and incident listings offer, declared once: the API's `sort` parameter, the stores' ORDER
  * BY and cursor keys, and the dashboard's sort menu derive from these lists. Pure: the browser bundle imports it.
- * A leading `-` means descending. Every order ends with the listing's own newest-first key, so it is total and a
+ * A leading `-` means descending. Every order ends with the listing's unique key, so it is total and a
  * cursor resumes exactly. Only the time orders follow a key DynamoDB stores; the others need the SQLite store.
  */
 export const ANOMALY_SORTS = {

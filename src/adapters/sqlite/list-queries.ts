@@ -70,7 +70,13 @@ const col = (name: string, part: KeyPart, desc = false): SortColumn => ({
 const ANOMALY_ORDER = [col('metric', 'string'), col('customer_id', 'string'), col('kind', 'string')]
 const ANOMALY_ORDERS: Record<AnomalySort, SortColumn[]> = {
   '-detected_at': [col('detected_at', 'int', true), ...ANOMALY_ORDER],
-  detected_at: [col('detected_at', 'int'), ...ANOMALY_ORDER],
+  // Oldest first is newest first read backwards (ties too), so the same index serves it without a sort.
+  detected_at: [
+    col('detected_at', 'int'),
+    col('metric', 'string', true),
+    col('customer_id', 'string', true),
+    col('kind', 'string', true),
+  ],
   severity: [col('severity', 'string'), col('detected_at', 'int', true), ...ANOMALY_ORDER],
   customer_id: [
     col('customer_id', 'string'),
@@ -81,7 +87,7 @@ const ANOMALY_ORDERS: Record<AnomalySort, SortColumn[]> = {
 }
 const INCIDENT_ORDERS: Record<IncidentSort, SortColumn[]> = {
   '-opened_at': [col('opened_at', 'int', true), col('id', 'string')],
-  opened_at: [col('opened_at', 'int'), col('id', 'string')],
+  opened_at: [col('opened_at', 'int'), col('id', 'string', true)],
   severity: [col('severity', 'string'), col('opened_at', 'int', true), col('id', 'string')],
   customer_id: [col('customer_id', 'string'), col('opened_at', 'int', true), col('id', 'string')],
   '-peak_z_score': [
