@@ -197,6 +197,21 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     await page.locator('tbody tr').first().waitFor()
   })
 
+  it('says beside the filters why the server refused them, and keeps the form usable', async () => {
+    // Its own page: the browser logs the 400 response, which the watched page must not see.
+    const other = await browser.newContext({ offline: false })
+    try {
+      const tab = await other.newPage()
+      await tab.goto(`${server.url}/anomalies?since=yesterday-ish`)
+      await tab.getByText(/^since:/).waitFor()
+      await tab.getByText('Choose another order or filter (Clear resets them all).').waitFor()
+      await tab.getByRole('link', { name: 'Clear' }).click()
+      await tab.locator('tbody tr').first().waitFor()
+    } finally {
+      await other.close()
+    }
+  })
+
   it("opens a customer's drill-down: the usage curve, the baseline band and the anomaly markers", async () => {
     await page.getByRole('link', { name: SHOWCASE.spike }).first().click()
     await page.getByRole('heading', { name: `Customer ${SHOWCASE.spike}` }).waitFor()
@@ -303,6 +318,13 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     expect(overflow).toBeLessThanOrEqual(0)
     await shot(page, 'overview-phone.png')
+    // The tables with their filters and order: the page does not scroll sideways (a wide table scrolls in its box).
+    await page.goto(`${server.url}/incidents?sort=-peak_z_score&kind=volume`)
+    await page.locator('tbody tr').first().waitFor()
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0)
+    await shot(page, 'incidents-phone.png')
   })
 
   it('had no console errors, no failed requests and no request leaving the server', () => {

@@ -6,7 +6,7 @@ import {
   INCIDENT_SORTS,
 } from '../../../src/domain/list-sorts.js'
 import { SIGNAL_KINDS } from '../../../src/domain/signals/signal-registry.js'
-import { type Anomaly, api, type Incident, type Metric, type Page, query } from '../api'
+import { type Anomaly, ApiError, api, type Incident, type Metric, type Page, query } from '../api'
 import { badge, h, heading, notice, num, table, time, z } from '../dom'
 import { navigate, type Route } from '../router'
 import { RANGES, rangeMs } from './ranges'
@@ -120,10 +120,18 @@ async function listPage<T>(spec: ListSpec<T>, route: Route): Promise<HTMLElement
   const path = pagePath(spec.page)
   const passed: Record<string, string | undefined> = {}
   for (const name of PASSED) passed[name] = p.get(name) ?? undefined
-  const [metrics, page] = await Promise.all([
+  const [metrics, answer] = await Promise.all([
     metricOptions(),
-    api<Page<T>>(`${spec.endpoint}${query({ ...passed, ...timeBounds(p), limit: PAGE_SIZE })}`),
+    api<Page<T>>(`${spec.endpoint}${query({ ...passed, ...timeBounds(p), limit: PAGE_SIZE })}`).catch(
+      (err: unknown) => {
+        // A filter or order this deployment refuses (DynamoDB sorts by time only): say why beside the form.
+        if (err instanceof ApiError && err.status === 400) return err
+        throw err
+      },
+    ),
   ])
+  const refused = answer instanceof ApiError ? answer : null
+  const page: Page<T> = refused ? { items: [], next_cursor: null } : (answer as Page<T>)
   const asked = p.get('sort') ?? ''
   const sort = asked in spec.sorts ? asked : spec.defaultSort
   const sortOptions = Object.entries(spec.sorts).map(
@@ -163,9 +171,15 @@ async function listPage<T>(spec: ListSpec<T>, route: Route): Promise<HTMLElement
     {},
     heading(spec.title, `${spec.about}; ${spec.sorts[sort] ?? ''}.`),
     form,
-    rows.length === 0
-      ? notice('empty', ...spec.empty)
-      : table(headers, rows, `${spec.title}, ${spec.sorts[sort] ?? ''}`),
+    refused
+      ? notice(
+          'error',
+          refused.details.map((d) => `${d.field}: ${d.reason}`).join('; ') || refused.message,
+          'Choose another order or filter (Clear resets them all).',
+        )
+      : rows.length === 0
+        ? notice('empty', ...spec.empty)
+        : table(headers, rows, `${spec.title}, ${spec.sorts[sort] ?? ''}`),
     pager(path, p, page.next_cursor),
   )
 }
