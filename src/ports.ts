@@ -125,8 +125,8 @@ export interface UsageStore {
   ): AsyncIterable<SeriesWindows[]>
   /**
    * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in
-   * chunks of customers, one query per chunk (never one per customer). `weeks` is bounded like the shape signal's
-   * baseline_weeks; a bad value is a ValidationError.
+   * chunks of customers, one query per chunk (never one per customer). `weeks` is 0 (the window alone) up to the
+   * shape signal's largest baseline_weeks; a bad value is a ValidationError.
    */
   shapeProfiles(
     slotMs: number,
