@@ -71,6 +71,9 @@ export class RespStandIn {
         return this.sets.get(key)?.delete(rest[0] as string) ? 1 : 0
       case 'VSIM':
         return []
+      case 'COMMAND':
+        // COMMAND INFO VADD as Redis 7 answers it: the stand-in has no Vector Sets of its own.
+        return [null]
       case 'EXPIRE':
         return this.sets.has(key) ? 1 : 0
       default:

@@ -60,7 +60,14 @@ export async function openRedisVectorIndex(
   options: RedisVectorIndexOptions,
 ): Promise<RedisVectorIndex> {
   const index = new RedisVectorIndex(await connectRedisPipeline(connection), source, options)
-  if (!(await index.hasVectorSets().catch(() => false))) {
+  let hasVectorSets: boolean
+  try {
+    hasVectorSets = await index.hasVectorSets()
+  } catch (err) {
+    await index.close()
+    throw err
+  }
+  if (!hasVectorSets) {
     await index.close()
     throw new VectorIndexError(
       `Redis at ${redactedUrl(connection.url)} has no Vector Sets (COMMAND INFO VADD is empty): it needs Redis 8 or later`,

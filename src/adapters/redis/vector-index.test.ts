@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RespStandIn } from '../../../test/resp-stand-in.js'
 import { profileFromHourly, profileWindows } from '../../domain/signals/shape/profile.js'
 import type { SeriesProfiles, ShapeProfileRequest, UsageStore } from '../../ports.js'
-import { connectRedisPipeline } from './client.js'
+import { connectRedisPipeline, openRedisVectorIndex, redactedUrl } from './client.js'
 import { dayElement, dayIndex, seriesKey } from './days.js'
 import { type RedisPipeline, RedisVectorIndex } from './vector-index.js'
 
@@ -153,3 +153,29 @@ for (const resp of [2, 3] as const) {
     })
   })
 }
+
+describe('opening the Redis index', () => {
+  it('refuses a server without Vector Sets with a clear error, without the password', async () => {
+    const server = new RespStandIn()
+    await server.start()
+    try {
+      const url = `redis://:s3cret@127.0.0.1:${server.port}`
+      const open = openRedisVectorIndex({ url }, memoryRollup([]), {
+        keyPrefix: 'p:',
+        retentionWeeks: 8,
+        maxPipeline: 100,
+      })
+      await expect(open).rejects.toThrow(
+        /has no Vector Sets \(COMMAND INFO VADD is empty\): it needs Redis 8/,
+      )
+      await expect(open).rejects.not.toThrow(/s3cret/)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('redacts the password of a URL', () => {
+    expect(redactedUrl('redis://user:pw@host:6379/0')).toBe('redis://user:***@host:6379/0')
+    expect(redactedUrl('not a url')).toBe('(invalid URL)')
+  })
+})
