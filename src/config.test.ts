@@ -82,3 +82,43 @@ describe('the shape signal', () => {
     )
   })
 })
+
+describe('the shape index', () => {
+  it('is embedded by default, with Redis settings ready for METERFLOW_SHAPE_INDEX=redis', () => {
+    expect(loadConfig({}).shapeIndex).toEqual({
+      kind: 'embedded',
+      redis: { keyPrefix: 'meterflow:shape:', retentionWeeks: 8, maxPipeline: 10_000 },
+    })
+    const redis = loadConfig({
+      METERFLOW_SHAPE_INDEX: 'redis',
+      METERFLOW_REDIS_URL: 'redis://cache.internal:6379',
+      METERFLOW_SHAPE_RETENTION_WEEKS: '10',
+      METERFLOW_SHAPE_KEY_PREFIX: 'mf:',
+    }).shapeIndex
+    expect(redis).toEqual({
+      kind: 'redis',
+      redis: {
+        url: 'redis://cache.internal:6379',
+        keyPrefix: 'mf:',
+        retentionWeeks: 10,
+        maxPipeline: 10_000,
+      },
+    })
+  })
+
+  it('refuses redis without a URL, an unknown kind, and a retention not longer than the baseline', () => {
+    expect(problem({ METERFLOW_SHAPE_INDEX: 'redis' })).toMatch(/shapeIndex\.redis\.url \(METERFLOW_REDIS_URL\): required when/)
+    expect(problem({ METERFLOW_SHAPE_INDEX: 'faiss' })).toMatch(/shapeIndex\.kind \(METERFLOW_SHAPE_INDEX\)/)
+    expect(
+      problem(
+        {
+          METERFLOW_SHAPE_INDEX: 'redis',
+          METERFLOW_REDIS_URL: 'redis://localhost',
+          METERFLOW_SHAPE_RETENTION_WEEKS: '4',
+        },
+        { detection: { shape: { baselineWeeks: 4 } } },
+      ),
+    ).toMatch(/shapeIndex\.redis\.retentionWeeks \(METERFLOW_SHAPE_RETENTION_WEEKS\): must be more than/)
+    expect(problem({ METERFLOW_SHAPE_RETENTION_WEEKS: '1' })).toMatch(/retentionWeeks/)
+  })
+})

@@ -115,6 +115,27 @@ export const configSchema = z
         message: 'required when job.shards is more than 1 (METERFLOW_JOB_SHARDS)',
         path: ['shardQueueUrl'],
       }),
+    /** Where shape gets its profiles (docs/decisions.md, Shape VectorIndex). */
+    shapeIndex: z
+      .object({
+        /** embedded: the hourly rollup alone. redis: day vectors in Redis Vector Sets (Redis >= 8). */
+        kind: z.enum(['embedded', 'redis']).default('embedded'),
+        redis: z
+          .object({
+            url: z.url().optional(),
+            keyPrefix: z.string().min(1).max(200).default('meterflow:shape:'),
+            /** Weeks of days each series keeps; more than detection.shape.baselineWeeks. */
+            retentionWeeks: z.coerce.number().int().min(2).max(53).default(8),
+            /** Commands per pipeline (a chunk's commands take ceil(n / this) round trips). */
+            maxPipeline: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+          })
+          .prefault({}),
+      })
+      .prefault({})
+      .refine((index) => index.kind !== 'redis' || index.redis.url !== undefined, {
+        message: 'required when shapeIndex.kind is redis (METERFLOW_SHAPE_INDEX=redis)',
+        path: ['redis', 'url'],
+      }),
     alerts: alertsConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
     rateLimit: rateLimitConfigSchema.prefault({}),
@@ -126,6 +147,17 @@ export const configSchema = z
     metrics: z.enum(['on', 'off']).default('on'),
   })
   .superRefine(refuseOpenNonLoopback)
+  .superRefine((config, ctx) => {
+    // A baseline day older than retention would be read through and written back on every run, then removed again.
+    const { retentionWeeks } = config.shapeIndex.redis
+    const { baselineWeeks } = config.detection.shape
+    if (config.shapeIndex.kind === 'redis' && retentionWeeks <= baselineWeeks)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be more than detection.shape.baselineWeeks (${baselineWeeks})`,
+        path: ['shapeIndex', 'redis', 'retentionWeeks'],
+      })
+  })
 
 export type Config = z.infer<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
@@ -164,6 +196,10 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_EXCLUDE_FEEDBACK: 'detection.excludeFeedback',
   METERFLOW_SHAPE_ENABLED: 'detection.shape.enabled',
   METERFLOW_SHAPE_THRESHOLD: 'detection.shape.threshold',
+  METERFLOW_SHAPE_INDEX: 'shapeIndex.kind',
+  METERFLOW_REDIS_URL: 'shapeIndex.redis.url',
+  METERFLOW_SHAPE_KEY_PREFIX: 'shapeIndex.redis.keyPrefix',
+  METERFLOW_SHAPE_RETENTION_WEEKS: 'shapeIndex.redis.retentionWeeks',
   METERFLOW_ANOMALY_STORE: 'anomalyStore.kind',
   METERFLOW_SQLITE_PATH: 'anomalyStore.sqlitePath',
   METERFLOW_DYNAMODB_TABLE: 'anomalyStore.dynamodb.table',

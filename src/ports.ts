@@ -54,6 +54,42 @@ export interface SeriesProfiles {
   current: number[]
   /** Week 1 (the most recent) first. */
   baseline: number[][]
+  /**
+   * The best cosine among the usable baseline days as the index's own similarity search found it (Redis VSIM, see
+   * ShapeProfileRequest.nearest); absent when the index did not search.
+   */
+  nearestSimilarity?: number
+}
+
+/** What the job's shape step asks a VectorIndex for one chunk of series. */
+export interface ShapeProfileRequest {
+  /** The run's slot (a whole hour): the window is [slot - 24 h, slot). */
+  slot: number
+  /** Baseline weeks (the shape signal's baseline_weeks). */
+  weeks: number
+  metrics: readonly { name: string; aggregation: Aggregation }[]
+  /** The chunk's customers (rangeCovering of its series). */
+  range: CustomerRange
+  /** The chunk's series: an index that stores per series (Redis) reads exactly these. */
+  series: readonly { customerId: string; metric: string }[]
+  /**
+   * Set when the verdict uses the nearest-day variant: an index with its own similarity search may answer
+   * `nearestSimilarity` over the days the shape signal keeps (positive total, at least minDailyVolume).
+   */
+  nearest: { minDailyVolume: number } | null
+}
+
+/**
+ * Where the job's shape step gets each series' 24-hour profiles: the run's window and the same window on the same
+ * weekday of previous weeks (docs/decisions.md, Shape VectorIndex). `embedded` reads them from the hourly rollup;
+ * `redis` keeps one vector set of day vectors per series and reads the rollup only for the recent days and for
+ * days Redis lacks. Both give the same profiles (within float32 rounding), so the same verdicts.
+ */
+export interface VectorIndex {
+  readonly kind: string
+  /** Profiles of the request's series with usage in any of the windows (the others are absent), in chunks. */
+  profiles(request: ShapeProfileRequest): AsyncIterable<SeriesProfiles[]>
+  close(): Promise<void>
 }
 
 export interface UsageStore {
@@ -91,8 +127,8 @@ export interface UsageStore {
   ): AsyncIterable<SeriesWindows[]>
   /**
    * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in
-   * chunks of customers, one query per chunk (never one per customer). `weeks` is bounded like the shape signal's
-   * baseline_weeks; a bad value is a ValidationError.
+   * chunks of customers, one query per chunk (never one per customer). `weeks` is 0 (the window alone) up to the
+   * shape signal's largest baseline_weeks; a bad value is a ValidationError.
    */
   shapeProfiles(
     slotMs: number,

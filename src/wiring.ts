@@ -14,6 +14,7 @@ import { type CheckRequest, type CheckResult, checkAnomaly } from './app/check-a
 import { type CustomerSeries, customerSeries, type SeriesRequest } from './app/customer-series.js'
 import { CustomerRegistry } from './app/customers.js'
 import { DetectionJob } from './app/detection-job.js'
+import { embeddedVectorIndex } from './app/embedded-vector-index.js'
 import { type IngestOptions, type IngestResult, ingestEvents } from './app/ingest.js'
 import { MetricCatalog } from './app/metric-catalog.js'
 import type { DetectionDeps, RunOptions } from './app/run-detection.js'
@@ -37,6 +38,7 @@ import {
   systemClock,
   type Telemetry,
   type UsageStore,
+  type VectorIndex,
 } from './ports.js'
 
 /** The running application: the use cases bound to the adapters the config selects. */
@@ -171,6 +173,23 @@ const anomalyStores: Record<
     DynamoDbAnomalyStore.open({ ...config.anomalyStore.dynamodb, clock, env: config.awsCredentialEnv }),
 }
 
+/** Shape VectorIndex adapters by config kind: a new index is one folder plus one line here. */
+const shapeIndexes: Record<
+  Config['shapeIndex']['kind'],
+  (config: Config, usage: UsageStore) => Promise<VectorIndex>
+> = {
+  embedded: async (_config, usage) => embeddedVectorIndex(usage),
+  // Imported on use: deployments without Redis never load the client.
+  redis: async (config, usage) => {
+    const { url, ...options } = config.shapeIndex.redis
+    return (await import('./adapters/redis/client.js')).openRedisVectorIndex(
+      { url: url as string },
+      usage,
+      options,
+    )
+  },
+}
+
 /** Composition root: the one place that picks adapters from config. */
 export async function openMeterFlow(config: Config, options: OpenOptions = {}): Promise<MeterFlow> {
   const clock = options.clock ?? systemClock
@@ -204,6 +223,13 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     await usage.close()
     throw err
   }
+  let shapeIndex: VectorIndex
+  try {
+    shapeIndex = await shapeIndexes[config.shapeIndex.kind](config, usage)
+  } catch (err) {
+    await Promise.allSettled([usage.close(), anomalies.close()])
+    throw err
+  }
   const alerts = new AlertService(anomalies, channels, clock, {
     stormLimit: config.alerts.stormLimit,
     jobSlowMs: config.alerts.jobSlowMs,
@@ -233,6 +259,7 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     incidents: { resolveAfterCleanRuns: config.job.resolveAfterCleanRuns },
     excludedLabels: excludeFeedback === 'all' ? ['planned', 'false_positive'] : ['planned'],
     shape: shapeEnabled ? shapeSettings : null,
+    shapeIndex,
     detectorFor: (metric) => ({
       ...config.detection.detector,
       ...config.detection.detectorsByMetric[metric],
@@ -271,7 +298,12 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
       await job.idle()
       await alerts.stop()
       // Close both even if one fails, then report the failure.
-      const results = await Promise.allSettled([usage.close(), anomalies.close(), ownQueue?.close()])
+      const results = await Promise.allSettled([
+        usage.close(),
+        anomalies.close(),
+        shapeIndex.close(),
+        ownQueue?.close(),
+      ])
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failure) throw failure.reason
     },

@@ -106,7 +106,7 @@ async function collect(slot: number, weeks: number): Promise<SeriesProfiles[][]>
 
 describe('shapeProfiles (embedded)', () => {
   for (const slot of SLOTS) {
-    for (const weeks of [1, WEEKS]) {
+    for (const weeks of [0, 1, WEEKS]) {
       it(`equals the profiles of the raw events (slot ${new Date(slot).toISOString()}, ${weeks} weeks)`, async () => {
         const chunks = await collect(slot, weeks)
         expect(chunks).toHaveLength(3)
@@ -133,9 +133,9 @@ describe('shapeProfiles (embedded)', () => {
     expect([...new Set(got.map((s) => s.customerId))].sort()).toEqual(['bolt', 'cyan'])
   })
 
-  it('refuses a number of weeks outside 1..12 and a slot that is not a whole hour', async () => {
+  it('refuses a number of weeks outside 0..12 and a slot that is not a whole hour', async () => {
     for (const [slot, weeks] of [
-      [SLOTS[0] as number, 0],
+      [SLOTS[0] as number, -1],
       [SLOTS[0] as number, 13],
       [SLOTS[0] as number, 2.5],
       [(SLOTS[0] as number) + 1, 4],

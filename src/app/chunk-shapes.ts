@@ -4,7 +4,7 @@ import { profileTotal } from '../domain/signals/shape/profile.js'
 import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
 import { evaluateShape, type ShapeEvaluation } from '../domain/signals/shape-signal.js'
 import { DAY_MS } from '../domain/time.js'
-import type { SeriesWindows, UsageStore } from '../ports.js'
+import type { SeriesWindows, VectorIndex } from '../ports.js'
 
 /** One series' shape verdict with the baseline days' totals an alert quotes beside it. */
 export interface SeriesShape {
@@ -17,27 +17,36 @@ export interface SeriesShape {
 export const seriesKey = (customerId: string, metric: string) => `${customerId}\u0000${metric}`
 
 /**
- * The shape verdicts of one chunk of the job's series: one shapeProfiles query over exactly the chunk's customers
- * (never one per series), so memory stays bounded by the chunk. Series without a profile (no usage in any of the
- * windows) are absent: they have no shape verdict.
+ * The shape verdicts of one chunk of the job's series (the single entry point for shape verdicts: the job and the
+ * check): one VectorIndex request over exactly the chunk's customers (never one per series), so memory stays
+ * bounded by the chunk. Series without a profile (no usage in any of the windows) are absent: no shape verdict.
  */
 export async function chunkShapes(
-  usage: Pick<UsageStore, 'shapeProfiles'>,
+  index: VectorIndex,
   slot: number,
   config: ShapeConfig,
   metrics: readonly { name: string; aggregation: Aggregation }[],
-  chunk: readonly SeriesWindows[],
+  chunk: readonly Pick<SeriesWindows, 'customerId' | 'metric'>[],
 ): Promise<Map<string, SeriesShape>> {
   const shapes = new Map<string, SeriesShape>()
   const range = rangeCovering(chunk.map((s) => s.customerId))
   if (range === null) return shapes
   const wanted = new Set(chunk.map((s) => seriesKey(s.customerId, s.metric)))
-  for await (const profiles of usage.shapeProfiles(slot, config.baselineWeeks, metrics, range)) {
+  const request = {
+    slot,
+    weeks: config.baselineWeeks,
+    metrics,
+    range,
+    series: chunk.map(({ customerId, metric }) => ({ customerId, metric })),
+    nearest: config.variant === 'nearest' ? { minDailyVolume: config.minDailyVolume } : null,
+  }
+  for await (const profiles of index.profiles(request)) {
     for (const p of profiles) {
       const k = seriesKey(p.customerId, p.metric)
       if (!wanted.has(k)) continue
+      const input = { current: p.current, baseline: p.baseline, windowStart: slot - DAY_MS }
       const evaluation = evaluateShape(
-        { current: p.current, baseline: p.baseline, windowStart: slot - DAY_MS },
+        p.nearestSimilarity === undefined ? input : { ...input, indexNearestSimilarity: p.nearestSimilarity },
         config,
       )
       shapes.set(k, { evaluation, ...baselineTotals(p.baseline, config) })

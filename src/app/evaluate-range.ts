@@ -13,6 +13,7 @@ import { OutOfTimeError } from '../errors.js'
 import type { SeriesWindows } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
 import { chunkShapes, type SeriesShape, seriesKey } from './chunk-shapes.js'
+import { embeddedVectorIndex } from './embedded-vector-index.js'
 import type { DetectionDeps } from './run-detection.js'
 
 /** The run an evaluation belongs to: decided once per run (by the coordinator when sharded). */
@@ -58,6 +59,7 @@ export async function evaluateRange(
 ): Promise<RangeEvaluation> {
   const { slot, backfill } = frame
   const shapeConfig = deps.shape ?? null
+  const shapeIndex = deps.shapeIndex ?? embeddedVectorIndex(deps.usage)
   const registry = await deps.metrics.refresh()
   const profiles = new Map((await deps.anomalies.listCustomers()).map((p) => [p.customerId, p]))
   // Open incidents not yet met in this run's series; what is left at the end had no usage in the whole period.
@@ -249,7 +251,7 @@ export async function evaluateRange(
     checkTime('between chunks')
     // Shape: one profile query over the chunk's customers, evaluated beside volume series by series.
     const shapes = shapeConfig
-      ? await chunkShapes(deps.usage, slot, shapeConfig, registry.list(), chunk)
+      ? await chunkShapes(shapeIndex, slot, shapeConfig, registry.list(), chunk)
       : null
     for (const s of chunk) {
       unseen.delete(key(s.customerId, s.metric))

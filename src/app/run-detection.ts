@@ -7,7 +7,7 @@ import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
 import { floorToHour, toIso } from '../domain/time.js'
 import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { ValidationError } from '../errors.js'
-import type { AnomalyStore, Clock, UsageStore } from '../ports.js'
+import type { AnomalyStore, Clock, UsageStore, VectorIndex } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
 import type { AlertService } from './alerting/service.js'
 import { evaluateRange } from './evaluate-range.js'
@@ -27,6 +27,8 @@ export interface DetectionDeps {
   detectorFor(metric: string): DetectorConfig
   /** The shape signal's settings; null or absent: shape is off (config `detection.shape.enabled`). */
   shape?: ShapeConfig | null
+  /** Where shape gets its profiles (config `shapeIndex.kind`); absent: the embedded index over `usage`. */
+  shapeIndex?: VectorIndex
   /** Labels whose incidents leave future baselines (default: planned only). */
   excludedLabels?: readonly FeedbackLabel[]
   /** Where transitions and job-health problems are raised (absent: no alerting, e.g. the eval). */

@@ -92,7 +92,8 @@ export async function* shapeProfilesForSlot(
 }
 
 function checkProfileRequest(slotMs: number, weeks: number): void {
-  const range = SHAPE_SETTINGS.baselineWeeks.range
+  // 0 weeks is the window alone (the Redis shape index reads the recent days so).
+  const range = { ...SHAPE_SETTINGS.baselineWeeks.range, min: 0 }
   if (!inRange(weeks, range)) {
     const reason = `must be an integer in ${range.min}..${range.max}, got ${String(weeks)}`
     throw new ValidationError(`invalid number of baseline weeks: ${reason}`, [{ field: 'weeks', reason }])

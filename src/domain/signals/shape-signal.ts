@@ -67,6 +67,11 @@ export interface ShapeInput {
   baseline: readonly Profile[]
   /** Start of the current window (ms, a whole hour): names the deviation's hour of day. */
   windowStart: number
+  /**
+   * The nearest-day cosine as a vector index computed it over exactly the kept baseline days (Redis VSIM), used
+   * instead of the one computed here; absent: computed here.
+   */
+  indexNearestSimilarity?: number
 }
 
 export interface ShapeEvaluation {
@@ -106,7 +111,8 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
   const mean = meanShape(days)
   // Both are non-null: the current day and every kept day have a positive total.
   const meanSimilarity = cosineSimilarity(input.current, mean) ?? 0
-  const nearestSimilarity = Math.max(...days.map((day) => cosineSimilarity(input.current, day) ?? 0))
+  const nearestSimilarity =
+    input.indexNearestSimilarity ?? Math.max(...days.map((day) => cosineSimilarity(input.current, day) ?? 0))
   const similarity = config.variant === 'nearest' ? nearestSimilarity : meanSimilarity
   const isAnomaly = similarity < config.threshold
   const deviation = largestDeviation(normalizedShape(input.current), mean)
