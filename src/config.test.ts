@@ -107,7 +107,9 @@ describe('the shape index', () => {
   })
 
   it('refuses redis without a URL, an unknown kind, and a retention not longer than the baseline', () => {
-    expect(problem({ METERFLOW_SHAPE_INDEX: 'redis' })).toMatch(/shapeIndex\.redis\.url \(METERFLOW_REDIS_URL\): required when/)
+    expect(problem({ METERFLOW_SHAPE_INDEX: 'redis' })).toMatch(
+      /shapeIndex\.redis\.url \(METERFLOW_REDIS_URL\): required when/,
+    )
     expect(problem({ METERFLOW_SHAPE_INDEX: 'faiss' })).toMatch(/shapeIndex\.kind \(METERFLOW_SHAPE_INDEX\)/)
     expect(
       problem(
