@@ -1,5 +1,6 @@
 // One benchmark measurement in its own process, so that its peak RSS is the job's alone:
 // the batched run over every series, then the seed's per-series loop on a time-boxed sample.
+// With --shape: the batched run with the shape signal on (volume + shape) and the floors only.
 import { parseArgs } from 'node:util'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
 import { loadConfig } from '../src/config.js'
@@ -16,8 +17,11 @@ const { values } = parseArgs({
     customers: { type: 'string' },
     'loop-seconds': { type: 'string', default: '20' },
     shards: { type: 'string', default: '4' },
+    shape: { type: 'boolean', default: false },
+    'sqlite-path': { type: 'string' },
   },
 })
+const withShape = values.shape === true
 const slot = Number(values.slot)
 const customers = Number(values.customers)
 const config = loadConfig(
@@ -32,6 +36,8 @@ const config = loadConfig(
       shardQueueUrl: 'https://sqs.invalid/bench',
     },
     clickhouse: { database: values.database as string },
+    detection: { shape: { enabled: withShape } },
+    ...(values['sqlite-path'] ? { anomalyStore: { sqlitePath: values['sqlite-path'] } } : {}),
   },
 )
 // Shard tasks stay in this process: the bench measures what one worker does with one shard.
@@ -80,6 +86,22 @@ const peakRssMiB = process.resourceUsage().maxRSS / 1024
 if (run.status !== 'completed') throw new Error(`batched run failed: ${run.error}`)
 const floorWarmSeconds = await floorSeconds()
 await floorClient.close()
+const batched = {
+  checked: run.checked,
+  anomaliesFound: run.anomaliesFound,
+  batchedSeconds,
+  peakRssMiB,
+  rssBeforeMiB: rssBefore / 2 ** 20,
+  runPeakRssMiB: peakRss / 2 ** 20,
+  runPeakJsMiB: peakJs / 2 ** 20,
+  floorColdSeconds,
+  floorWarmSeconds,
+}
+if (withShape) {
+  await meterflow.close()
+  process.stdout.write(`${JSON.stringify(batched)}\n`)
+  process.exit(0)
+}
 
 // The same slot again in shards, one after the other as workers would run them: each shard's time and how much of
 // it was spent waiting for the engine (the rest is JavaScript: statistics, verdicts, store calls), which is what
@@ -133,6 +155,7 @@ outer: for (let c = 0; c < customers; c += Math.max(1, Math.floor(customers / 50
       metric,
       currentStartMs: slot - DAY_MS,
       currentEndMs: slot,
+      mode: 'volume',
     })
     pairs++
     if (performance.now() > deadline) break outer
@@ -142,18 +165,10 @@ const loopSeconds = (performance.now() - loopStarted) / 1000
 await meterflow.close()
 process.stdout.write(
   `${JSON.stringify({
-    checked: run.checked,
-    anomaliesFound: run.anomaliesFound,
-    batchedSeconds,
-    peakRssMiB,
-    rssBeforeMiB: rssBefore / 2 ** 20,
-    runPeakRssMiB: peakRss / 2 ** 20,
-    runPeakJsMiB: peakJs / 2 ** 20,
+    ...batched,
     loopSampledPairs: pairs,
     loopSampleSeconds: loopSeconds,
     loopSecondsPerPair: loopSeconds / pairs,
     shardRuns,
-    floorColdSeconds,
-    floorWarmSeconds,
   })}\n`,
 )

@@ -1,7 +1,22 @@
 import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
 import { loadConfig } from '../src/config.js'
 import { HOURS, writeHourlyUsage } from './job-data.js'
+
+/** The batched run alone, measured the same way: for the run with the shape signal on. */
+export interface BatchedRunResult {
+  checked: number
+  anomaliesFound: number
+  batchedSeconds: number
+  peakRssMiB: number
+  rssBeforeRunMiB: number
+  runPeakRssMiB: number
+  runPeakJsMiB: number
+  floorColdSeconds: number
+  floorWarmSeconds: number
+  floorRatio: number
+}
 
 export interface JobBenchResult {
   customers: number
@@ -30,6 +45,11 @@ export interface JobBenchResult {
   floorWarmSeconds: number
   /** The job's time over the faster of the two floors: the goal is <= 1. */
   floorRatio: number
+  /**
+   * The same slot with the shape signal on (volume + shape), in a process of its own on the same data right after
+   * the volume-only one (so its reads are warmer), with its own anomaly store; null when not asked for.
+   */
+  shape: BatchedRunResult | null
 }
 
 /** The detection job over `customers` x 4 metrics x 31 days of hourly usage: batched vs the seed's per-pair loop. */
@@ -38,6 +58,7 @@ export async function benchJob(
   customers: number,
   loopSeconds: number,
   log: (s: string) => void,
+  withShape = false,
 ): Promise<JobBenchResult> {
   const database = `bench_job_${customers}`
   const slot = Date.UTC(2026, 10, 1)
@@ -54,27 +75,48 @@ export async function benchJob(
   }
   const generateSeconds = (performance.now() - generateStarted) / 1000
   log(`  generated in ${generateSeconds.toFixed(1)} s; running the job in a child process`)
-  const child = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'bench/job-child.ts',
-      '--data-dir',
-      dataDir,
-      '--database',
-      database,
-      '--slot',
-      String(slot),
-      '--customers',
-      String(customers),
-      '--loop-seconds',
-      String(loopSeconds),
-    ],
-    { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
-  )
-  if (child.status !== 0) throw new Error(`job benchmark child failed: ${child.stderr}`)
-  const m = JSON.parse(child.stdout.trim().split('\n').pop() as string)
+  const child = (...extra: string[]) => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/job-child.ts',
+        '--data-dir',
+        dataDir,
+        '--database',
+        database,
+        '--slot',
+        String(slot),
+        '--customers',
+        String(customers),
+        '--loop-seconds',
+        String(loopSeconds),
+        ...extra,
+      ],
+      { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
+    )
+    if (run.status !== 0) throw new Error(`job benchmark child failed: ${run.stderr}`)
+    return JSON.parse(run.stdout.trim().split('\n').pop() as string)
+  }
+  const m = child()
+  let shape: BatchedRunResult | null = null
+  if (withShape) {
+    log('  the same slot with shape on, in another child process')
+    const s = child('--shape', '--sqlite-path', join(dataDir, `${database}-shape.sqlite`))
+    shape = {
+      checked: s.checked,
+      anomaliesFound: s.anomaliesFound,
+      batchedSeconds: s.batchedSeconds,
+      peakRssMiB: s.peakRssMiB,
+      rssBeforeRunMiB: s.rssBeforeMiB,
+      runPeakRssMiB: s.runPeakRssMiB,
+      runPeakJsMiB: s.runPeakJsMiB,
+      floorColdSeconds: s.floorColdSeconds,
+      floorWarmSeconds: s.floorWarmSeconds,
+      floorRatio: s.batchedSeconds / Math.min(s.floorColdSeconds, s.floorWarmSeconds),
+    }
+  }
   const series = customers * 4
   const loopEstimatedSeconds = m.loopSecondsPerPair * series
   return {
@@ -98,5 +140,6 @@ export async function benchJob(
     floorColdSeconds: m.floorColdSeconds,
     floorWarmSeconds: m.floorWarmSeconds,
     floorRatio: m.batchedSeconds / Math.min(m.floorColdSeconds, m.floorWarmSeconds),
+    shape,
   }
 }

@@ -21,10 +21,13 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
     'job-customers': { type: 'string', default: '1000,10000,100000' },
+    /** Job sizes (of job-customers) also run with the shape signal on, beside volume only. */
+    'shape-customers': { type: 'string', default: '100000' },
     'loop-seconds': { type: 'string', default: '20' },
   },
 })
 const jobSizes = (args['job-customers'] as string).split(',').filter(Boolean).map(Number)
+const shapeSizes = new Set((args['shape-customers'] as string).split(',').filter(Boolean).map(Number))
 const customers = Number(args.customers)
 const days = Number(args.days)
 const seconds = Number(args.seconds)
@@ -98,17 +101,25 @@ try {
   const alignedEnd = new Date(endMs).toISOString()
   log(`check latency: ${connections} connections x ${seconds}s, default window (raw events)`)
   const rawLatency = await checkLatency(
-    'default window: last 24 h up to now (raw events)',
+    'default window: last 24 h up to now (raw events), mode=volume',
     baseUrl,
-    pairs.map((p) => `/v1/anomalies/check?${p}`),
+    pairs.map((p) => `/v1/anomalies/check?${p}&mode=volume`),
     connections,
     seconds,
   )
   log(`check latency: ${connections} connections x ${seconds}s, hour-aligned window (hourly rollup)`)
   const rollupLatency = await checkLatency(
-    'hour-aligned 24 h window (hourly rollup)',
+    'hour-aligned 24 h window (hourly rollup), mode=volume',
     baseUrl,
-    pairs.map((p) => `/v1/anomalies/check?${p}&current_end=${alignedEnd}`),
+    pairs.map((p) => `/v1/anomalies/check?${p}&current_end=${alignedEnd}&mode=volume`),
+    connections,
+    seconds,
+  )
+  log(`check latency: ${connections} connections x ${seconds}s, default window and mode (volume + shape)`)
+  const combinedLatency = await checkLatency(
+    'default window and mode: combined (volume + shape profiles)',
+    baseUrl,
+    pairs.map((p) => `/v1/anomalies/check?${p}`),
     connections,
     seconds,
   )
@@ -124,7 +135,9 @@ try {
   const jobs: JobBenchResult[] = []
   for (const customers of jobSizes) {
     log(`detection job: ${customers} customers`)
-    jobs.push(await benchJob(dataDir, customers, Number(args['loop-seconds']), log))
+    jobs.push(
+      await benchJob(dataDir, customers, Number(args['loop-seconds']), log, shapeSizes.has(customers)),
+    )
   }
 
   const results = {
@@ -140,7 +153,7 @@ try {
       ...r,
       ratioToDirect: r.eventsPerSecond / direct.eventsPerSecond,
     })),
-    checkLatency: [rawLatency, rollupLatency],
+    checkLatency: [rawLatency, rollupLatency, combinedLatency],
     alerts,
     lambda,
     job: jobs,
@@ -184,6 +197,29 @@ try {
       'per-pair loop s': `${j.loopEstimatedSeconds.toFixed(0)}${j.loopIsExtrapolated ? ` (est. from ${j.loopSampledPairs} pairs)` : ''}`,
       speedup: `${j.speedup.toFixed(0)}x`,
     })),
+  )
+  console.log(
+    'Detection job, volume only vs volume + shape (each in its own process; shape ran second, warmer)',
+  )
+  console.table(
+    results.job.flatMap((j) =>
+      j.shape === null
+        ? []
+        : [
+            { signals: 'volume', ...j },
+            { signals: 'volume + shape', ...j.shape },
+          ].map((r) => ({
+            customers: j.customers,
+            signals: r.signals,
+            'batched s': r.batchedSeconds.toFixed(2),
+            'floor s (cold/warm)': `${r.floorColdSeconds.toFixed(2)}/${r.floorWarmSeconds.toFixed(2)}`,
+            'job / floor': r.floorRatio.toFixed(2),
+            'RSS before/peak MiB': `${Math.round(r.rssBeforeRunMiB)}/${Math.round(r.runPeakRssMiB)}`,
+            'max RSS MiB': Math.round(r.peakRssMiB),
+            'JS peak MiB': Math.round(r.runPeakJsMiB),
+            anomalies: r.anomaliesFound,
+          })),
+    ),
   )
   console.log('Sharded run of the same slot (shards run one after the other; engine = waiting for the query)')
   console.table(

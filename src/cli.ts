@@ -10,13 +10,14 @@ import { ingestFile } from './cli/ingest-file.js'
 import { registerJobCommands } from './cli/job-command.js'
 import { registerKeyCommands } from './cli/keys-command.js'
 import { registerMigrateCommand } from './cli/migrate-command.js'
-import { numberOption, timestampOption } from './cli/options.js'
+import { choiceOption, numberOption, timestampOption } from './cli/options.js'
 import { printCheck } from './cli/print-check.js'
 import { progressBar } from './cli/progress.js'
 import { type Config, loadConfig } from './config.js'
 import { generateDemo } from './demo/generator.js'
 import { type BatchSink, loadDemo, writeLabels } from './demo/load.js'
 import { BOUNDS } from './domain/limits.js'
+import { CHECK_MODES, DEFAULT_CHECK_MODE } from './domain/signals/combined-verdict.js'
 import { floorToHour, HOUR_MS } from './domain/time.js'
 import { MeterFlowError } from './errors.js'
 import type { MeterFlow } from './wiring.js'
@@ -65,7 +66,9 @@ program
 
 program
   .command('check')
-  .description('check one customer and metric for a volume anomaly (default window: the last 24 hours)')
+  .description(
+    'check one customer and metric for a volume and/or shape anomaly (default window: the last 24 hours; shape: up to the last whole hour)',
+  )
   .requiredOption('--customer <id>', 'customer id')
   .requiredOption('--metric <name>', 'metric name')
   .option('--start <time>', 'current window start (ISO 8601 UTC or epoch ms)', timestamp)
@@ -73,6 +76,11 @@ program
   .option('--baseline-days <n>', 'baseline length in days', numberOption(BOUNDS.baselineDays))
   .option('--threshold <z>', '|z| at or above which it is an anomaly', numberOption(BOUNDS.threshold))
   .option('--critical-threshold <z>', '|z| at or above which it is critical', numberOption(BOUNDS.threshold))
+  .option(
+    '--mode <mode>',
+    `signals to evaluate: ${CHECK_MODES.join(', ')} (default ${DEFAULT_CHECK_MODE})`,
+    choiceOption(CHECK_MODES),
+  )
   .option('--json', 'print the API response body as JSON')
   .option('--url <url>', 'ask a running MeterFlow server instead of the embedded store')
   .option('--api-key <key>', API_KEY_HELP)
@@ -86,6 +94,7 @@ program
           baseline_days: o.baselineDays,
           threshold: o.threshold,
           critical_threshold: o.criticalThreshold,
+          mode: o.mode,
         })
       : await withMeterFlow(async (meterflow) =>
           checkReport(
@@ -97,6 +106,7 @@ program
               baselineDays: o.baselineDays,
               threshold: o.threshold,
               criticalThreshold: o.criticalThreshold,
+              mode: o.mode,
             }),
           ),
         )

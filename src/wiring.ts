@@ -292,7 +292,8 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     startShardedRun: (slot, trigger, runOptions) => startShardedRun(sharded, slot, trigger, runOptions),
     runShard: (task, runOptions) => runShard(sharded, task, runOptions),
     ingest: (raw, options) => ingestEvents({ usage, metrics, clock, telemetry }, raw, options),
-    check: (request) => checkAnomaly({ usage, metrics, clock, defaults }, request),
+    check: (request) =>
+      checkAnomaly({ usage, metrics, clock, defaults, shape: shapeSettings, shapeIndex }, request),
     series: (request) => customerSeries(detection, request),
     async close() {
       await job.idle()

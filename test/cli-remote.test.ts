@@ -8,6 +8,7 @@ import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
 import { buildServer } from '../src/http/server.js'
 import { type MeterFlow, openMeterFlow } from '../src/wiring.js'
 import { tempDataDir, testConfig } from './helpers.js'
+import { businessDays } from './shape-fixtures.js'
 
 // `meterflow job run --url` and `anomalies list --url` against a real server in this process (auth on, a real
 // key), the CLI in its own process on another, empty data directory: every answer comes from the server.
@@ -180,6 +181,63 @@ describe('job run and anomalies list with --url', () => {
     expect(badSeverity.stderr).toContain('--severity must be warning or critical')
     // None of it opened the CLI's own (embedded) store.
     expect(existsSync(join(data.dir, 'cli-never-opened'))).toBe(false)
+  })
+})
+
+describe('check --mode with --url', () => {
+  it("asks the server for the mode's verdict: shape catches the moved day, volume does not", async () => {
+    // The day ending at END has the usual total at 02:30-04:30 instead of business hours.
+    const ingested = await meterflow.ingest(businessDays('remote-shape', END, 36, true))
+    expect(ingested.stored).toBeGreaterThan(0)
+    const checkCli = (mode: string) =>
+      meterflowCli(
+        [
+          'check',
+          '--customer',
+          'remote-shape',
+          '--metric',
+          'api_calls',
+          '--end',
+          SLOT,
+          '--mode',
+          mode,
+          '--url',
+          url,
+          '--json',
+        ],
+        withKey(),
+      )
+    const shape = await checkCli('shape')
+    expect(shape.code, shape.stderr).toBe(0)
+    const body = JSON.parse(shape.stdout)
+    expect(body).toEqual(
+      await api(
+        `/v1/anomalies/check?customer_id=remote-shape&metric=api_calls&current_end=${SLOT}&mode=shape`,
+      ),
+    )
+    expect(body).toMatchObject({ mode: 'shape', is_anomaly: true, fired: ['shape'], method: 'shape' })
+    const volume = JSON.parse((await checkCli('volume')).stdout)
+    expect(volume).toMatchObject({ mode: 'volume', is_anomaly: false, fired: [] })
+    expect(volume.shape).toBeUndefined()
+    // A window shape cannot judge: the server's 400, field and reason, and exit 1.
+    const offHour = await meterflowCli(
+      [
+        'check',
+        '--customer',
+        'remote-shape',
+        '--metric',
+        'api_calls',
+        '--end',
+        String(END - 60_000),
+        '--mode',
+        'shape',
+        '--url',
+        url,
+      ],
+      withKey(),
+    )
+    expect(offHour.code).toBe(1)
+    expect(offHour.stderr).toMatch(/current_end: must be a whole hour for shape/)
   })
 })
 

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tempDataDir } from './helpers.js'
 import { startServer } from './server-process.js'
+import { businessDays } from './shape-fixtures.js'
 
 const data = tempDataDir()
 afterAll(() => data.remove())
@@ -70,6 +71,45 @@ describe('meterflow CLI', () => {
     })
     const human = meterflow(['check', '--customer', 'cli-co', '--metric', 'api_calls', '--end', String(END)])
     expect(human.stdout).toMatch(/cli-co \/ api_calls: ANOMALY \(critical, spike\)/)
+  })
+
+  it('checks one signal or both with --mode: shape catches a day whose hours moved, volume does not', () => {
+    const store = join(data.dir, 'shape-store')
+    const file = join(data.dir, 'shape.ndjson')
+    writeFileSync(
+      file,
+      `${businessDays('cli-shape', END, 36, true)
+        .map((e) => JSON.stringify(e))
+        .join('\n')}\n`,
+    )
+    expect(meterflow(['ingest', file], store).code).toBe(0)
+    const check = (...args: string[]) =>
+      meterflow(
+        ['check', '--customer', 'cli-shape', '--metric', 'api_calls', '--end', String(END), ...args],
+        store,
+      )
+
+    const shape = check('--mode', 'shape', '--json')
+    expect(shape.code, shape.stderr).toBe(0)
+    expect(JSON.parse(shape.stdout)).toMatchObject({
+      mode: 'shape',
+      is_anomaly: true,
+      fired: ['shape'],
+      shape: { status: 'ok', is_anomaly: true, window_basis: 'requested' },
+    })
+    const volume = JSON.parse(check('--mode', 'volume', '--json').stdout)
+    expect(volume).toMatchObject({ mode: 'volume', is_anomaly: false, fired: [] })
+    expect(volume.shape).toBeUndefined()
+    // The default is combined; the human form says which signal fired and why.
+    const human = check()
+    expect(human.code, human.stderr).toBe(0)
+    expect(human.stdout).toMatch(/cli-shape \/ api_calls: ANOMALY \(critical, spike\)/)
+    expect(human.stdout).toMatch(/fired +shape\n/)
+    expect(human.stdout).toMatch(/similarity +0\.\d{3} < threshold 0\.9 \(mean, 4 baseline weeks/)
+
+    const bad = check('--mode', 'both')
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toMatch(/--mode.*must be one of volume, shape, combined/)
   })
 
   it('names the file line of a bad event and exits 1', () => {

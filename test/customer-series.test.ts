@@ -108,10 +108,12 @@ describe('GET /v1/customers/:id/series', () => {
       metric: 'bandwidth',
       currentStartMs: END - 5 * HOUR - DAY,
       currentEndMs: END - 5 * HOUR,
+      mode: 'volume',
     })
+    if (!check.volume) throw new Error('a volume check has a volume verdict')
     const p = s.points[0] as Point
-    expect(relative(p.value, check.verdict.currentValue)).toBeLessThan(1e-9)
-    expect(p.samples).toBe(check.verdict.baseline.samples)
+    expect(relative(p.value, check.volume.verdict.currentValue)).toBeLessThan(1e-9)
+    expect(p.samples).toBe(check.volume.verdict.baseline.samples)
   })
 
   it('defaults to the 7 days up to the current hour and stops at the current hour', async () => {

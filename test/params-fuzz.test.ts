@@ -219,6 +219,7 @@ const GET_ROUTES: { url: string; params: Record<string, readonly string[]> }[] =
       baseline_days: ['7', '30'],
       threshold: ['3'],
       critical_threshold: ['5'],
+      mode: ['volume', 'shape', 'combined'],
     },
   },
   {

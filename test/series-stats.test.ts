@@ -49,12 +49,15 @@ describe('batched series statistics', () => {
           currentStartMs: slot - DAY,
           currentEndMs: slot,
           baselineDays: 30,
+          mode: 'volume',
         })
+        if (!check.volume) throw new Error('a volume check has a volume verdict')
+        const { verdict } = check.volume
         const label = `${s.customerId}/${s.metric}`
-        expect(s.currentValue, label).toBeCloseTo(check.verdict.currentValue, 6)
-        expect(s.samples, label).toBe(check.verdict.baseline.samples)
-        expect(relative(s.mean, check.verdict.baseline.mean), label).toBeLessThan(1e-9)
-        expect(relative(s.stddev, check.verdict.baseline.stddev), label).toBeLessThan(1e-9)
+        expect(s.currentValue, label).toBeCloseTo(verdict.currentValue, 6)
+        expect(s.samples, label).toBe(verdict.baseline.samples)
+        expect(relative(s.mean, verdict.baseline.mean), label).toBeLessThan(1e-9)
+        expect(relative(s.stddev, verdict.baseline.stddev), label).toBeLessThan(1e-9)
       }
     })
   }

@@ -1,9 +1,24 @@
 import { BOUNDS, inRange, MAX_CHECK_WINDOW_MS, type NumberRange, rangeReason } from '../domain/limits.js'
+import type { MetricDefinition } from '../domain/metrics.js'
+import {
+  CHECK_MODES,
+  type CheckMode,
+  type CombinedVerdict,
+  combineVerdicts,
+  DEFAULT_CHECK_MODE,
+  isCheckMode,
+  modeSignals,
+} from '../domain/signals/combined-verdict.js'
+import { type ShapeCheckWindow, shapeCheckWindow } from '../domain/signals/shape/check-window.js'
+import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
+import type { SignalVerdict } from '../domain/signals/signal.js'
+import { SHAPE_KIND, type SignalKind, VOLUME_KIND } from '../domain/signals/signal-registry.js'
 import { DAY_MS, MIN_TIMESTAMP_MS } from '../domain/time.js'
 import { type VolumeOptions, type VolumeVerdict, volumeVerdict } from '../domain/volume.js'
 import { baselineWindows, samplesSince, type TimeWindow } from '../domain/windows.js'
 import { ValidationError } from '../errors.js'
-import type { Clock, UsageStore } from '../ports.js'
+import type { Clock, UsageStore, VectorIndex } from '../ports.js'
+import { checkShape, type ShapeCheck } from './check-shape.js'
 import type { MetricCatalog } from './metric-catalog.js'
 
 export interface CheckRequest {
@@ -15,17 +30,31 @@ export interface CheckRequest {
   baselineDays?: number
   threshold?: number
   criticalThreshold?: number
+  /** Which signals to evaluate; default combined (volume and shape). */
+  mode?: CheckMode
+}
+
+/** The volume half: the current window against the same window on previous days (the seed's check). */
+export interface VolumeCheck {
+  baselineSpan: TimeWindow | null
+  baselineDays: number
+  options: VolumeOptions
+  verdict: VolumeVerdict
 }
 
 export interface CheckResult {
   customerId: string
   metric: string
   aggregation: string
+  mode: CheckMode
+  /** The window asked for (volume's; shape's own is in `shape`). */
   current: TimeWindow
-  baselineSpan: TimeWindow | null
-  baselineDays: number
-  options: VolumeOptions
-  verdict: VolumeVerdict
+  /** Present when the mode evaluates volume. */
+  volume: VolumeCheck | null
+  /** Present when the mode evaluates shape. */
+  shape: ShapeCheck | null
+  /** The mode's signals as one verdict (volume OR shape in combined mode). */
+  combined: CombinedVerdict
 }
 
 export interface CheckDeps {
@@ -33,10 +62,28 @@ export interface CheckDeps {
   metrics: MetricCatalog
   clock: Clock
   defaults: VolumeOptions & { baselineDays: number }
+  /**
+   * The shape settings (config detection.shape). The check uses them whether or not the job computes shape: a
+   * check is asked for, so it costs only the one who asks.
+   */
+  shape: ShapeConfig
+  /** Where shape's profiles come from: the job's own index (embedded rollup or Redis Vector Sets). */
+  shapeIndex: VectorIndex
 }
 
-/** The on-demand volume check: the current window against the same window on previous days. */
+/**
+ * The on-demand check of one series: volume (the current window against the same window on previous days) and/or
+ * shape (24 hourly values against the same weekday of previous weeks), as the mode says. Every parameter is
+ * validated in every mode; a window shape cannot judge is a ValidationError in shape mode and "not evaluated" in
+ * combined mode.
+ */
 export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Promise<CheckResult> {
+  const mode = request.mode ?? DEFAULT_CHECK_MODE
+  if (!isCheckMode(mode)) {
+    throw new ValidationError(`invalid mode '${String(mode)}'`, [
+      { field: 'mode', reason: `must be one of: ${CHECK_MODES.join(', ')}` },
+    ])
+  }
   const definition =
     deps.metrics.current().get(request.metric) ?? (await deps.metrics.refresh()).get(request.metric)
   if (!definition) {
@@ -63,14 +110,57 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
   }
   const options: VolumeOptions = { ...deps.defaults, threshold, criticalThreshold }
   const current: TimeWindow = { startMs, endMs }
-  const firstHour = await deps.usage.firstEventHour(request.customerId, request.metric)
+  const kinds = modeSignals(mode)
+  let shapeSlot: Extract<ShapeCheckWindow, { ok: true }> | null = null
+  let shapeSkipped: ShapeCheck | null = null
+  if (kinds.includes(SHAPE_KIND)) {
+    const window = shapeCheckWindow({
+      startMs,
+      endMs,
+      startGiven: request.currentStartMs !== undefined,
+      endGiven: request.currentEndMs !== undefined,
+      nowMs: now,
+    })
+    if (window.ok) shapeSlot = window
+    else if (mode === 'shape')
+      throw new ValidationError(`invalid ${window.field}: ${window.reason}`, [
+        { field: window.field, reason: window.reason },
+      ])
+    else shapeSkipped = { status: 'not_evaluated', field: window.field, reason: window.reason }
+  }
+  const series = {
+    customerId: request.customerId,
+    metric: request.metric,
+    aggregation: definition.aggregation,
+  }
+  const [volume, shape] = await Promise.all([
+    kinds.includes(VOLUME_KIND)
+      ? checkVolume(deps.usage, definition, request.customerId, current, baselineDays, options)
+      : null,
+    shapeSlot
+      ? checkShape(deps.shapeIndex, deps.shape, series, shapeSlot.slot, shapeSlot.basis)
+      : shapeSkipped,
+  ])
+  const verdicts: SignalVerdict<SignalKind>[] = []
+  if (volume) verdicts.push(volumeSignalVerdict(volume.verdict))
+  if (shape?.status === 'evaluated') verdicts.push(shape.evaluation.verdict)
+  return { ...series, mode, current, volume, shape, combined: combineVerdicts(verdicts) }
+}
+
+async function checkVolume(
+  usage: UsageStore,
+  definition: MetricDefinition,
+  customerId: string,
+  current: TimeWindow,
+  baselineDays: number,
+  options: VolumeOptions,
+): Promise<VolumeCheck> {
+  const firstHour = await usage.firstEventHour(customerId, definition.name)
   const samples = samplesSince(baselineWindows(current, baselineDays), firstHour)
-  const aggregates = await deps.usage.aggregateWindows(
-    request.customerId,
-    request.metric,
-    definition.aggregation,
-    [current, ...samples],
-  )
+  const aggregates = await usage.aggregateWindows(customerId, definition.name, definition.aggregation, [
+    current,
+    ...samples,
+  ])
   const currentValue = aggregates[0]?.value ?? 0
   const verdict = volumeVerdict(
     currentValue,
@@ -80,14 +170,22 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
   const oldest = samples[samples.length - 1]
   const newest = samples[0]
   return {
-    customerId: request.customerId,
-    metric: request.metric,
-    aggregation: definition.aggregation,
-    current,
     baselineSpan: oldest && newest ? { startMs: oldest.startMs, endMs: newest.endMs } : null,
     baselineDays,
     options,
     verdict,
+  }
+}
+
+function volumeSignalVerdict(v: VolumeVerdict): SignalVerdict<SignalKind> {
+  return {
+    kind: VOLUME_KIND,
+    status: v.status,
+    isAnomaly: v.isAnomaly,
+    severity: v.severity,
+    direction: v.direction,
+    currentValue: v.currentValue,
+    statistic: v.zScore,
   }
 }
 

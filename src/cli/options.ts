@@ -20,3 +20,12 @@ export function timestampOption(value: string): number {
   if (!parsed.ok) throw new InvalidArgumentError(parsed.reason)
   return parsed.ms
 }
+
+/** A commander parser for an option that takes one of `choices`. */
+export function choiceOption<T extends string>(choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`must be one of ${choices.join(', ')}`)
+    return value as T
+  }
+}

@@ -1,3 +1,4 @@
+import { combineVerdicts } from './signals/combined-verdict.js'
 import type { SignalVerdict } from './signals/signal.js'
 import { LEGACY_SIGNAL_KIND, type SignalKind, VOLUME_KIND } from './signals/signal-registry.js'
 import type { Direction, Severity, VolumeVerdict } from './volume.js'
@@ -84,8 +85,6 @@ export function incidentId(customerId: string, metric: string, openedAt: number)
   return `${customerId}|${metric}|${new Date(openedAt).toISOString()}`
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { warning: 0, critical: 1 }
-
 /**
  * Applies one run's verdicts on a customer x metric (one per signal, in registration order) to its open incident
  * (or null). Pure; idempotent per slot: replaying a slot that was already applied returns the incident unchanged
@@ -100,19 +99,12 @@ export function applySignals(
   options: IncidentOptions,
 ): IncidentStep {
   if (open && slot <= open.lastEvaluatedSlot) return { incident: open, transition: null }
-  const firing = verdicts.filter(
-    (v): v is SignalVerdict<SignalKind> & { severity: Severity; direction: Direction } =>
-      v.status === 'ok' && v.isAnomaly && v.severity !== null && v.direction !== null,
-  )
-  const first = firing[0]
-  const severity = firing.reduce<Severity | null>(
-    (worst, v) => (worst === null || SEVERITY_RANK[v.severity] > SEVERITY_RANK[worst] ? v.severity : worst),
-    null,
-  )
+  const { severity, direction, fired } = combineVerdicts(verdicts)
+  const opener = fired[0]
   // Incidents keep the volume signal's z-score (the seed's peak/last fields), whichever signal fired.
   const z = verdicts.find((v) => v.kind === VOLUME_KIND && v.status === 'ok')?.statistic ?? null
   if (!open) {
-    if (!first || !severity) return { incident: null, transition: null }
+    if (!opener || !severity || !direction) return { incident: null, transition: null }
     return {
       transition: 'opened',
       incident: {
@@ -121,14 +113,14 @@ export function applySignals(
         metric: pair.metric,
         status: 'open',
         severity,
-        direction: first.direction,
+        direction,
         openedAt: slot,
         lastSeenAt: slot,
         resolvedAt: null,
         peakZScore: z ?? 0,
         lastZScore: z ?? 0,
-        openedBySignal: first.kind,
-        firingSignals: firing.map((v) => v.kind),
+        openedBySignal: opener,
+        firingSignals: fired,
         detections: 1,
         cleanRuns: 0,
         lastEvaluatedSlot: slot,
@@ -138,7 +130,7 @@ export function applySignals(
       },
     }
   }
-  if (first && severity) {
+  if (opener && severity) {
     const escalated = open.severity === 'warning' && severity === 'critical'
     return {
       transition: escalated ? 'escalated' : 'updated',
@@ -148,7 +140,7 @@ export function applySignals(
         lastSeenAt: slot,
         peakZScore: z !== null && Math.abs(z) > Math.abs(open.peakZScore) ? z : open.peakZScore,
         lastZScore: z ?? open.lastZScore,
-        firingSignals: firing.map((v) => v.kind),
+        firingSignals: fired,
         detections: open.detections + 1,
         cleanRuns: 0,
         lastEvaluatedSlot: slot,

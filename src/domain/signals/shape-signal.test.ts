@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../time.js'
 import { PROFILE_HOURS } from './shape/profile.js'
 import { DEFAULT_SHAPE_CONFIG, type ShapeConfig } from './shape/shape-settings.js'
-import { evaluateShape, SHAPE_SIGNAL, type ShapeInput } from './shape-signal.js'
+import { displayBaselineProfile, evaluateShape, SHAPE_SIGNAL, type ShapeInput } from './shape-signal.js'
 
 // The window [00:00, 24:00) UTC of a day: index i is UTC hour i.
 const DAY_START = Date.UTC(2026, 10, 29)
@@ -149,5 +149,34 @@ describe('evaluateShape', () => {
     expect(new Set(names).size).toBe(names.length)
     for (const n of names) expect(n).toMatch(/^[a-z][a-z0-9_]*$/)
     expect(Object.keys(SHAPE_SIGNAL.fields)).toContain(SHAPE_SIGNAL.statistic)
+  })
+})
+
+describe('displayBaselineProfile', () => {
+  it("is the mean shape of the usable baseline days scaled to the day's total", () => {
+    const shown = displayBaselineProfile(
+      nightDay(5_000),
+      [businessDay(10_000), businessDay(20_000)],
+      config(),
+    )
+    expect(shown?.scale).toBe('current_total')
+    const expected = businessDay(5_000)
+    expect(shown?.profile).toHaveLength(PROFILE_HOURS)
+    for (const [i, v] of (shown?.profile ?? []).entries()) expect(v).toBeCloseTo(expected[i] ?? Number.NaN, 9)
+  })
+
+  it("skips the days the verdict skips, scales an empty day to the baseline's mean total, and is null without days", () => {
+    const low = businessDay(10).map((v, i) => (i === 0 ? v + 5 : v))
+    const empty = new Array<number>(PROFILE_HOURS).fill(0)
+    const shown = displayBaselineProfile(
+      empty,
+      [businessDay(1_000), low, empty, businessDay(3_000)],
+      config(),
+    )
+    expect(shown?.scale).toBe('baseline_mean_total')
+    const expected = businessDay(2_000)
+    expect(shown?.profile).toHaveLength(PROFILE_HOURS)
+    for (const [i, v] of (shown?.profile ?? []).entries()) expect(v).toBeCloseTo(expected[i] ?? Number.NaN, 9)
+    expect(displayBaselineProfile(businessDay(1_000), [low, empty], config())).toBeNull()
   })
 })

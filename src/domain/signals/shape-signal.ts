@@ -102,10 +102,7 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
   })
   if (!(total > 0)) return none('empty_day')
   if (total < config.minDailyVolume) return none('low_volume')
-  const days = input.baseline.slice(0, config.baselineWeeks).filter((day) => {
-    const t = profileTotal(day)
-    return t > 0 && t >= config.minDailyVolume
-  })
+  const days = usableBaselineDays(input.baseline, config)
   if (days.length < config.minBaselineWeeks || days.length === 0) return none('too_few_baseline_days')
 
   const mean = meanShape(days)
@@ -136,6 +133,35 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
     },
     reason: null,
   }
+}
+
+/** The baseline days a verdict uses: the first baseline_weeks, without empty and low-volume days. */
+export function usableBaselineDays(baseline: readonly Profile[], config: ShapeConfig): Profile[] {
+  return baseline.slice(0, config.baselineWeeks).filter((day) => {
+    const t = profileTotal(day)
+    return t > 0 && t >= config.minDailyVolume
+  })
+}
+
+/** What the baseline profile a chart draws beside the day is scaled to (cosine ignores scale; a chart does not). */
+export type BaselineProfileScale = 'current_total' | 'baseline_mean_total'
+
+/**
+ * The baseline as a profile comparable with the day's: the mean shape of the usable baseline days (the one the
+ * `mean` variant and deviation_hour use) times the day's total, or, for a day without usage, times the baseline
+ * days' mean total (so the chart still shows the usual day). Null without a usable baseline day.
+ */
+export function displayBaselineProfile(
+  current: Profile,
+  baseline: readonly Profile[],
+  config: ShapeConfig,
+): { profile: number[]; scale: BaselineProfileScale } | null {
+  const days = usableBaselineDays(baseline, config)
+  if (days.length === 0) return null
+  const total = profileTotal(current)
+  const scale: BaselineProfileScale = total > 0 ? 'current_total' : 'baseline_mean_total'
+  const factor = total > 0 ? total : days.reduce((sum, day) => sum + profileTotal(day), 0) / days.length
+  return { profile: meanShape(days).map((share) => share * factor), scale }
 }
 
 /**
