@@ -221,7 +221,7 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     expect(pixels.drawn).toBeGreaterThan(1000)
     // The band is filled: a wide strip of the band colour, not only its edges.
     expect(pixels.band).toBeGreaterThan(20_000)
-    const legend = (await page.locator('.u-legend').textContent()) ?? ''
+    const legend = (await page.locator('.u-legend').first().textContent()) ?? ''
     expect(legend).toContain('baseline mean')
     expect(legend).toMatch(/band high/)
     expect(legend).toMatch(/band low/)

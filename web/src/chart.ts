@@ -13,7 +13,7 @@ const COLORS = {
 }
 
 /** Charts resize with their container (phones included). */
-function responsive(plot: uPlot, container: HTMLElement, height: number): void {
+export function responsive(plot: uPlot, container: HTMLElement, height: number): void {
   const observer = new ResizeObserver(() => {
     const width = Math.max(240, Math.floor(container.clientWidth))
     if (width !== plot.width) plot.setSize({ width, height })

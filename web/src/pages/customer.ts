@@ -4,12 +4,16 @@ import { badge, h, heading, notice, num, table, time, z } from '../dom'
 import type { Route, Viewer } from '../router'
 import { muteForm, takeAnnouncement } from './actions'
 import { DELIVERIES_AREA, deliveryTable } from './deliveries'
+import { PROFILE_END, parseProfileEnd, profilePanel } from './profile-panel'
 import { RANGES, rangeLinks, rangeMs } from './ranges'
 import { seriesPanel } from './series-panel'
 
 const HOUR = 3_600_000
 
-/** A customer: one metric's chart at a time (metric and range in the URL), its incidents, alerts and detector settings. */
+/**
+ * A customer: one metric's chart and 24-hour profile at a time (metric, range and profile window in the URL), its
+ * incidents, alerts and detector settings.
+ */
 export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLElement> {
   const id = route.id ?? ''
   const [customer, metrics, incidents, alerts] = await Promise.all([
@@ -25,7 +29,10 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
   const range = RANGES.find((r) => r.key === route.params.get('range')) ?? RANGES[1]
   const base = pagePath('customer', id)
   const until = Math.floor(Date.now() / HOUR) * HOUR + HOUR
-  const link = (m: string, r: string) => `${base}${query({ metric: m, range: r })}`
+  // The profile's window (from a shape detection) stays while the range changes, not for another metric.
+  const profile = parseProfileEnd(route.params.get(PROFILE_END), Date.now())
+  const link = (m: string, r: string) =>
+    `${base}${query({ metric: m, range: r, [PROFILE_END]: m === metric ? route.params.get(PROFILE_END) : null })}`
 
   const metricNav = h(
     'nav',
@@ -34,7 +41,12 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
       h('a', { href: link(m, range.key), 'aria-current': m === metric ? 'page' : undefined }, m),
     ),
   )
-  const panel = metric ? await seriesPanel(id, metric, until - rangeMs(range.key), until) : null
+  const [panel, profilePart] = metric
+    ? await Promise.all([
+        seriesPanel(id, metric, until - rangeMs(range.key), until),
+        profilePanel(id, metric, profile.endMs, profile.problem),
+      ])
+    : [null, null]
   const chart =
     panel?.element ?? notice('empty', 'No metrics are registered.', 'Register one with POST /v1/metrics.')
   const effective = panel?.series
@@ -77,6 +89,7 @@ export async function customerPage(route: Route, viewer: Viewer): Promise<HTMLEl
       rangeLinks((r) => link(metric ?? '', r), range.key),
     ),
     chart,
+    profilePart,
     h(
       'div',
       { class: 'grid-2' },

@@ -1,8 +1,8 @@
-import { pagePath } from '../../../src/domain/dashboard-pages.js'
 import { api, type Incident } from '../api'
 import { badge, h, heading, num, time, z } from '../dom'
 import type { Route, Viewer } from '../router'
 import { incidentActions } from './actions'
+import { customerHref, incidentShapeSlot } from './profile-panel'
 import { seriesPanel } from './series-panel'
 
 const DAY = 86_400_000
@@ -21,7 +21,7 @@ export async function incidentPage(route: Route, viewer: Viewer): Promise<HTMLEl
       h(
         'a',
         {
-          href: `${pagePath('customer', incident.customer_id)}?metric=${encodeURIComponent(incident.metric)}`,
+          href: customerHref(incident.customer_id, incident.metric, incidentShapeSlot(incident)),
         },
         incident.customer_id,
       ),

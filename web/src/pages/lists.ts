@@ -9,6 +9,7 @@ import { SIGNAL_KINDS } from '../../../src/domain/signals/signal-registry.js'
 import { type Anomaly, ApiError, api, type Incident, type Metric, type Page, query } from '../api'
 import { badge, h, heading, notice, num, table, time, z } from '../dom'
 import { navigate, type Route } from '../router'
+import { customerHref, incidentShapeSlot } from './profile-panel'
 import { RANGES, rangeMs } from './ranges'
 
 const PAGE_SIZE = 50
@@ -111,8 +112,9 @@ function pager(path: string, params: URLSearchParams, next: string | null): HTML
   )
 }
 
-function customerLink(customer: string, metric: string): HTMLElement {
-  return h('a', { href: `${pagePath('customer', customer)}${query({ metric })}` }, customer)
+/** The drill-down; from a shape detection it shows that window's profile. */
+function customerLink(customer: string, metric: string, shapeSlot?: string): HTMLElement {
+  return h('a', { href: customerHref(customer, metric, shapeSlot) }, customer)
 }
 
 async function listPage<T>(spec: ListSpec<T>, route: Route): Promise<HTMLElement> {
@@ -198,7 +200,11 @@ const INCIDENTS: ListSpec<Incident> = {
   rowClass: (i) => (i.status === 'open' && i.severity === 'critical' ? 'row-critical' : undefined),
   columns: [
     { header: 'Opened', cell: (i) => time(i.opened_at), sortKey: 'opened_at' },
-    { header: 'Customer', cell: (i) => customerLink(i.customer_id, i.metric), sortKey: 'customer_id' },
+    {
+      header: 'Customer',
+      cell: (i) => customerLink(i.customer_id, i.metric, incidentShapeSlot(i)),
+      sortKey: 'customer_id',
+    },
     { header: 'Metric', cell: (i) => i.metric },
     { header: 'Severity', cell: (i) => badge(i.severity), sortKey: 'severity' },
     {
@@ -247,7 +253,11 @@ const ANOMALIES: ListSpec<Anomaly> = {
   defaultSort: DEFAULT_ANOMALY_SORT,
   columns: [
     { header: 'Detected', cell: (a) => time(a.detected_at), sortKey: 'detected_at' },
-    { header: 'Customer', cell: (a) => customerLink(a.customer_id, a.metric), sortKey: 'customer_id' },
+    {
+      header: 'Customer',
+      cell: (a) => customerLink(a.customer_id, a.metric, a.kind === 'shape' ? a.detected_at : undefined),
+      sortKey: 'customer_id',
+    },
     { header: 'Metric', cell: (a) => a.metric },
     { header: 'Severity', cell: (a) => badge(a.severity), sortKey: 'severity' },
     { header: 'Signal', cell: (a) => a.kind },

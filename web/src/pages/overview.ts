@@ -6,6 +6,7 @@ import { badge, h, heading, notice, num, table, time, z } from '../dom'
 import type { Route, Viewer } from '../router'
 import { takeAnnouncement } from './actions'
 import { DELIVERIES_AREA, deliveryTable } from './deliveries'
+import { customerHref, incidentShapeSlot } from './profile-panel'
 import { RANGES, rangeLinks } from './ranges'
 
 const HOUR = 3_600_000
@@ -121,11 +122,7 @@ function openIncidents(incidents: Incident[]): HTMLElement {
               h(
                 'td',
                 {},
-                h(
-                  'a',
-                  { href: `${pagePath('customer', i.customer_id)}${query({ metric: i.metric })}` },
-                  i.customer_id,
-                ),
+                h('a', { href: customerHref(i.customer_id, i.metric, incidentShapeSlot(i)) }, i.customer_id),
               ),
               h('td', {}, i.metric),
               h('td', {}, i.direction),
