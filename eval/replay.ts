@@ -4,6 +4,7 @@ import { HOUR_MS } from '../src/domain/time.js'
 import { openMeterFlow } from '../src/wiring.js'
 import type { EvalDataset } from './datasets.js'
 import type { EvalConfiguration } from './detectors.js'
+import type { SharedReads } from './shared-reads.js'
 
 export interface ReplayResult {
   /** Alert times (incident openings) per series key. */
@@ -58,18 +59,21 @@ function database(dataset: EvalDataset): string {
 
 /**
  * Replays the dataset's timeline through the real job: one detection run per hourly slot, in order, as the
- * scheduler would, then reads which incidents opened when. Each detector gets a fresh anomaly store.
+ * scheduler would, then reads which incidents opened when. Each detector gets a fresh anomaly store. With `reads`,
+ * the engine's answers to the job's usage reads are shared with the other configurations (shared-reads.ts).
  */
 export async function replay(
   dataDir: string,
   dataset: EvalDataset,
   name: string,
   configuration: EvalConfiguration,
+  reads?: SharedReads,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<ReplayResult> {
   const meterflow = await openMeterFlow(
     evalConfig(dataDir, database(dataset), `${dataset.name}-${name}`, configuration),
   )
+  reads?.share(meterflow)
   const started = performance.now()
   try {
     // No series has the minimum 7 daily samples before its eighth day: earlier runs could not open anything.
