@@ -3,12 +3,14 @@ import { type Config, loadConfig } from '../src/config.js'
 import { HOUR_MS } from '../src/domain/time.js'
 import { openMeterFlow } from '../src/wiring.js'
 import type { EvalDataset } from './datasets.js'
-import type { EvalConfiguration } from './detectors.js'
+import { type EvalConfiguration, VOLUME_NEVER } from './detectors.js'
 import type { SharedReads } from './shared-reads.js'
 
 export interface ReplayResult {
   /** Alert times (incident openings) per series key. */
   alerts: Map<string, number[]>
+  /** Incidents (of the dataset's series) by the signal that opened them. */
+  openedBy: Record<string, number>
   runs: number
   seconds: number
 }
@@ -105,12 +107,14 @@ export async function replay(
     }
     const keyOf = new Map(dataset.series.map((s) => [`${s.customerId}\u0000${s.metric}`, s.key]))
     const alerts = new Map<string, number[]>()
+    const openedBy: Record<string, number> = {}
     let cursor: string | undefined
     do {
       const page = await meterflow.anomalies.listIncidents({ limit: 1000, cursor })
       for (const incident of page.items) {
         const key = keyOf.get(`${incident.customerId}\u0000${incident.metric}`)
         if (!key) continue
+        openedBy[incident.openedBySignal] = (openedBy[incident.openedBySignal] ?? 0) + 1
         alerts.set(
           key,
           [...(alerts.get(key) ?? []), incident.openedAt].sort((a, b) => a - b),
@@ -118,7 +122,12 @@ export async function replay(
       }
       cursor = page.nextCursor ?? undefined
     } while (cursor)
-    return { alerts, runs, seconds: (performance.now() - started) / 1000 }
+    if (configuration.detection?.threshold === VOLUME_NEVER && openedBy.volume) {
+      throw new Error(
+        `${name} / ${dataset.name}: volume opened ${openedBy.volume} incidents at its unreachable threshold`,
+      )
+    }
+    return { alerts, openedBy, runs, seconds: (performance.now() - started) / 1000 }
   } finally {
     await meterflow.close()
   }

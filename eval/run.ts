@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type EvalDataset, NAB_DIR, nabDataset, syntheticDataset } from './datasets.js'
-import { EVAL_DETECTORS } from './detectors.js'
+import { EVAL_DETECTORS, SHAPE_COMPARISON } from './detectors.js'
 import { ingestDataset, replay } from './replay.js'
 import { detectionStats, nabScore, PROFILES, type SeriesAlerts } from './scoring.js'
 import { SharedReads } from './shared-reads.js'
@@ -214,4 +214,50 @@ if (args.worker) {
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify({ measuredAt, args, rows }, null, 2)}\n`)
   log(`written to ${out}`)
+  if (SHAPE_COMPARISON.every((c) => detectorNames.includes(c.detector))) {
+    const shapeOut = join(dirname(out), 'shape.json')
+    const shape = shapeComparison(rows)
+    writeFileSync(shapeOut, `${JSON.stringify({ measuredAt, args, ...shape }, null, 2)}\n`)
+    log(`shape comparison written to ${shapeOut}`)
+  }
+}
+
+/**
+ * Issue 11, item 6: volume only, shape only and combined side by side per dataset, and the rule's verdict: combined
+ * becomes the default only if it does not lose to volume only on either dataset (NAB standard score).
+ */
+function shapeComparison(rows: Row[]) {
+  const table = rows.flatMap((r) => {
+    const compared = SHAPE_COMPARISON.find((c) => c.detector === r.detector)
+    if (!compared) return []
+    return [
+      {
+        dataset: r.dataset,
+        signals: compared.label,
+        detector: r.detector,
+        'detected/windows': `${r.detected}/${r.windows}`,
+        'shape shifts': r.recallByKind.shape_shift ?? '-',
+        'FA/series-week': r.falseAlarmsPerSeriesWeek.toFixed(3),
+        'NAB standard': r.nabStandard.toFixed(1),
+        'NAB low-FP': r.nabRewardLowFp.toFixed(1),
+      },
+    ]
+  })
+  console.table(table)
+  const byDataset = [...new Set(rows.map((r) => r.dataset))].map((dataset) => {
+    const of = (label: string) => {
+      const detector = SHAPE_COMPARISON.find((c) => c.label === label)?.detector
+      return rows.find((r) => r.dataset === dataset && r.detector === detector) as Row
+    }
+    const combined = of('combined')
+    const volume = of('volume-only')
+    return { dataset, loses: combined.nabStandard < volume.nabStandard }
+  })
+  const combinedWins = byDataset.every((d) => !d.loses)
+  log(
+    `shape: combined ${combinedWins ? 'does not lose' : 'loses'} to volume only (NAB standard; ${byDataset
+      .map((d) => `${d.dataset}: ${d.loses ? 'loses' : 'does not lose'}`)
+      .join(', ')}): ${combinedWins ? 'combined may become the default' : 'volume only stays the default'}`,
+  )
+  return { table, byDataset, combinedWins }
 }
