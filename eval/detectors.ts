@@ -1,9 +1,17 @@
 import { type DetectorConfig, SEED_DETECTOR } from '../src/domain/detector.js'
+import type { ShapeConfig } from '../src/domain/signals/shape/shape-settings.js'
 
 /** A detector plus the global detection settings it is run with. */
 export interface EvalConfiguration {
   detector: DetectorConfig
-  detection?: { threshold?: number; minRelativeStddev?: number; excludeFeedback?: 'planned' | 'all' }
+  detection?: {
+    threshold?: number
+    criticalThreshold?: number
+    minRelativeStddev?: number
+    excludeFeedback?: 'planned' | 'all'
+    /** The shape signal (off unless given); absent settings take the product's defaults. */
+    shape?: Partial<ShapeConfig> & { enabled: boolean }
+  }
   /**
    * Simulated operator feedback: every incident that opens outside the series' labelled windows is marked
    * false_positive right away (the operator knows; the detector only sees the mark, never the labels).
@@ -16,6 +24,9 @@ export interface EvalConfiguration {
  * moved on (src/config.ts), and a configuration must mean the same thing in every round.
  */
 const SEED_SETTINGS = { threshold: 3, minRelativeStddev: 0.01 }
+
+/** The largest volume threshold the config accepts (limits.ts): a z-score this large does not occur in the data. */
+export const VOLUME_NEVER = 1_000_000
 
 const seed = (
   detector: Partial<DetectorConfig>,
@@ -54,9 +65,29 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
     ...seed({ baseline: 'auto' }, { minRelativeStddev: 0.05, excludeFeedback: 'all' }),
     feedback: true,
   },
+  // Issue 11, item 6: shape beside the default's volume detector, alone and combined (SHAPE_COMPARISON below).
+  'auto+floor5+shape': seed({ baseline: 'auto' }, { minRelativeStddev: 0.05, shape: { enabled: true } }),
+  // Volume cannot be switched off in the job: at the largest threshold the config accepts it never fires (asserted
+  // by the replay: no incident of this configuration may be opened by volume).
+  'shape-only': seed(
+    { baseline: 'auto' },
+    {
+      minRelativeStddev: 0.05,
+      threshold: VOLUME_NEVER,
+      criticalThreshold: VOLUME_NEVER,
+      shape: { enabled: true },
+    },
+  ),
   'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
   'robust+daytype+hour+levelshift+floor10': seed(
     { statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'], levelShiftDays: 3 },
     { minRelativeStddev: 0.1 },
   ),
 }
+
+/** The side-by-side comparison of issue 11, item 6: volume only (the product's default), shape only, combined. */
+export const SHAPE_COMPARISON = [
+  { label: 'volume-only', detector: 'auto+floor5' },
+  { label: 'shape-only', detector: 'shape-only' },
+  { label: 'combined', detector: 'auto+floor5+shape' },
+] as const

@@ -3,11 +3,14 @@ import { type Config, loadConfig } from '../src/config.js'
 import { HOUR_MS } from '../src/domain/time.js'
 import { openMeterFlow } from '../src/wiring.js'
 import type { EvalDataset } from './datasets.js'
-import type { EvalConfiguration } from './detectors.js'
+import { type EvalConfiguration, VOLUME_NEVER } from './detectors.js'
+import type { SharedReads } from './shared-reads.js'
 
 export interface ReplayResult {
   /** Alert times (incident openings) per series key. */
   alerts: Map<string, number[]>
+  /** Incidents (of the dataset's series) by the signal that opened them. */
+  openedBy: Record<string, number>
   runs: number
   seconds: number
 }
@@ -58,18 +61,21 @@ function database(dataset: EvalDataset): string {
 
 /**
  * Replays the dataset's timeline through the real job: one detection run per hourly slot, in order, as the
- * scheduler would, then reads which incidents opened when. Each detector gets a fresh anomaly store.
+ * scheduler would, then reads which incidents opened when. Each detector gets a fresh anomaly store. With `reads`,
+ * the engine's answers to the job's usage reads are shared with the other configurations (shared-reads.ts).
  */
 export async function replay(
   dataDir: string,
   dataset: EvalDataset,
   name: string,
   configuration: EvalConfiguration,
+  reads?: SharedReads,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<ReplayResult> {
   const meterflow = await openMeterFlow(
     evalConfig(dataDir, database(dataset), `${dataset.name}-${name}`, configuration),
   )
+  reads?.share(meterflow)
   const started = performance.now()
   try {
     // No series has the minimum 7 daily samples before its eighth day: earlier runs could not open anything.
@@ -101,12 +107,14 @@ export async function replay(
     }
     const keyOf = new Map(dataset.series.map((s) => [`${s.customerId}\u0000${s.metric}`, s.key]))
     const alerts = new Map<string, number[]>()
+    const openedBy: Record<string, number> = {}
     let cursor: string | undefined
     do {
       const page = await meterflow.anomalies.listIncidents({ limit: 1000, cursor })
       for (const incident of page.items) {
         const key = keyOf.get(`${incident.customerId}\u0000${incident.metric}`)
         if (!key) continue
+        openedBy[incident.openedBySignal] = (openedBy[incident.openedBySignal] ?? 0) + 1
         alerts.set(
           key,
           [...(alerts.get(key) ?? []), incident.openedAt].sort((a, b) => a - b),
@@ -114,7 +122,12 @@ export async function replay(
       }
       cursor = page.nextCursor ?? undefined
     } while (cursor)
-    return { alerts, runs, seconds: (performance.now() - started) / 1000 }
+    if (configuration.detection?.threshold === VOLUME_NEVER && openedBy.volume) {
+      throw new Error(
+        `${name} / ${dataset.name}: volume opened ${openedBy.volume} incidents at its unreachable threshold`,
+      )
+    }
+    return { alerts, openedBy, runs, seconds: (performance.now() - started) / 1000 }
   } finally {
     await meterflow.close()
   }

@@ -1,15 +1,17 @@
 // `npm run eval`: replays labelled series through ingest -> hourly detection runs -> incidents, and scores the
 // incident openings against the labels, per detector configuration and dataset. See docs/detection.md.
-// Detectors are spread over worker processes (the embedded engine takes one data directory per process).
+// Datasets are spread over worker processes (the embedded engine takes one data directory per process); each
+// worker replays every configuration over its dataset, sharing the engine's reads between them (shared-reads.ts).
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type EvalDataset, NAB_DIR, nabDataset, syntheticDataset } from './datasets.js'
-import { EVAL_DETECTORS } from './detectors.js'
+import { EVAL_DETECTORS, SHAPE_COMPARISON } from './detectors.js'
 import { ingestDataset, replay } from './replay.js'
 import { detectionStats, nabScore, PROFILES, type SeriesAlerts } from './scoring.js'
+import { SharedReads } from './shared-reads.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -18,7 +20,12 @@ const { values: args } = parseArgs({
     datasets: { type: 'string', default: 'synthetic,nab' },
     'nab-dir': { type: 'string', default: NAB_DIR },
     parallel: { type: 'string', default: '2' },
-    worker: { type: 'boolean', default: false },
+    /** `on`: the engine answers each slot's reads once per dataset for all configurations (shared-reads.ts). */
+    'shared-reads': { type: 'string', default: 'on' },
+    /** Where the engine's data and the SQLite stores live; default: memory-backed /dev/shm when there is one. */
+    'tmp-dir': { type: 'string', default: existsSync('/dev/shm') ? '/dev/shm' : tmpdir() },
+    out: { type: 'string', default: 'eval/results/latest.json' },
+    worker: { type: 'string' },
   },
 })
 const log = (s: string) => process.stderr.write(`${s}\n`)
@@ -27,6 +34,8 @@ for (const d of detectorNames) {
   if (!EVAL_DETECTORS[d])
     throw new Error(`unknown detector '${d}'; known: ${Object.keys(EVAL_DETECTORS).join(', ')}`)
 }
+if (!['on', 'off'].includes(args['shared-reads'] as string))
+  throw new Error(`--shared-reads must be on or off, got '${args['shared-reads']}'`)
 
 interface Row {
   detector: string
@@ -42,8 +51,15 @@ interface Row {
   replaySeconds: number
 }
 
-async function evaluate(detectors: string[]): Promise<Row[]> {
-  // A dataset group is scored as one: the synthetic seeds together, NAB on its own.
+/** One configuration replayed over one dataset, as a worker reports it. */
+interface DatasetReplay {
+  detector: string
+  alerts: Record<string, number[]>
+  seconds: number
+}
+
+/** The datasets, grouped as they are scored: the synthetic seeds together, NAB on its own. */
+async function datasetGroups(): Promise<{ name: string; datasets: EvalDataset[] }[]> {
   const groups: { name: string; datasets: EvalDataset[] }[] = []
   const wanted = (args.datasets as string).split(',')
   if (wanted.includes('synthetic')) {
@@ -52,66 +68,72 @@ async function evaluate(detectors: string[]): Promise<Row[]> {
   }
   if (wanted.includes('nab'))
     groups.push({ name: 'nab', datasets: [await nabDataset(args['nab-dir'] as string)] })
-  const dataDir = mkdtempSync(join(tmpdir(), 'meterflow-eval-'))
-  const rows: Row[] = []
+  return groups
+}
+
+/** A worker's job: ingest one dataset, replay every configuration over it (sharing the engine's reads). */
+async function replayDataset(dataset: EvalDataset, detectors: string[]): Promise<DatasetReplay[]> {
+  const dataDir = mkdtempSync(join(args['tmp-dir'] as string, 'meterflow-eval-'))
+  const reads = args['shared-reads'] === 'on' ? new SharedReads(detectors.length) : undefined
+  const replays: DatasetReplay[] = []
   try {
-    for (const group of groups) {
-      for (const dataset of group.datasets) await ingestDataset(dataDir, dataset)
-      for (const detector of detectors) {
-        const scored: SeriesAlerts[] = []
-        const kinds: Record<string, { found: number; total: number }> = {}
-        let seconds = 0
-        for (const dataset of group.datasets) {
-          const result = await replay(dataDir, dataset, detector, EVAL_DETECTORS[detector] as never)
-          seconds += result.seconds
-          for (const s of dataset.series) {
-            const alerts = result.alerts.get(s.key) ?? []
-            scored.push({ key: s.key, timestamps: s.timestamps, windows: s.windows, alerts })
-            s.windows.forEach(([a, b], i) => {
-              const kind = s.kinds[i] ?? 'unknown'
-              const entry = kinds[kind] ?? { found: 0, total: 0 }
-              kinds[kind] = entry
-              entry.total++
-              if (alerts.some((t) => t >= a && t <= b)) entry.found++
-            })
-          }
-        }
-        const stats = detectionStats(scored)
-        const row: Row = {
-          detector,
-          dataset: group.name,
-          windows: stats.windows,
-          detected: stats.detected,
-          falseAlarms: stats.falseAlarms,
-          falseAlarmsPerSeriesWeek: stats.falseAlarmsPerSeriesWeek,
-          meanDelayHours: stats.meanDelayMs === null ? null : stats.meanDelayMs / 3_600_000,
-          nabStandard: nabScore(scored, PROFILES.standard).normalized,
-          nabRewardLowFp: nabScore(scored, PROFILES.reward_low_fp).normalized,
-          recallByKind: Object.fromEntries(
-            Object.entries(kinds).map(([k, v]) => [k, `${v.found}/${v.total}`]),
-          ),
-          replaySeconds: seconds,
-        }
-        rows.push(row)
-        log(
-          `  ${detector} / ${group.name}: ${row.detected}/${row.windows} windows, NAB ${row.nabStandard.toFixed(1)} (${seconds.toFixed(0)} s)`,
-        )
-      }
+    await ingestDataset(dataDir, dataset)
+    for (const detector of detectors) {
+      const result = await replay(dataDir, dataset, detector, EVAL_DETECTORS[detector] as never, reads)
+      replays.push({ detector, alerts: Object.fromEntries(result.alerts), seconds: result.seconds })
+      log(`  ${detector} / ${dataset.name}: ${result.runs} runs in ${result.seconds.toFixed(0)} s`)
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
   }
-  return rows
+  return replays
 }
 
-function runWorker(detectors: string[]): Promise<Row[]> {
-  const forwarded = ['seeds', 'datasets', 'nab-dir'].flatMap((k) => [
+/** Scores one configuration over a group from its replays of the group's datasets (in dataset order). */
+function score(detector: string, group: string, datasets: EvalDataset[], replays: DatasetReplay[]): Row {
+  const scored: SeriesAlerts[] = []
+  const kinds: Record<string, { found: number; total: number }> = {}
+  let seconds = 0
+  datasets.forEach((dataset, i) => {
+    const result = replays[i] as DatasetReplay
+    seconds += result.seconds
+    for (const s of dataset.series) {
+      const alerts = result.alerts[s.key] ?? []
+      scored.push({ key: s.key, timestamps: s.timestamps, windows: s.windows, alerts })
+      s.windows.forEach(([a, b], w) => {
+        const kind = s.kinds[w] ?? 'unknown'
+        const entry = kinds[kind] ?? { found: 0, total: 0 }
+        kinds[kind] = entry
+        entry.total++
+        if (alerts.some((t) => t >= a && t <= b)) entry.found++
+      })
+    }
+  })
+  const stats = detectionStats(scored)
+  return {
+    detector,
+    dataset: group,
+    windows: stats.windows,
+    detected: stats.detected,
+    falseAlarms: stats.falseAlarms,
+    falseAlarmsPerSeriesWeek: stats.falseAlarmsPerSeriesWeek,
+    meanDelayHours: stats.meanDelayMs === null ? null : stats.meanDelayMs / 3_600_000,
+    nabStandard: nabScore(scored, PROFILES.standard).normalized,
+    nabRewardLowFp: nabScore(scored, PROFILES.reward_low_fp).normalized,
+    recallByKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, `${v.found}/${v.total}`])),
+    replaySeconds: seconds,
+  }
+}
+
+/** Runs one dataset's replays in a child process: the embedded engine takes one data directory per process. */
+function runWorker(dataset: string): Promise<DatasetReplay[]> {
+  const forwarded = ['seeds', 'datasets', 'nab-dir', 'detectors', 'shared-reads', 'tmp-dir'].flatMap((k) => [
     `--${k}`,
     String(args[k as keyof typeof args]),
   ])
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'eval/run.ts', '--worker', '--detectors', detectors.join(','), ...forwarded],
+    ['--import', 'tsx', 'eval/run.ts', '--worker', dataset, ...forwarded],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
   let out = ''
@@ -120,25 +142,55 @@ function runWorker(detectors: string[]): Promise<Row[]> {
   })
   return new Promise((resolve, reject) =>
     child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Row[]) : reject(new Error(`eval worker exited ${code}`)),
+      code === 0
+        ? resolve(JSON.parse(out) as DatasetReplay[])
+        : reject(new Error(`eval worker for ${dataset} exited ${code}`)),
     ),
   )
 }
 
-if (args.worker) {
-  process.stdout.write(JSON.stringify(await evaluate(detectorNames)))
-} else {
-  const workers = Math.max(1, Math.min(Number(args.parallel), detectorNames.length))
-  log(
-    `eval: ${detectorNames.length} detectors x datasets ${args.datasets} (seeds ${args.seeds}) in ${workers} processes`,
+/** Every dataset in its own worker, at most `parallel` at once, the longest replays first. */
+async function replayAll(datasets: EvalDataset[]): Promise<Map<string, DatasetReplay[]>> {
+  const hours = (d: EvalDataset) => (d.endMs - d.startMs) * d.series.length
+  const queue = [...datasets].sort((a, b) => hours(b) - hours(a))
+  const results = new Map<string, DatasetReplay[]>()
+  const workers = Math.max(1, Math.min(Number(args.parallel), queue.length))
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let d = queue.shift(); d !== undefined; d = queue.shift())
+        results.set(d.name, await runWorker(d.name))
+    }),
   )
-  const shares = Array.from({ length: workers }, (_, i) => detectorNames.filter((_, j) => j % workers === i))
-  const rows = (await Promise.all(shares.map(runWorker))).flat()
+  return results
+}
+
+const groups = await datasetGroups()
+if (args.worker) {
+  const dataset = groups.flatMap((g) => g.datasets).find((d) => d.name === args.worker)
+  if (!dataset) throw new Error(`unknown dataset '${args.worker}'`)
+  process.stdout.write(JSON.stringify(await replayDataset(dataset, detectorNames)))
+} else {
+  const datasets = groups.flatMap((g) => g.datasets)
+  log(
+    `eval: ${detectorNames.length} detectors x ${datasets.length} datasets (${args.datasets}, seeds ${args.seeds}) in ${Math.min(Number(args.parallel), datasets.length)} processes, shared reads ${args['shared-reads']}`,
+  )
+  const started = performance.now()
+  const replays = await replayAll(datasets)
+  const rows: Row[] = []
+  for (const group of groups) {
+    for (const detector of detectorNames) {
+      const own = group.datasets.map(
+        (d) => (replays.get(d.name) ?? []).find((r) => r.detector === detector) as DatasetReplay,
+      )
+      rows.push(score(detector, group.name, group.datasets, own))
+    }
+  }
   rows.sort(
     (a, b) =>
       a.dataset.localeCompare(b.dataset) ||
       detectorNames.indexOf(a.detector) - detectorNames.indexOf(b.detector),
   )
+  log(`replayed in ${((performance.now() - started) / 1000).toFixed(0)} s`)
   console.table(
     rows.map((r) => ({
       detector: r.detector,
@@ -157,10 +209,55 @@ if (args.worker) {
         .join(', ')}`,
     )
   }
-  mkdirSync('eval/results', { recursive: true })
-  writeFileSync(
-    'eval/results/latest.json',
-    `${JSON.stringify({ measuredAt: new Date().toISOString(), args, rows }, null, 2)}\n`,
+  const out = args.out as string
+  const measuredAt = new Date().toISOString()
+  mkdirSync(dirname(out), { recursive: true })
+  writeFileSync(out, `${JSON.stringify({ measuredAt, args, rows }, null, 2)}\n`)
+  log(`written to ${out}`)
+  if (SHAPE_COMPARISON.every((c) => detectorNames.includes(c.detector))) {
+    const shapeOut = join(dirname(out), 'shape.json')
+    const shape = shapeComparison(rows)
+    writeFileSync(shapeOut, `${JSON.stringify({ measuredAt, args, ...shape }, null, 2)}\n`)
+    log(`shape comparison written to ${shapeOut}`)
+  }
+}
+
+/**
+ * Issue 11, item 6: volume only, shape only and combined side by side per dataset, and the rule's verdict: combined
+ * becomes the default only if it does not lose to volume only on either dataset (NAB standard score).
+ */
+function shapeComparison(rows: Row[]) {
+  const table = rows.flatMap((r) => {
+    const compared = SHAPE_COMPARISON.find((c) => c.detector === r.detector)
+    if (!compared) return []
+    return [
+      {
+        dataset: r.dataset,
+        signals: compared.label,
+        detector: r.detector,
+        'detected/windows': `${r.detected}/${r.windows}`,
+        'shape shifts': r.recallByKind.shape_shift ?? '-',
+        'FA/series-week': r.falseAlarmsPerSeriesWeek.toFixed(3),
+        'NAB standard': r.nabStandard.toFixed(1),
+        'NAB low-FP': r.nabRewardLowFp.toFixed(1),
+      },
+    ]
+  })
+  console.table(table)
+  const byDataset = [...new Set(rows.map((r) => r.dataset))].map((dataset) => {
+    const of = (label: string) => {
+      const detector = SHAPE_COMPARISON.find((c) => c.label === label)?.detector
+      return rows.find((r) => r.dataset === dataset && r.detector === detector) as Row
+    }
+    const combined = of('combined')
+    const volume = of('volume-only')
+    return { dataset, loses: combined.nabStandard < volume.nabStandard }
+  })
+  const combinedWins = byDataset.every((d) => !d.loses)
+  log(
+    `shape: combined ${combinedWins ? 'does not lose' : 'loses'} to volume only (NAB standard; ${byDataset
+      .map((d) => `${d.dataset}: ${d.loses ? 'loses' : 'does not lose'}`)
+      .join(', ')}): ${combinedWins ? 'combined may become the default' : 'volume only stays the default'}`,
   )
-  log('written to eval/results/latest.json')
+  return { table, byDataset, combinedWins }
 }

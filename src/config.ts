@@ -71,7 +71,7 @@ export const configSchema = z
         /** The detector the job uses (see docs/detection.md); per-metric entries override it. */
         detector: detectorSchema.prefault({}),
         detectorsByMetric: z.record(z.string(), detectorOverridesSchema).default({}),
-        /** The shape signal (docs/detection.md, Shape): off by default until the eval decides. */
+        /** The shape signal (docs/detection.md, Shape): off by default, the eval measured it losing to volume alone. */
         shape: shapeConfigSchema.prefault({}),
       })
       .prefault({})

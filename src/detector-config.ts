@@ -58,7 +58,7 @@ export const detectorOverridesSchema = settingsOverridesSchema(DETECTOR_SETTINGS
 
 /**
  * The shape signal's settings (config `detection.shape`): every setting of SHAPE_SETTINGS plus `enabled`, off by
- * default until the eval decides (issue 11, item 6). The relations the table cannot state are shapeSettingIssues'.
+ * default: the eval (issue 11, item 6) measured combined losing to volume alone. The relations the table cannot state are shapeSettingIssues'.
  */
 export const shapeConfigSchema = settingsSchema(SHAPE_SETTINGS)
   .extend({ enabled: boolFlag.default(false) })
