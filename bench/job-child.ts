@@ -1,7 +1,10 @@
 // One benchmark measurement in its own process, so that its peak RSS is the job's alone:
 // the batched run over every series, then the seed's per-series loop on a time-boxed sample.
-// With --shape: the batched run with the shape signal on (volume + shape) and the floors only.
+// With --shape: the batched run with the shape signal on (volume + shape) only. With --floor: the engine's floor only
+// (cold, then warm), in a process of its own: run before the job in the job's process, the floor's GROUP BY over the
+// whole rollup left its memory in the engine and the job's peak RSS counted it.
 import { parseArgs } from 'node:util'
+import type { ClickHouseClient } from '@clickhouse/client'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
 import { loadConfig } from '../src/config.js'
 import type { DetectionRun } from '../src/domain/run.js'
@@ -18,6 +21,7 @@ const { values } = parseArgs({
     'loop-seconds': { type: 'string', default: '20' },
     shards: { type: 'string', default: '4' },
     shape: { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
     'sqlite-path': { type: 'string' },
   },
 })
@@ -42,11 +46,8 @@ const config = loadConfig(
 )
 // Shard tasks stay in this process: the bench measures what one worker does with one shard.
 const tasks: ShardTask[] = []
-const meterflow = await openMeterFlow(config, {
-  shardQueue: { send: async (sent) => void tasks.push(...sent) },
-})
 // The engine's floor (issue 14): one naive GROUP BY over the same hourly rollup computing the same 24-hour values,
-// 30 daily baseline samples, mean, stddev and z for every series. Timed before the job (cold) and after it (warm).
+// 30 daily baseline samples, mean, stddev and z for every series. Timed twice in a fresh process (cold, then warm).
 const FLOOR_SQL = `SELECT count() FROM (
   SELECT customer_id, metric, sumIf(s, k = 0) AS cur, avgIf(s, k > 0) AS mean,
     stddevPopIf(s, k > 0) AS sd, (cur - mean) / greatest(sd, 1e-9) AS z
@@ -55,7 +56,7 @@ const FLOOR_SQL = `SELECT count() FROM (
         WHERE hour >= toDateTime({slot:UInt32} - 31 * 86400) AND hour < toDateTime({slot:UInt32})
         GROUP BY customer_id, metric, k)
   GROUP BY customer_id, metric HAVING abs(z) >= 3)`
-const floorSeconds = async (): Promise<number> => {
+const floorSeconds = async (floorClient: ClickHouseClient): Promise<number> => {
   const started = performance.now()
   const result = await floorClient.query({
     query: FLOOR_SQL,
@@ -65,8 +66,17 @@ const floorSeconds = async (): Promise<number> => {
   await result.json()
   return (performance.now() - started) / 1000
 }
-const floorClient = await createClickHouseClient(config)
-const floorColdSeconds = await floorSeconds()
+if (values.floor === true) {
+  const floorClient = await createClickHouseClient(config)
+  const floorColdSeconds = await floorSeconds(floorClient)
+  const floorWarmSeconds = await floorSeconds(floorClient)
+  await floorClient.close()
+  process.stdout.write(`${JSON.stringify({ floorColdSeconds, floorWarmSeconds })}\n`)
+  process.exit(0)
+}
+const meterflow = await openMeterFlow(config, {
+  shardQueue: { send: async (sent) => void tasks.push(...sent) },
+})
 const rssBefore = process.memoryUsage().rss
 // RSS includes the embedded engine (in production ClickHouse is remote); the JS side is what a Lambda would hold.
 let peakJs = 0
@@ -84,8 +94,6 @@ sample()
 clearInterval(sampler)
 const peakRssMiB = process.resourceUsage().maxRSS / 1024
 if (run.status !== 'completed') throw new Error(`batched run failed: ${run.error}`)
-const floorWarmSeconds = await floorSeconds()
-await floorClient.close()
 const batched = {
   checked: run.checked,
   anomaliesFound: run.anomaliesFound,
@@ -94,8 +102,6 @@ const batched = {
   rssBeforeMiB: rssBefore / 2 ** 20,
   runPeakRssMiB: peakRss / 2 ** 20,
   runPeakJsMiB: peakJs / 2 ** 20,
-  floorColdSeconds,
-  floorWarmSeconds,
 }
 if (withShape) {
   await meterflow.close()

@@ -19,6 +19,22 @@ export interface WindowAggregate {
   events: number
 }
 
+export interface WindowHistoryRequest {
+  customerId: string
+  metric: string
+  aggregation: Aggregation
+  window: TimeWindow
+  stepMs: number
+  count: number
+}
+
+export interface WindowHistory {
+  /** Start of the series' first hour with an event, or null if none. */
+  firstEventHourMs: number | null
+  /** aggregates[k]: the window shifted back k steps (0 = the window itself), k = 0..count. */
+  aggregates: WindowAggregate[]
+}
+
 /** A request-level idempotency key (the `Idempotency-Key` header) and the fingerprint of the request it names. */
 export interface IdempotencyKey {
   key: string
@@ -115,6 +131,12 @@ export interface UsageStore {
   ): Promise<WindowAggregate[]>
   /** Start of the first hour holding an event of this customer and metric, or null if none. */
   firstEventHour(customerId: string, metric: string): Promise<number | null>
+  /**
+   * One series' window and the same window shifted back by `stepMs` (at least the window's length) 1..count times,
+   * with the series' first event hour, in one read (the on-demand check's whole history). Hour-aligned windows are
+   * answered from the hourly rollup.
+   */
+  windowHistory(request: WindowHistoryRequest): Promise<WindowHistory>
   /**
    * Every series with usage in the slot's baseline period: the slot's 24 h window and its daily baseline samples,
    * in chunks of customers, each chunk from a few queries over all its customers (never one per customer).

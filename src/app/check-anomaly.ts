@@ -15,7 +15,7 @@ import type { SignalVerdict } from '../domain/signals/signal.js'
 import { SHAPE_KIND, type SignalKind, VOLUME_KIND } from '../domain/signals/signal-registry.js'
 import { DAY_MS, MIN_TIMESTAMP_MS } from '../domain/time.js'
 import { type VolumeOptions, type VolumeVerdict, volumeVerdict } from '../domain/volume.js'
-import { baselineWindows, samplesSince, type TimeWindow } from '../domain/windows.js'
+import { baselineStepMs, baselineWindows, samplesSince, type TimeWindow } from '../domain/windows.js'
 import { ValidationError } from '../errors.js'
 import type { Clock, UsageStore, VectorIndex } from '../ports.js'
 import { checkShape, type ShapeCheck } from './check-shape.js'
@@ -155,12 +155,19 @@ async function checkVolume(
   baselineDays: number,
   options: VolumeOptions,
 ): Promise<VolumeCheck> {
-  const firstHour = await usage.firstEventHour(customerId, definition.name)
-  const samples = samplesSince(baselineWindows(current, baselineDays), firstHour)
-  const aggregates = await usage.aggregateWindows(customerId, definition.name, definition.aggregation, [
-    current,
-    ...samples,
-  ])
+  // The current window and every baseline window with the first hour, in one read; samples are the windows
+  // since the first hour (a prefix of the baseline windows, nearest first).
+  const windows = baselineWindows(current, baselineDays)
+  const history = await usage.windowHistory({
+    customerId,
+    metric: definition.name,
+    aggregation: definition.aggregation,
+    window: current,
+    stepMs: baselineStepMs(current),
+    count: windows.length,
+  })
+  const samples = samplesSince(windows, history.firstEventHourMs)
+  const aggregates = history.aggregates.slice(0, 1 + samples.length)
   const currentValue = aggregates[0]?.value ?? 0
   const verdict = volumeVerdict(
     currentValue,

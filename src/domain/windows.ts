@@ -12,9 +12,7 @@ export interface TimeWindow {
  * Ordered nearest first.
  */
 export function baselineWindows(current: TimeWindow, baselineDays: number): TimeWindow[] {
-  const length = current.endMs - current.startMs
-  if (length <= 0) throw new RangeError('window end must be after its start')
-  const stepMs = Math.ceil(Math.max(length, DAY_MS) / DAY_MS) * DAY_MS
+  const stepMs = baselineStepMs(current)
   const count = Math.floor((baselineDays * DAY_MS) / stepMs)
   const windows: TimeWindow[] = []
   for (let k = 1; k <= count; k++) {
@@ -27,4 +25,11 @@ export function baselineWindows(current: TimeWindow, baselineDays: number): Time
 export function samplesSince(windows: readonly TimeWindow[], firstHourMs: number | null): TimeWindow[] {
   if (firstHourMs === null) return []
   return windows.filter((w) => w.startMs >= firstHourMs)
+}
+
+/** How far apart a window's baseline samples are: max(window, 1 day) rounded up to whole days. */
+export function baselineStepMs(current: TimeWindow): number {
+  const length = current.endMs - current.startMs
+  if (length <= 0) throw new RangeError('window end must be after its start')
+  return Math.ceil(Math.max(length, DAY_MS) / DAY_MS) * DAY_MS
 }

@@ -12,11 +12,14 @@ import type {
   SeriesWindows,
   UsageStore,
   WindowAggregate,
+  WindowHistory,
+  WindowHistoryRequest,
 } from '../../ports.js'
 import { IngestLedger } from './ingest-ledger.js'
 import { selectRows } from './select.js'
 import { CUSTOMERS_PER_CHUNK, customerRangesOf, seriesWindowsForSlot } from './series-windows.js'
 import { shapeProfilesForSlot } from './shape-profiles.js'
+import { windowHistory } from './window-history.js'
 
 const ROLLUP_WINDOWS_SQL = `
   SELECT idx, sum(s) AS total, max(m) AS peak, sum(n) AS events FROM (
@@ -166,6 +169,11 @@ export class ClickHouseUsageStore implements UsageStore {
     )
     const first = rows[0]?.first
     return first === null || first === undefined ? null : Number(first)
+  }
+
+  async windowHistory(request: WindowHistoryRequest): Promise<WindowHistory> {
+    await this.readable()
+    return windowHistory(this.client, this.database, request)
   }
 
   async *seriesWindows(

@@ -1,0 +1,84 @@
+// `npx tsx bench/check-only.ts [--seconds 10] [--connections 10]`: the check-latency part of the bench alone (the same
+// data as `npm run bench`: 100 customers x 35 days, ingested in process), for quick iterations on the check path.
+// Also times one check at a time (1 connection), which is what "one check takes N ms" means.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../src/config.js'
+import { DEMO_METRICS, generateDemo } from '../src/demo/generator.js'
+import { floorToHour, HOUR_MS } from '../src/domain/time.js'
+import { buildServer } from '../src/http/server.js'
+import { openMeterFlow } from '../src/wiring.js'
+import { checkLatency, type LatencyResult } from './check-latency.js'
+import { ingestInProcess } from './ingest.js'
+
+const { values: args } = parseArgs({
+  options: {
+    customers: { type: 'string', default: '100' },
+    days: { type: 'string', default: '35' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+  },
+})
+const seconds = Number(args.seconds)
+const connections = Number(args.connections)
+const dataDir = mkdtempSync(join(tmpdir(), 'meterflow-checkbench-'))
+const config = loadConfig(
+  {},
+  {
+    dataDir,
+    logLevel: 'warn',
+    demo: { enabled: false },
+    http: { port: 0 },
+    auth: { mode: 'off' },
+    rateLimit: { max: 1_000_000 },
+  },
+)
+try {
+  const endMs = floorToHour(Date.now()) + HOUR_MS
+  const dataset = generateDemo({ customers: Number(args.customers), days: Number(args.days), seed: 1, endMs })
+  const meterflow = await openMeterFlow(config)
+  await ingestInProcess(meterflow, dataset, () => undefined)
+  const app = await buildServer(meterflow, { logLevel: 'warn' })
+  const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' })
+  const pairs = dataset.customers.flatMap((c) =>
+    DEMO_METRICS.map((metric) => `customer_id=${encodeURIComponent(c.customerId)}&metric=${metric}`),
+  )
+  const alignedEnd = new Date(endMs).toISOString()
+  const scenarios: [string, string][] = [
+    ['default window (raw events), volume', '&mode=volume'],
+    ['hour-aligned (rollup), volume', `&current_end=${alignedEnd}&mode=volume`],
+    ['hour-aligned (rollup), combined', `&current_end=${alignedEnd}`],
+    ['default window, combined', ''],
+  ]
+  const results: LatencyResult[] = []
+  for (const c of [1, connections]) {
+    for (const [name, suffix] of scenarios) {
+      results.push(
+        await checkLatency(
+          name,
+          baseUrl,
+          pairs.map((p) => `/v1/anomalies/check?${p}${suffix}`),
+          c,
+          seconds,
+        ),
+      )
+    }
+  }
+  await app.close()
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  await meterflow.close()
+  console.table(
+    results.map((r) => ({
+      scenario: r.scenario,
+      connections: r.connections,
+      'req/s': Math.round(r.requestsPerSecond),
+      'p50 ms': r.p50Ms,
+      'p99 ms': r.p99Ms,
+      errors: r.errors + r.non2xx,
+    })),
+  )
+} finally {
+  rmSync(dataDir, { recursive: true, force: true })
+}
