@@ -78,6 +78,35 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
       shape: { enabled: true },
     },
   ),
+  // Issue 13: the hour window at higher global thresholds (existing settings only; the threshold applies to both windows).
+  'auto+floor5+hour': seed({ baseline: 'auto', windows: ['day', 'hour'] }, { minRelativeStddev: 0.05 }),
+  'auto+floor5+hour+t5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'] },
+    { minRelativeStddev: 0.05, threshold: 5 },
+  ),
+  'auto+floor10+hour+t4': seed(
+    { baseline: 'auto', windows: ['day', 'hour'] },
+    { minRelativeStddev: 0.1, threshold: 4 },
+  ),
+  'auto+floor10+hour+t6': seed(
+    { baseline: 'auto', windows: ['day', 'hour'] },
+    { minRelativeStddev: 0.1, threshold: 6, criticalThreshold: 8 },
+  ),
+  // Issue 13: a threshold per series and window (`calibration`: |z| must also reach factor x the baseline samples'
+  // second largest |z|), on the day window alone and with the hour window; robust statistics with it.
+  'auto+floor5+cal1': seed({ baseline: 'auto', calibration: 1 }, { minRelativeStddev: 0.05 }),
+  'auto+floor5+hour+cal1': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], calibration: 1 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+cal1.5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], calibration: 1.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'robust+auto+floor5+hour+cal1': seed(
+    { statistic: 'robust', baseline: 'auto', windows: ['day', 'hour'], calibration: 1 },
+    { minRelativeStddev: 0.05 },
+  ),
   'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
   'robust+daytype+hour+levelshift+floor10': seed(
     { statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'], levelShiftDays: 3 },
