@@ -12,6 +12,7 @@ export const SEED_DETECTOR: DetectorConfig = {
   windows: ['day'],
   levelShiftDays: 0,
   minVolume: 0,
+  hourThreshold: 0,
   calibration: 0,
   persistRuns: 1,
   persistWindow: 1,
@@ -116,12 +117,23 @@ function statsOf(samples: readonly number[], config: DetectorConfig, options: Vo
   return config.statistic === 'robust' ? robustStats(samples) : baselineStats(samples, options)
 }
 
+/** The options a window is judged with: the hour window may have its own threshold (`hourThreshold`). */
+function windowOptions(kind: 'day' | 'hour', config: DetectorConfig, options: VolumeOptions): VolumeOptions {
+  if (kind !== 'hour' || config.hourThreshold <= 0) return options
+  return {
+    ...options,
+    threshold: config.hourThreshold,
+    criticalThreshold: Math.max(options.criticalThreshold, config.hourThreshold),
+  }
+}
+
 function judgeWindow(
   history: SeriesHistory,
   kind: 'day' | 'hour',
   config: DetectorConfig,
-  options: VolumeOptions,
+  globalOptions: VolumeOptions,
 ): Detection {
+  const options = windowOptions(kind, config, globalOptions)
   const values = kind === 'day' ? history.daily : history.hourly
   const current = values[0] ?? 0
   const indices = sampleIndices(history, kind, config)

@@ -107,3 +107,40 @@ describe('detect with calibration', () => {
     expect(hour.verdict.isAnomaly).toBe(false)
   })
 })
+
+describe('detect with hourThreshold', () => {
+  // The day is smooth and normal; the hour is at |z| = 4 against its samples (mean 100, stddev 10).
+  const h: SeriesHistory = {
+    ...days(100, smooth),
+    hourly: [140, ...smooth],
+  }
+  const both = (hourThreshold: number) => config({ windows: ['day', 'hour'], hourThreshold })
+
+  it('off (0): the hour window fires at the global threshold', () => {
+    const detection = detect(h, both(0), options)
+    expect(detection).toMatchObject({ window: 'hour' })
+    expect(detection.verdict).toMatchObject({ isAnomaly: true, severity: 'warning' })
+  })
+
+  it('holds the hour window to its own threshold and leaves the day window at the global one', () => {
+    expect(detect(h, both(4.5), options).verdict.isAnomaly).toBe(false)
+    const atBar = detect(h, both(4), options)
+    expect(atBar).toMatchObject({ window: 'hour' })
+    // At or above the hour threshold the anomaly is critical when that threshold is above the critical one.
+    expect(detect(h, both(2), options).verdict.severity).toBe('warning')
+    const day = { ...h, daily: [140, ...smooth] }
+    expect(detect(day, both(1_000_000), options)).toMatchObject({
+      window: 'day',
+      verdict: { isAnomaly: true },
+    })
+  })
+
+  it('keeps the global critical |z| unless the hour threshold is above it', () => {
+    const at = (z: number) => ({ ...h, hourly: [100 + 10 * z, ...smooth] })
+    expect(detect(at(4.5), both(4), options).verdict.severity).toBe('warning')
+    expect(detect(at(5.5), both(4), options).verdict.severity).toBe('critical')
+    expect(detect(at(5.5), both(6), options).verdict.isAnomaly).toBe(false)
+    expect(detect(at(7), both(6), options).verdict.severity).toBe('critical')
+    expect(detect(at(7), both(8), options).verdict.isAnomaly).toBe(false)
+  })
+})
