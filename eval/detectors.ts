@@ -107,6 +107,49 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
     { statistic: 'robust', baseline: 'auto', windows: ['day', 'hour'], calibration: 1 },
     { minRelativeStddev: 0.05 },
   ),
+  // The hour window with persistence (an hourly blip must repeat; a sharp sustained change does) and a stronger
+  // calibration (a rank among 30 samples alone cannot bring an hourly false-alarm rate below ~1/31 per hour).
+  'auto+floor5+hour+cal2.5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], calibration: 2.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+persist3of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 3, persistWindow: 3 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+t4+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.05, threshold: 4 },
+  ),
+  'auto+floor10+hour+t4+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.1, threshold: 4 },
+  ),
+  // The hour window with its own threshold (`hourThreshold`): the day window stays at the global 3.
+  'auto+floor5+hour5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour6': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 6 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour8': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 8 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour6+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 6, persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor10+hour6': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 6 },
+    { minRelativeStddev: 0.1 },
+  ),
   'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
   'robust+daytype+hour+levelshift+floor10': seed(
     { statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'], levelShiftDays: 3 },
