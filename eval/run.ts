@@ -242,18 +242,17 @@ if (args.worker) {
       'NAB low-FP': r.nabRewardLowFp.toFixed(1),
     })),
   )
-  console.table(
-    rows.flatMap((r) =>
-      Object.entries(r.byCategory ?? {}).map(([category, c]) => ({
-        detector: r.detector,
-        category,
-        'detected/windows': c.detected,
-        'FA/series-week': c.falseAlarmsPerSeriesWeek.toFixed(3),
-        'NAB standard': c.nabStandard.toFixed(1),
-        'NAB low-FP': c.nabRewardLowFp.toFixed(1),
-      })),
-    ),
+  const categoryRows = rows.flatMap((r) =>
+    Object.entries(r.byCategory ?? {}).map(([category, c]) => ({
+      detector: r.detector,
+      category,
+      'detected/windows': c.detected,
+      'FA/series-week': c.falseAlarmsPerSeriesWeek.toFixed(3),
+      'NAB standard': c.nabStandard.toFixed(1),
+      'NAB low-FP': c.nabRewardLowFp.toFixed(1),
+    })),
   )
+  if (categoryRows.length > 0) console.table(categoryRows)
   for (const r of rows.filter((x) => x.dataset === 'synthetic')) {
     log(
       `recall by kind, ${r.detector}: ${Object.entries(r.recallByKind)
