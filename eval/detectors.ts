@@ -78,6 +78,78 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
       shape: { enabled: true },
     },
   ),
+  // Issue 13: the hour window at higher global thresholds (existing settings only; the threshold applies to both windows).
+  'auto+floor5+hour': seed({ baseline: 'auto', windows: ['day', 'hour'] }, { minRelativeStddev: 0.05 }),
+  'auto+floor5+hour+t5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'] },
+    { minRelativeStddev: 0.05, threshold: 5 },
+  ),
+  'auto+floor10+hour+t4': seed(
+    { baseline: 'auto', windows: ['day', 'hour'] },
+    { minRelativeStddev: 0.1, threshold: 4 },
+  ),
+  'auto+floor10+hour+t6': seed(
+    { baseline: 'auto', windows: ['day', 'hour'] },
+    { minRelativeStddev: 0.1, threshold: 6, criticalThreshold: 8 },
+  ),
+  // Issue 13: a threshold per series and window (`calibration`: |z| must also reach factor x the baseline samples'
+  // second largest |z|), on the day window alone and with the hour window; robust statistics with it.
+  'auto+floor5+cal1': seed({ baseline: 'auto', calibration: 1 }, { minRelativeStddev: 0.05 }),
+  'auto+floor5+hour+cal1': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], calibration: 1 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+cal1.5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], calibration: 1.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'robust+auto+floor5+hour+cal1': seed(
+    { statistic: 'robust', baseline: 'auto', windows: ['day', 'hour'], calibration: 1 },
+    { minRelativeStddev: 0.05 },
+  ),
+  // The hour window with persistence (an hourly blip must repeat; a sharp sustained change does) and a stronger
+  // calibration (a rank among 30 samples alone cannot bring an hourly false-alarm rate below ~1/31 per hour).
+  'auto+floor5+hour+cal2.5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], calibration: 2.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+persist3of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 3, persistWindow: 3 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour+t4+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.05, threshold: 4 },
+  ),
+  'auto+floor10+hour+t4+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.1, threshold: 4 },
+  ),
+  // The hour window with its own threshold (`hourThreshold`): the day window stays at the global 3.
+  'auto+floor5+hour5': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour6': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 6 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour8': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 8 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+hour6+persist2of3': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 6, persistRuns: 2, persistWindow: 3 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor10+hour6': seed(
+    { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 6 },
+    { minRelativeStddev: 0.1 },
+  ),
   'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
   'robust+daytype+hour+levelshift+floor10': seed(
     { statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'], levelShiftDays: 3 },

@@ -48,7 +48,18 @@ interface Row {
   nabStandard: number
   nabRewardLowFp: number
   recallByKind: Record<string, string>
+  /** NAB: the same figures per category (the key's folder), so a gain or loss can be placed. */
+  byCategory?: Record<string, CategoryFigures>
+  /** NAB: per series, windows found of total and false alarms (to see which windows are missed). */
+  bySeries?: Record<string, string>
   replaySeconds: number
+}
+
+interface CategoryFigures {
+  detected: string
+  falseAlarmsPerSeriesWeek: number
+  nabStandard: number
+  nabRewardLowFp: number
 }
 
 /** One configuration replayed over one dataset, as a worker reports it. */
@@ -110,6 +121,7 @@ function score(detector: string, group: string, datasets: EvalDataset[], replays
     }
   })
   const stats = detectionStats(scored)
+  const perCategory = group === 'nab' ? categoryFigures(scored) : undefined
   return {
     detector,
     dataset: group,
@@ -121,8 +133,36 @@ function score(detector: string, group: string, datasets: EvalDataset[], replays
     nabStandard: nabScore(scored, PROFILES.standard).normalized,
     nabRewardLowFp: nabScore(scored, PROFILES.reward_low_fp).normalized,
     recallByKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, `${v.found}/${v.total}`])),
+    ...perCategory,
     replaySeconds: seconds,
   }
+}
+
+/** NAB's figures per category (`<category>/<name>.csv`) and per series. */
+function categoryFigures(scored: SeriesAlerts[]) {
+  const categories = new Map<string, SeriesAlerts[]>()
+  const bySeries: Record<string, string> = {}
+  for (const s of scored) {
+    const category = s.key.split('/')[0] ?? s.key
+    categories.set(category, [...(categories.get(category) ?? []), s])
+    const one = detectionStats([s])
+    bySeries[s.key] = `${one.detected}/${one.windows} found, ${one.falseAlarms} false alarms`
+  }
+  const byCategory: Record<string, CategoryFigures> = {}
+  for (const [category, series] of [...categories].sort(([a], [b]) => a.localeCompare(b))) {
+    const stats = detectionStats(series)
+    byCategory[category] = {
+      detected: `${stats.detected}/${stats.windows}`,
+      falseAlarmsPerSeriesWeek: stats.falseAlarmsPerSeriesWeek,
+      nabStandard: series.some((s) => s.windows.length > 0)
+        ? nabScore(series, PROFILES.standard).normalized
+        : 0,
+      nabRewardLowFp: series.some((s) => s.windows.length > 0)
+        ? nabScore(series, PROFILES.reward_low_fp).normalized
+        : 0,
+    }
+  }
+  return { byCategory, bySeries }
 }
 
 /** Runs one dataset's replays in a child process: the embedded engine takes one data directory per process. */
@@ -202,6 +242,17 @@ if (args.worker) {
       'NAB low-FP': r.nabRewardLowFp.toFixed(1),
     })),
   )
+  const categoryRows = rows.flatMap((r) =>
+    Object.entries(r.byCategory ?? {}).map(([category, c]) => ({
+      detector: r.detector,
+      category,
+      'detected/windows': c.detected,
+      'FA/series-week': c.falseAlarmsPerSeriesWeek.toFixed(3),
+      'NAB standard': c.nabStandard.toFixed(1),
+      'NAB low-FP': c.nabRewardLowFp.toFixed(1),
+    })),
+  )
+  if (categoryRows.length > 0) console.table(categoryRows)
   for (const r of rows.filter((x) => x.dataset === 'synthetic')) {
     log(
       `recall by kind, ${r.detector}: ${Object.entries(r.recallByKind)

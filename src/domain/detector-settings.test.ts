@@ -15,6 +15,8 @@ const tuned: DetectorConfig = {
   windows: ['hour', 'day'],
   levelShiftDays: 14,
   minVolume: 0.25,
+  hourThreshold: 6,
+  calibration: 1.5,
   persistRuns: 3,
   persistWindow: 24,
 }
@@ -27,6 +29,8 @@ describe('detector settings', () => {
       windows: ['hour', 'day'],
       level_shift_days: 14,
       min_volume: 0.25,
+      hour_threshold: 6,
+      calibration: 1.5,
       persist_runs: 3,
       persist_window: 24,
     })
@@ -47,6 +51,9 @@ describe('detector settings', () => {
       detectorSettingIssues({ levelShiftDays: 0, minVolume: 0, persistRuns: 1, persistWindow: 1 }),
     ).toEqual([])
     expect(detectorSettingIssues({ minVolume: 1e18, windows: ['day'] })).toEqual([])
+    expect(detectorSettingIssues({ calibration: 0, hourThreshold: 0 })).toEqual([])
+    expect(detectorSettingIssues({ hourThreshold: 1_000_000 })).toEqual([])
+    expect(detectorSettingIssues({ calibration: 10 })).toEqual([])
   })
 
   it('name every setting outside its declaration, with the reason', () => {
@@ -57,6 +64,8 @@ describe('detector settings', () => {
         windows: ['day', 'day'],
         levelShiftDays: 1.5,
         minVolume: Number.POSITIVE_INFINITY,
+        hourThreshold: Number.POSITIVE_INFINITY,
+        calibration: -0.5,
         persistRuns: 0,
         persistWindow: '3',
       }),
@@ -66,10 +75,14 @@ describe('detector settings', () => {
       { field: 'windows', reason: 'must be a non-empty list of distinct values of day, hour' },
       { field: 'level_shift_days', reason: 'must be an integer in 0..14' },
       { field: 'min_volume', reason: 'must be a number in 0..1000000000000000000' },
+      { field: 'hour_threshold', reason: 'must be a number in 0..1000000' },
+      { field: 'calibration', reason: 'must be a number in 0..10' },
       { field: 'persist_runs', reason: 'must be an integer in 1..24' },
       { field: 'persist_window', reason: 'must be an integer in 1..24' },
     ])
     expect(detectorSettingIssues({ windows: [] })).toHaveLength(1)
+    expect(detectorSettingIssues({ calibration: 10.5 })).toHaveLength(1)
+    expect(detectorSettingIssues({ calibration: Number.NaN })).toHaveLength(1)
     expect(detectorSettingIssues({ windows: ['week'] })).toHaveLength(1)
     expect(detectorSettingIssues({ minVolume: Number.NaN, persistRuns: 25 }).map((i) => i.field)).toEqual([
       'min_volume',

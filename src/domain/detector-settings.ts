@@ -59,6 +59,25 @@ export const DETECTOR_SETTINGS = {
     default: 0,
     description: 'Below this (current and baseline both) nothing alerts: tiny series do not page.',
   },
+  hourThreshold: {
+    name: 'hour_threshold',
+    kind: 'number',
+    range: { min: 0, max: 1_000_000, integer: false },
+    default: 0,
+    description:
+      '>0: the |z| at which the hour window fires (and at least its critical |z|), instead of the global ' +
+      'threshold: an hour is noisier than a day. 0: the global threshold for both windows.',
+  },
+  calibration: {
+    name: 'calibration',
+    kind: 'number',
+    range: { min: 0, max: 10, integer: false },
+    default: 0,
+    description:
+      ">0: a window fires only when |z| also reaches this multiple of its own baseline samples' second largest " +
+      '|z| (the largest is left out, so one past anomaly does not raise the bar): a threshold per series and ' +
+      'window, from how far its ordinary days stray. 0: the global threshold alone.',
+  },
   persistRuns: {
     name: 'persist_runs',
     kind: 'number',

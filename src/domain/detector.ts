@@ -12,6 +12,8 @@ export const SEED_DETECTOR: DetectorConfig = {
   windows: ['day'],
   levelShiftDays: 0,
   minVolume: 0,
+  hourThreshold: 0,
+  calibration: 0,
   persistRuns: 1,
   persistWindow: 1,
 }
@@ -34,6 +36,8 @@ export interface Detection {
   window: 'day' | 'hour'
   windowStart: number
   windowEnd: number
+  /** With `calibration` on: the |z| this window needed (at least the global threshold). */
+  calibratedThreshold?: number
 }
 
 const MAD_TO_STDDEV = 1.4826
@@ -113,12 +117,23 @@ function statsOf(samples: readonly number[], config: DetectorConfig, options: Vo
   return config.statistic === 'robust' ? robustStats(samples) : baselineStats(samples, options)
 }
 
+/** The options a window is judged with: the hour window may have its own threshold (`hourThreshold`). */
+function windowOptions(kind: 'day' | 'hour', config: DetectorConfig, options: VolumeOptions): VolumeOptions {
+  if (kind !== 'hour' || config.hourThreshold <= 0) return options
+  return {
+    ...options,
+    threshold: config.hourThreshold,
+    criticalThreshold: Math.max(options.criticalThreshold, config.hourThreshold),
+  }
+}
+
 function judgeWindow(
   history: SeriesHistory,
   kind: 'day' | 'hour',
   config: DetectorConfig,
-  options: VolumeOptions,
+  globalOptions: VolumeOptions,
 ): Detection {
+  const options = windowOptions(kind, config, globalOptions)
   const values = kind === 'day' ? history.daily : history.hourly
   const current = values[0] ?? 0
   const indices = sampleIndices(history, kind, config)
@@ -149,7 +164,55 @@ function judgeWindow(
     verdict = { ...verdict, isAnomaly: false, severity: null }
   }
   const windowEnd = history.slot
-  return { verdict, window: kind, windowStart: windowEnd - (kind === 'day' ? DAY_MS : HOUR_MS), windowEnd }
+  const judged: Detection = {
+    verdict,
+    window: kind,
+    windowStart: windowEnd - (kind === 'day' ? DAY_MS : HOUR_MS),
+    windowEnd,
+  }
+  return config.calibration > 0 ? calibrated(judged, samples, config.calibration, options) : judged
+}
+
+/**
+ * A threshold of the series' own: `factor` times the second largest |z| its baseline samples have against the
+ * same baseline (the largest is left out: one past anomaly must not raise the bar for a month), never below the
+ * global threshold. A noisy series needs a larger deviation than a smooth one to fire.
+ */
+export function calibratedThresholdOf(
+  samples: readonly number[],
+  baseline: { mean: number; effectiveStddev: number },
+  factor: number,
+  threshold: number,
+): number {
+  if (samples.length < 2 || !(baseline.effectiveStddev > 0)) return threshold
+  let largest = 0
+  let second = 0
+  for (const v of samples) {
+    const z = Math.abs((v - baseline.mean) / baseline.effectiveStddev)
+    if (z > largest) {
+      second = largest
+      largest = z
+    } else if (z > second) second = z
+  }
+  const bar = factor * second
+  return Number.isFinite(bar) ? Math.max(threshold, bar) : threshold
+}
+
+function calibrated(
+  judged: Detection,
+  samples: readonly number[],
+  factor: number,
+  options: VolumeOptions,
+): Detection {
+  const { verdict } = judged
+  if (verdict.status !== 'ok') return judged
+  const needed = calibratedThresholdOf(samples, verdict.baseline, factor, options.threshold)
+  const stillAnomalous = verdict.isAnomaly && Math.abs(verdict.zScore ?? 0) >= needed
+  return {
+    ...judged,
+    calibratedThreshold: needed,
+    verdict: stillAnomalous ? verdict : { ...verdict, isAnomaly: false, severity: null },
+  }
 }
 
 /**

@@ -825,6 +825,8 @@ export const EVERY_DETECTOR_SETTING: DetectorConfig = {
   windows: ['hour', 'day'],
   levelShiftDays: 3,
   minVolume: 12.5,
+  hourThreshold: 6,
+  calibration: 1.5,
   persistRuns: 2,
   persistWindow: 5,
 }
