@@ -160,13 +160,7 @@ export function anomalyListQuery(query: AnomalyQuery, nowSeconds: number): ListQ
     .add('kind = @kind', 'kind', query.kind)
     .add('detected_at >= @since', 'since', query.since)
     .add('detected_at < @until', 'until', query.until)
-  if (after) addAfter(filters, sort.order, after)
-  return {
-    sql: `SELECT * FROM anomalies WHERE ${filters.where.join(' AND ')} ORDER BY ${orderBy(sort.order)} LIMIT @limit`,
-    params: filters.params,
-    limit,
-    cursorOf: sort.cursorOf,
-  }
+  return pagedQuery('anomalies', filters, sort, after, limit)
 }
 
 /** Incidents in the query's order, validated and filtered. */
@@ -191,9 +185,20 @@ export function incidentListQuery(query: IncidentQuery): ListQuery {
     )
     .add('opened_at >= @opened_since', 'opened_since', query.openedSince)
     .add('opened_at < @opened_until', 'opened_until', query.openedUntil)
+  return pagedQuery('incidents', filters, sort, after, limit)
+}
+
+/** One page of a table in the sort's order, after the cursor's row: the tail both listings share. */
+function pagedQuery(
+  table: 'anomalies' | 'incidents',
+  filters: Filters,
+  sort: { order: SortColumn[]; cursorOf: ListQuery['cursorOf'] },
+  after: readonly (number | string)[] | null,
+  limit: number,
+): ListQuery {
   if (after) addAfter(filters, sort.order, after)
   return {
-    sql: `SELECT * FROM incidents WHERE ${filters.where.join(' AND ')} ORDER BY ${orderBy(sort.order)} LIMIT @limit`,
+    sql: `SELECT * FROM ${table} WHERE ${filters.where.join(' AND ')} ORDER BY ${orderBy(sort.order)} LIMIT @limit`,
     params: filters.params,
     limit,
     cursorOf: sort.cursorOf,
