@@ -9,23 +9,6 @@ export interface BatchedRunResult {
   checked: number
   anomaliesFound: number
   batchedSeconds: number
-  peakRssMiB: number
-  rssBeforeRunMiB: number
-  runPeakRssMiB: number
-  runPeakJsMiB: number
-  floorColdSeconds: number
-  floorWarmSeconds: number
-  floorRatio: number
-}
-
-export interface JobBenchResult {
-  customers: number
-  series: number
-  rollupRows: number
-  generateSeconds: number
-  checked: number
-  anomaliesFound: number
-  batchedSeconds: number
   /** max RSS of the whole child process (embedded engine and its background merges included) */
   peakRssMiB: number
   rssBeforeRunMiB: number
@@ -33,13 +16,6 @@ export interface JobBenchResult {
   runPeakRssMiB: number
   /** JS heap + external + array buffers, sampled during the run: what the process holds besides the engine */
   runPeakJsMiB: number
-  loopSampledPairs: number
-  loopSecondsPerPair: number
-  loopEstimatedSeconds: number
-  loopIsExtrapolated: boolean
-  speedup: number
-  /** The same slot run again in shards, one after the other: each shard's time, engine wait and series. */
-  shardRuns: { seconds: number; engineSeconds: number; series: number }[]
   /**
    * The naive GROUP BY over the same rollup (issue 14's floor), twice in a process of its own before the job runs
    * (cold: the engine's first read of the table; warm: the second); the shape run's ratio uses the same floor.
@@ -48,6 +24,20 @@ export interface JobBenchResult {
   floorWarmSeconds: number
   /** The job's time over the faster of the two floors: the goal is <= 1. */
   floorRatio: number
+}
+
+export interface JobBenchResult extends BatchedRunResult {
+  customers: number
+  series: number
+  rollupRows: number
+  generateSeconds: number
+  loopSampledPairs: number
+  loopSecondsPerPair: number
+  loopEstimatedSeconds: number
+  loopIsExtrapolated: boolean
+  speedup: number
+  /** The same slot run again in shards, one after the other: each shard's time, engine wait and series. */
+  shardRuns: { seconds: number; engineSeconds: number; series: number }[]
   /**
    * The same slot with the shape signal on (volume + shape), in a process of its own on the same data right after
    * the volume-only one (so its reads are warmer), with its own anomaly store, against the same floor; null when not
