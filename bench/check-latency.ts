@@ -1,4 +1,5 @@
 import autocannon from 'autocannon'
+import { type Config, loadConfig } from '../src/config.js'
 
 export interface LatencyResult {
   scenario: string
@@ -50,4 +51,19 @@ export async function checkLatency(
     errors: result.errors,
     non2xx: result.non2xx,
   }
+}
+
+/** The benchmarks measure the API, not its guard: anonymous (loopback) and unthrottled. */
+export function apiBenchConfig(dataDir: string): Config {
+  return loadConfig(
+    {},
+    {
+      dataDir,
+      logLevel: 'warn',
+      demo: { enabled: false },
+      http: { port: 0 },
+      auth: { mode: 'off' },
+      rateLimit: { max: 1_000_000 },
+    },
+  )
 }

@@ -5,12 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../src/config.js'
 import { DEMO_METRICS, generateDemo } from '../src/demo/generator.js'
 import { floorToHour, HOUR_MS } from '../src/domain/time.js'
 import { buildServer } from '../src/http/server.js'
 import { openMeterFlow } from '../src/wiring.js'
-import { checkLatency, type LatencyResult } from './check-latency.js'
+import { apiBenchConfig, checkLatency, type LatencyResult } from './check-latency.js'
 import { ingestInProcess } from './ingest.js'
 
 const { values: args } = parseArgs({
@@ -24,17 +23,7 @@ const { values: args } = parseArgs({
 const seconds = Number(args.seconds)
 const connections = Number(args.connections)
 const dataDir = mkdtempSync(join(tmpdir(), 'meterflow-checkbench-'))
-const config = loadConfig(
-  {},
-  {
-    dataDir,
-    logLevel: 'warn',
-    demo: { enabled: false },
-    http: { port: 0 },
-    auth: { mode: 'off' },
-    rateLimit: { max: 1_000_000 },
-  },
-)
+const config = apiBenchConfig(dataDir)
 try {
   const endMs = floorToHour(Date.now()) + HOUR_MS
   const dataset = generateDemo({ customers: Number(args.customers), days: Number(args.days), seed: 1, endMs })

@@ -3,13 +3,12 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
-import { loadConfig } from '../src/config.js'
 import { DEMO_METRICS, generateDemo } from '../src/demo/generator.js'
 import { floorToHour, HOUR_MS } from '../src/domain/time.js'
 import { buildServer } from '../src/http/server.js'
 import { openMeterFlow } from '../src/wiring.js'
 import { type AlertBenchResult, benchAlerts, printAlertBench } from './alerts.js'
-import { checkLatency } from './check-latency.js'
+import { apiBenchConfig, checkLatency } from './check-latency.js'
 import { ingestDirect, ingestInProcess, ingestOverHttp, requestBodies } from './ingest.js'
 import { benchJob, type JobBenchResult } from './job.js'
 import { benchLambda, printLambdaBench } from './lambda.js'
@@ -40,18 +39,7 @@ const progress = (label: string, total: number) => (done: number) => {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'meterflow-bench-'))
-// The benchmark measures the API, not its guard: anonymous (loopback) and unthrottled.
-const config = loadConfig(
-  {},
-  {
-    dataDir,
-    logLevel: 'warn',
-    demo: { enabled: false },
-    http: { port: 0 },
-    auth: { mode: 'off' },
-    rateLimit: { max: 1_000_000 },
-  },
-)
+const config = apiBenchConfig(dataDir)
 const client = await createClickHouseClient(config)
 
 try {
