@@ -13,6 +13,7 @@ import { type ShapeCheckWindow, shapeCheckWindow } from '../domain/signals/shape
 import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
 import type { SignalVerdict } from '../domain/signals/signal.js'
 import { SHAPE_KIND, type SignalKind, VOLUME_KIND } from '../domain/signals/signal-registry.js'
+import { volumeSignalVerdict } from '../domain/signals/volume-signal.js'
 import { DAY_MS, MIN_TIMESTAMP_MS } from '../domain/time.js'
 import { type VolumeOptions, type VolumeVerdict, volumeVerdict } from '../domain/volume.js'
 import { baselineStepMs, baselineWindows, samplesSince, type TimeWindow } from '../domain/windows.js'
@@ -181,18 +182,6 @@ async function checkVolume(
     baselineDays,
     options,
     verdict,
-  }
-}
-
-function volumeSignalVerdict(v: VolumeVerdict): SignalVerdict<SignalKind> {
-  return {
-    kind: VOLUME_KIND,
-    status: v.status,
-    isAnomaly: v.isAnomaly,
-    severity: v.severity,
-    direction: v.direction,
-    currentValue: v.currentValue,
-    statistic: v.zScore,
   }
 }
 

@@ -1,6 +1,6 @@
 import { type Detection, type DetectorConfig, detect, type SeriesHistory } from '../detector.js'
 import { DETECTOR_SETTINGS } from '../detector-settings.js'
-import type { VolumeOptions } from '../volume.js'
+import type { VolumeOptions, VolumeVerdict } from '../volume.js'
 import type { SignalDeclaration, SignalFieldValues, SignalVerdict } from './signal.js'
 
 /**
@@ -40,6 +40,19 @@ export interface VolumeEvaluation {
   fields: VolumeFields | null
 }
 
+/** A volume verdict stated as the signal's verdict (z-score as its statistic): the job's and the check's. */
+export function volumeSignalVerdict(v: VolumeVerdict): SignalVerdict<'volume'> {
+  return {
+    kind: VOLUME_SIGNAL.kind,
+    status: v.status,
+    isAnomaly: v.isAnomaly,
+    severity: v.severity,
+    direction: v.direction,
+    currentValue: v.currentValue,
+    statistic: v.zScore,
+  }
+}
+
 /** Judges one series with `detect()` (unchanged: the eval's figures rest on it) and states it as a signal verdict. */
 export function evaluateVolume(
   history: SeriesHistory,
@@ -49,15 +62,7 @@ export function evaluateVolume(
   const detection = detect(history, config, options)
   const { verdict: v } = detection
   return {
-    verdict: {
-      kind: VOLUME_SIGNAL.kind,
-      status: v.status,
-      isAnomaly: v.isAnomaly,
-      severity: v.severity,
-      direction: v.direction,
-      currentValue: v.currentValue,
-      statistic: v.zScore,
-    },
+    verdict: volumeSignalVerdict(v),
     detection,
     fields:
       v.zScore === null
