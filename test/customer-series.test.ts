@@ -100,6 +100,30 @@ describe('GET /v1/customers/:id/series', () => {
     expect(last.anomaly).not.toBeNull()
   })
 
+  it("draws an hour-only detector's band at its own hour threshold", async () => {
+    const put = await h.app.inject({
+      method: 'PUT',
+      url: `/v1/customers/${encodeURIComponent(SHOWCASE.spike)}`,
+      payload: { detector: { windows: ['hour'], hour_threshold: 6 } },
+    })
+    expect(put.statusCode, put.body).toBe(200)
+    try {
+      const s = await series(SHOWCASE.spike, 'api_calls', `&since=${END - DAY}&until=${END + HOUR}`)
+      expect(s.window).toBe('hour')
+      expect(s.threshold).toBe(6)
+      const ok = s.points.filter((p) => p.status === 'ok')
+      expect(ok.length).toBeGreaterThan(0)
+      for (const p of ok) expect(p.upper).toBeCloseTo(p.baseline_mean + 6 * p.effective_stddev, 6)
+    } finally {
+      const reset = await h.app.inject({
+        method: 'PUT',
+        url: `/v1/customers/${encodeURIComponent(SHOWCASE.spike)}`,
+        payload: { detector: null },
+      })
+      expect(reset.statusCode, reset.body).toBe(200)
+    }
+  })
+
   it('matches the on-demand check for a day window ending at a slot', async () => {
     const s = await series(SHOWCASE.drop, 'bandwidth', `&since=${END - 5 * HOUR}&until=${END - 4 * HOUR}`)
     expect(s.points).toHaveLength(1)

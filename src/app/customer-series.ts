@@ -1,5 +1,5 @@
 import type { Detection, DetectorConfig } from '../domain/detector.js'
-import { judgeWindows, strongest } from '../domain/detector.js'
+import { judgeWindows, strongest, windowOptions } from '../domain/detector.js'
 import { feedbackExclusion, type TimeRange } from '../domain/incident.js'
 import { DAY_MS, floorToHour, HOUR_MS, MIN_TIMESTAMP_MS } from '../domain/time.js'
 import type { VolumeOptions } from '../domain/volume.js'
@@ -83,6 +83,8 @@ export async function customerSeries(deps: SeriesDeps, request: SeriesRequest): 
   const options = optionsFor(deps.volume, profile)
   const baselineDays = deps.volume.baselineDays
   const window = detector.windows.includes('day') ? 'day' : 'hour'
+  // The band and the thresholds shown are the plotted window's (the hour window may have its own threshold).
+  const plottedOptions = windowOptions(window, detector, options)
 
   // Slots on the hour in [since, until), none beyond the current hour (a later window has not ended).
   const first = Math.ceil(sinceMs / HOUR_MS) * HOUR_MS
@@ -95,7 +97,7 @@ export async function customerSeries(deps: SeriesDeps, request: SeriesRequest): 
     sinceMs,
     untilMs,
     baselineDays,
-    options,
+    options: plottedOptions,
     detector,
     checked: isChecked(profile, { metric: request.metric }),
     firstEventMs: await deps.usage.firstEventHour(request.customerId, request.metric),
@@ -131,7 +133,7 @@ export async function customerSeries(deps: SeriesDeps, request: SeriesRequest): 
     const { verdict } = best
     const { baseline } = plotted.verdict
     const ok = plotted.verdict.status === 'ok'
-    const reach = options.threshold * baseline.effectiveStddev
+    const reach = plottedOptions.threshold * baseline.effectiveStddev
     series.points.push({
       slot,
       value: plotted.verdict.currentValue,

@@ -118,7 +118,11 @@ function statsOf(samples: readonly number[], config: DetectorConfig, options: Vo
 }
 
 /** The options a window is judged with: the hour window may have its own threshold (`hourThreshold`). */
-function windowOptions(kind: 'day' | 'hour', config: DetectorConfig, options: VolumeOptions): VolumeOptions {
+export function windowOptions(
+  kind: 'day' | 'hour',
+  config: DetectorConfig,
+  options: VolumeOptions,
+): VolumeOptions {
   if (kind !== 'hour' || config.hourThreshold <= 0) return options
   return {
     ...options,
