@@ -65,8 +65,9 @@ export const DETECTOR_SETTINGS = {
     range: { min: 0, max: 1_000_000, integer: false },
     default: 0,
     description:
-      '>0: the |z| at which the hour window fires (and at least its critical |z|), instead of the global ' +
-      'threshold: an hour is noisier than a day. 0: the global threshold for both windows.',
+      '>0: the |z| at which the hour window fires (and at least its critical |z|): an hour is noisier than a ' +
+      'day. A higher threshold in force (global or a customer override) still holds. 0: the threshold in force ' +
+      'for both windows.',
   },
   calibration: {
     name: 'calibration',

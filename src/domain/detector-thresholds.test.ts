@@ -135,6 +135,21 @@ describe('detect with hourThreshold', () => {
     })
   })
 
+  it('keeps a higher threshold in force (a quieted customer) for the hour window too', () => {
+    const at = (z: number) => ({ ...h, hourly: [100 + 10 * z, ...smooth] })
+    const quieted = { ...options, threshold: 8, criticalThreshold: 9 }
+    expect(detect(at(7), both(6), options).verdict.isAnomaly).toBe(true)
+    expect(detect(at(7), both(6), quieted).verdict.isAnomaly).toBe(false)
+    expect(detect(at(8.5), both(6), quieted).verdict.severity).toBe('warning')
+    // A lowered threshold in force makes the day window more sensitive, not the hour window.
+    const sensitive = { ...options, threshold: 2 }
+    expect(detect(at(4), both(6), sensitive).verdict.isAnomaly).toBe(false)
+    expect(detect({ ...h, daily: [125, ...smooth] }, both(6), sensitive)).toMatchObject({
+      window: 'day',
+      verdict: { isAnomaly: true },
+    })
+  })
+
   it('keeps the global critical |z| unless the hour threshold is above it', () => {
     const at = (z: number) => ({ ...h, hourly: [100 + 10 * z, ...smooth] })
     expect(detect(at(4.5), both(4), options).verdict.severity).toBe('warning')

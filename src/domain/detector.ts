@@ -117,18 +117,19 @@ function statsOf(samples: readonly number[], config: DetectorConfig, options: Vo
   return config.statistic === 'robust' ? robustStats(samples) : baselineStats(samples, options)
 }
 
-/** The options a window is judged with: the hour window may have its own threshold (`hourThreshold`). */
+/**
+ * The options a window is judged with: the hour window may have its own, higher bar (`hourThreshold`). The
+ * threshold in force (global or a customer's override) still holds when it is higher: raising a noisy customer's
+ * threshold quiets both windows; a lowered one makes the day window more sensitive, not the noisier hour.
+ */
 export function windowOptions(
   kind: 'day' | 'hour',
   config: DetectorConfig,
   options: VolumeOptions,
 ): VolumeOptions {
   if (kind !== 'hour' || config.hourThreshold <= 0) return options
-  return {
-    ...options,
-    threshold: config.hourThreshold,
-    criticalThreshold: Math.max(options.criticalThreshold, config.hourThreshold),
-  }
+  const threshold = Math.max(options.threshold, config.hourThreshold)
+  return { ...options, threshold, criticalThreshold: Math.max(options.criticalThreshold, threshold) }
 }
 
 function judgeWindow(
