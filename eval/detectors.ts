@@ -1,3 +1,4 @@
+import { loadConfig } from '../src/config.js'
 import { type DetectorConfig, SEED_DETECTOR } from '../src/domain/detector.js'
 import type { ShapeConfig } from '../src/domain/signals/shape/shape-settings.js'
 
@@ -36,8 +37,19 @@ const seed = (
   detection: { ...SEED_SETTINGS, ...detection },
 })
 
+/**
+ * The product's default as it is now: the detector and global settings a config without any detection setting
+ * gets (src/config.ts, detector-settings.ts), shape included. Derived, so that flipping a default moves this row.
+ */
+function productDefault(): EvalConfiguration {
+  const { detection } = loadConfig({})
+  const { threshold, criticalThreshold, minRelativeStddev } = detection
+  return { detector: detection.detector, detection: { threshold, criticalThreshold, minRelativeStddev } }
+}
+
 /** The configurations the evaluation compares; the first is the reference (the seed's plain z-score). */
 export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
+  default: productDefault(),
   seed: seed({}),
   robust: seed({ statistic: 'robust' }),
   daytype: seed({ baseline: 'daytype' }),
@@ -157,9 +169,27 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
   ),
 }
 
-/** The side-by-side comparison of issue 11, item 6: volume only (the product's default), shape only, combined. */
+/**
+ * Issue 13's side-by-side comparison: the seed's method, the default before issue 13 (pinned: auto baseline, 5%
+ * floor, day window) and the product's default now.
+ */
+export const DEFAULT_COMPARISON = [
+  { label: 'seed', detector: 'seed' },
+  { label: 'old default', detector: 'auto+floor5' },
+  { label: 'new default', detector: 'default' },
+] as const
+
+/**
+ * The side-by-side comparison of issue 11, item 6: volume only (the product's default then, pinned), shape only,
+ * combined.
+ */
 export const SHAPE_COMPARISON = [
   { label: 'volume-only', detector: 'auto+floor5' },
   { label: 'shape-only', detector: 'shape-only' },
   { label: 'combined', detector: 'auto+floor5+shape' },
 ] as const
+
+/** What `npm run eval` replays without `--detectors`: both comparisons (`--detectors all`: every configuration). */
+export const DEFAULT_EVAL_DETECTORS = [
+  ...new Set([...DEFAULT_COMPARISON, ...SHAPE_COMPARISON].map((c) => c.detector)),
+]

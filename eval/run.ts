@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type EvalDataset, NAB_DIR, nabDataset, syntheticDataset } from './datasets.js'
-import { EVAL_DETECTORS, SHAPE_COMPARISON } from './detectors.js'
+import { DEFAULT_COMPARISON, DEFAULT_EVAL_DETECTORS, EVAL_DETECTORS, SHAPE_COMPARISON } from './detectors.js'
 import { ingestDataset, replay } from './replay.js'
 import { detectionStats, nabScore, PROFILES, type SeriesAlerts } from './scoring.js'
 import { SharedReads } from './shared-reads.js'
@@ -16,7 +16,8 @@ import { SharedReads } from './shared-reads.js'
 const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '1,2,3' },
-    detectors: { type: 'string', default: Object.keys(EVAL_DETECTORS).join(',') },
+    /** Comma-separated configuration names (eval/detectors.ts), or `all`; default: the two comparisons. */
+    detectors: { type: 'string', default: DEFAULT_EVAL_DETECTORS.join(',') },
     datasets: { type: 'string', default: 'synthetic,nab' },
     'nab-dir': { type: 'string', default: NAB_DIR },
     parallel: { type: 'string', default: '2' },
@@ -29,7 +30,10 @@ const { values: args } = parseArgs({
   },
 })
 const log = (s: string) => process.stderr.write(`${s}\n`)
-const detectorNames = (args.detectors as string).split(',').filter(Boolean)
+const detectorNames =
+  args.detectors === 'all'
+    ? Object.keys(EVAL_DETECTORS)
+    : (args.detectors as string).split(',').filter(Boolean)
 for (const d of detectorNames) {
   if (!EVAL_DETECTORS[d])
     throw new Error(`unknown detector '${d}'; known: ${Object.keys(EVAL_DETECTORS).join(', ')}`)
@@ -265,12 +269,75 @@ if (args.worker) {
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify({ measuredAt, args, rows }, null, 2)}\n`)
   log(`written to ${out}`)
+  if (DEFAULT_COMPARISON.every((c) => detectorNames.includes(c.detector))) {
+    const defaultsOut = join(dirname(out), 'defaults.json')
+    writeFileSync(
+      defaultsOut,
+      `${JSON.stringify({ measuredAt, args, ...defaultsComparison(rows) }, null, 2)}\n`,
+    )
+    log(`seed / old default / new default written to ${defaultsOut}`)
+  }
   if (SHAPE_COMPARISON.every((c) => detectorNames.includes(c.detector))) {
     const shapeOut = join(dirname(out), 'shape.json')
     const shape = shapeComparison(rows)
     writeFileSync(shapeOut, `${JSON.stringify({ measuredAt, args, ...shape }, null, 2)}\n`)
     log(`shape comparison written to ${shapeOut}`)
   }
+}
+
+/**
+ * Issue 13: the seed, the old default and the new default side by side, per dataset and per NAB category: one line
+ * per dataset or category, each configuration's figures in its own columns.
+ */
+function defaultsComparison(rows: Row[]) {
+  const of = (dataset: string, detector: string) =>
+    rows.find((r) => r.dataset === dataset && r.detector === detector) as Row
+  const figures = (f: CategoryFigures) => ({
+    nabStandard: Number(f.nabStandard.toFixed(1)),
+    nabRewardLowFp: Number(f.nabRewardLowFp.toFixed(1)),
+    detected: f.detected,
+    falseAlarmsPerSeriesWeek: Number(f.falseAlarmsPerSeriesWeek.toFixed(3)),
+  })
+  type Figures = ReturnType<typeof figures>
+  const line = (scope: string, figuresOf: (detector: string) => CategoryFigures) => ({
+    scope,
+    ...(Object.fromEntries(
+      DEFAULT_COMPARISON.map((c) => [c.label, figures(figuresOf(c.detector))]),
+    ) as Record<(typeof DEFAULT_COMPARISON)[number]['label'], Figures>),
+  })
+  const table = [...new Set(rows.map((r) => r.dataset))].flatMap((dataset) => {
+    const categories = Object.keys(of(dataset, DEFAULT_COMPARISON[0].detector).byCategory ?? {})
+    return [
+      line(dataset, (detector) => {
+        const r = of(dataset, detector)
+        return { ...r, detected: `${r.detected}/${r.windows}` }
+      }),
+      ...categories.map((category) =>
+        line(
+          `${dataset}: ${category}`,
+          (detector) => of(dataset, detector).byCategory?.[category] as CategoryFigures,
+        ),
+      ),
+    ]
+  })
+  log(
+    'seed / old default (auto+floor5) / new default (the product default now): std / low-FP, found, FA/series-week',
+  )
+  console.table(
+    table.map((l) => ({
+      scope: l.scope,
+      ...Object.fromEntries(
+        DEFAULT_COMPARISON.map((c) => {
+          const f = l[c.label]
+          return [
+            c.label,
+            `${f.nabStandard.toFixed(1)} / ${f.nabRewardLowFp.toFixed(1)}, ${f.detected}, ${f.falseAlarmsPerSeriesWeek.toFixed(3)}`,
+          ]
+        }),
+      ),
+    })),
+  )
+  return { configurations: DEFAULT_COMPARISON, table }
 }
 
 /**
