@@ -22,6 +22,7 @@ import { incidentRoutes } from './routes/incidents.js'
 import { jobRoutes } from './routes/job.js'
 import { keyRoutes } from './routes/keys.js'
 import { metricRoutes } from './routes/metrics.js'
+import { muteRoutes } from './routes/mutes.js'
 import { prometheusRoutes } from './routes/prometheus.js'
 import { seriesRoutes } from './routes/series.js'
 
@@ -108,6 +109,7 @@ export async function buildServer(
   anomalyRoutes(app, meterflow)
   jobRoutes(app, meterflow)
   alertRoutes(app, meterflow)
+  muteRoutes(app, meterflow)
   incidentRoutes(app, meterflow)
   seriesRoutes(app, meterflow)
   keyRoutes(app, meterflow)

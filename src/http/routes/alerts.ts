@@ -1,18 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import { createMute } from '../../app/alerting/mutes.js'
 import { customerAlerts } from '../../app/customer-alerts.js'
-import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus, type Mute } from '../../domain/alert.js'
+import { type AlertDelivery, DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/alert.js'
 import { BOUNDS } from '../../domain/limits.js'
-import { METRIC_NAME_PATTERN } from '../../domain/metrics.js'
 import { toIso } from '../../domain/time.js'
 import { NotFoundError, ValidationError } from '../../errors.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
 import { numberParam, parseTime, timeParam } from '../params.js'
-import { pageQuery, pageSchema } from './schemas.js'
-
-const time = { type: 'string', format: 'date-time' } as const
-const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
+import { nullableTime, pageQuery, pageSchema, time } from './schemas.js'
 
 const deliverySchema = {
   type: 'object',
@@ -50,18 +45,6 @@ const deliverySchema = {
   },
 } as const
 
-const muteSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    customer_id: { type: ['string', 'null'] },
-    metric: { type: ['string', 'null'] },
-    until: time,
-    reason: { type: ['string', 'null'] },
-    created_at: time,
-  },
-} as const
-
 function deliveryJson(d: AlertDelivery) {
   const a = d.alert
   const incident = a.kind === 'incident' ? a.incident : null
@@ -90,18 +73,7 @@ function deliveryJson(d: AlertDelivery) {
   }
 }
 
-function muteJson(m: Mute) {
-  return {
-    id: m.id,
-    customer_id: m.customerId,
-    metric: m.metric,
-    until: toIso(m.until),
-    reason: m.reason,
-    created_at: toIso(m.createdAt),
-  }
-}
-
-/** The outbox (what was sent, what failed), mutes and acknowledgements. */
+/** The outbox (what was sent, what failed, retries), a customer's deliveries and the ops digest. */
 export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
   const deliverSoon = () => {
     meterflow.alerts.deliver().catch((err: unknown) => app.log.error({ err }, 'alert delivery pass failed'))
@@ -207,73 +179,6 @@ export function alertRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       const next = await meterflow.alerts.requeue(request.params.id)
       deliverSoon()
       return reply.status(202).send(deliveryJson(next))
-    },
-  )
-
-  app.post<{
-    Body: { customer_id?: string; metric?: string; until?: string; minutes?: number; reason?: string }
-  }>(
-    '/v1/mutes',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: 'Mute incident alerts for a customer, a metric, or a customer x metric until a time',
-        description:
-          'Give customer_id and/or metric, and either until (ISO time or epoch ms) or minutes. The metric must be registered (400 naming metric otherwise); any customer_id is taken, also one without usage yet (a mute set up ahead of it). Alerts raised while a mute is active are stored with status muted, not sent; ops alerts (storms, job health) are never muted. At most 90 days.',
-        tags: ['alerts'],
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            customer_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
-            metric: { type: 'string', pattern: METRIC_NAME_PATTERN.source },
-            until: timeParam('ISO 8601 or epoch ms, at most 90 days ahead'),
-            minutes: numberParam(BOUNDS.muteMinutes),
-            reason: { type: 'string', maxLength: 500 },
-          },
-        },
-        response: { 201: muteSchema, 400: errorResponseSchema },
-      },
-    },
-    async (request, reply) => {
-      const body = request.body
-      const mute = await createMute(meterflow, {
-        customerId: body.customer_id,
-        metric: body.metric,
-        untilMs: parseTime('until', body.until),
-        minutes: body.minutes,
-        reason: body.reason,
-      })
-      return reply.status(201).send(muteJson(mute))
-    },
-  )
-
-  app.get(
-    '/v1/mutes',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Active mutes, newest first',
-        tags: ['alerts'],
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: muteSchema } } } },
-      },
-    },
-    async () => ({
-      items: (await meterflow.anomalies.alerts.activeMutes(meterflow.clock.now())).map(muteJson),
-    }),
-  )
-
-  app.delete<{ Params: { id: string } }>(
-    '/v1/mutes/:id',
-    {
-      config: { scope: 'admin' },
-      schema: { summary: 'End a mute now', tags: ['alerts'], response: { 404: errorResponseSchema } },
-    },
-    async (request, reply) => {
-      if (!(await meterflow.anomalies.alerts.deleteMute(request.params.id))) {
-        throw new NotFoundError(`no mute ${request.params.id}`, [{ field: 'id', reason: 'unknown' }])
-      }
-      return reply.status(204).send()
     },
   )
 

@@ -6,8 +6,7 @@ import { SESSION_COOKIE } from '../auth.js'
 import { errorResponseSchema } from '../errors.js'
 import { apiKeyJson } from '../serialize.js'
 
-const time = { type: 'string', format: 'date-time' } as const
-const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
+import { nullableTime, time } from './schemas.js'
 
 const keySchema = {
   type: 'object',

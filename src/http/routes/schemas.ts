@@ -4,8 +4,9 @@ import type { SettingDeclaration, SettingsTable } from '../../domain/signals/set
 import { allSignalFields, SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import { numberParam } from '../params.js'
 
-const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
-const time = { type: 'string', format: 'date-time' } as const
+/** An ISO 8601 time in a response schema. */
+export const time = { type: 'string', format: 'date-time' } as const
+export const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
 
 /** Every registered signal's fields are listed (a record has its own kind's): derived from their declarations. */
 const signalFieldProperties = Object.fromEntries(
