@@ -163,6 +163,22 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
     { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 6 },
     { minRelativeStddev: 0.05 },
   ),
+  'auto+floor5+recent5.5': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+72h': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, recentHours: 72 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+336h': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, recentHours: 336 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent6+336h': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 6, recentHours: 336 },
+    { minRelativeStddev: 0.05 },
+  ),
   'auto+floor10+hour6+recent5': seed(
     { baseline: 'auto', windows: ['day', 'hour', 'recent'], hourThreshold: 6, recentThreshold: 5 },
     { minRelativeStddev: 0.1 },
