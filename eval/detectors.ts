@@ -162,6 +162,59 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
     { baseline: 'auto', windows: ['day', 'hour'], hourThreshold: 6 },
     { minRelativeStddev: 0.1 },
   ),
+  // Round 4: the recent window (the last hour against the 168 hours before it), from a series' second day.
+  'auto+floor5+recent4': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent6': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 6 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5.5': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+72h': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, recentHours: 72 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+336h': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, recentHours: 336 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent6+336h': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 6, recentHours: 336 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+cal1': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, calibration: 1 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+cal1.5': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, calibration: 1.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+cal1.25': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, calibration: 1.25 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent4+cal1.5': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4, calibration: 1.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+cal2': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, calibration: 2 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor10+hour6+recent5': seed(
+    { baseline: 'auto', windows: ['day', 'hour', 'recent'], hourThreshold: 6, recentThreshold: 5 },
+    { minRelativeStddev: 0.1 },
+  ),
   'auto+levelshift+floor10': seed({ baseline: 'auto', levelShiftDays: 3 }, { minRelativeStddev: 0.1 }),
   'robust+daytype+hour+levelshift+floor10': seed(
     { statistic: 'robust', baseline: 'daytype', windows: ['day', 'hour'], levelShiftDays: 3 },

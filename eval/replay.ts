@@ -78,8 +78,10 @@ export async function replay(
   reads?.share(meterflow)
   const started = performance.now()
   try {
-    // No series has the minimum 7 daily samples before its eighth day: earlier runs could not open anything.
-    const first = Math.ceil(dataset.startMs / HOUR_MS) * HOUR_MS + 7 * 24 * HOUR_MS
+    // No window judges a series before its second day (the recent window needs 24 hours, the day and hour windows
+    // 7 days), so earlier runs could not open anything. Before round 4 the replay began on the eighth day; the day
+    // and hour windows' figures are the same either way (nothing of theirs can fire before it).
+    const first = Math.ceil(dataset.startMs / HOUR_MS) * HOUR_MS + 24 * HOUR_MS
     const last = Math.ceil(dataset.endMs / HOUR_MS) * HOUR_MS
     const total = (last - first) / HOUR_MS + 1
     let runs = 0

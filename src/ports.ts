@@ -146,6 +146,8 @@ export interface UsageStore {
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
+    /** > 0: each series also carries the `recentHours` hours before the slot's last hour (the recent window). */
+    recentHours?: number,
   ): AsyncIterable<SeriesWindows[]>
   /**
    * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in

@@ -1,4 +1,4 @@
-import type { Detection, DetectorConfig } from '../domain/detector.js'
+import type { Detection, DetectorConfig, WindowKind } from '../domain/detector.js'
 import { judgeWindows, strongest, windowOptions } from '../domain/detector.js'
 import { feedbackExclusion, type TimeRange } from '../domain/incident.js'
 import { DAY_MS, floorToHour, HOUR_MS, MIN_TIMESTAMP_MS } from '../domain/time.js'
@@ -44,8 +44,8 @@ export interface CustomerSeries {
   customerId: string
   metric: string
   aggregation: 'sum' | 'max'
-  /** The window plotted: the day window when the detector uses it, else the hour window. */
-  window: 'day' | 'hour'
+  /** The window plotted: the day window when the detector uses it, else the hour window, else the recent one. */
+  window: WindowKind
   sinceMs: number
   untilMs: number
   baselineDays: number
@@ -82,8 +82,13 @@ export async function customerSeries(deps: SeriesDeps, request: SeriesRequest): 
   const detector: DetectorConfig = profile?.detector ? { ...base, ...profile.detector } : base
   const options = optionsFor(deps.volume, profile)
   const baselineDays = deps.volume.baselineDays
-  const window = detector.windows.includes('day') ? 'day' : 'hour'
-  // The band and the thresholds shown are the plotted window's (the hour window may have its own threshold).
+  const window: WindowKind = detector.windows.includes('day')
+    ? 'day'
+    : detector.windows.includes('hour')
+      ? 'hour'
+      : 'recent'
+  const recentHours = detector.windows.includes('recent') ? detector.recentHours : 0
+  // The band and the thresholds shown are the plotted window's (the hour and recent windows have their own).
   const plottedOptions = windowOptions(window, detector, options)
 
   // Slots on the hour in [since, until), none beyond the current hour (a later window has not ended).
@@ -106,7 +111,7 @@ export async function customerSeries(deps: SeriesDeps, request: SeriesRequest): 
   if (last < first) return series
 
   // Every hour any slot's windows read: from the oldest baseline day of the first slot to the last slot.
-  const lo = first - (baselineDays + 1) * DAY_MS
+  const lo = first - Math.max((baselineDays + 1) * DAY_MS, (recentHours + 1) * HOUR_MS)
   const hours = await hourlyValues(deps, request, definition.aggregation, lo, last)
   const at = (hourStart: number) => hours[(hourStart - lo) / HOUR_MS] ?? 0
   const combine =
@@ -127,7 +132,8 @@ export async function customerSeries(deps: SeriesDeps, request: SeriesRequest): 
       daily.push(windowValue(slot - k * DAY_MS, DAY_MS))
       hourly.push(at(slot - k * DAY_MS - HOUR_MS))
     }
-    const judged = judgeWindows({ slot, firstHourMs, daily, hourly, excluded }, detector, options)
+    const recent = Array.from({ length: recentHours }, (_, j) => at(slot - (j + 2) * HOUR_MS))
+    const judged = judgeWindows({ slot, firstHourMs, daily, hourly, recent, excluded }, detector, options)
     const plotted = judged.find((d) => d.window === window) as Detection
     const best = strongest(judged)
     const { verdict } = best

@@ -242,11 +242,17 @@ export async function evaluateRange(
     }
   }
 
+  // The store reads the recent window's hours only when a detector in use (a metric's, or a customer's override) has it.
+  const recentHours = recentHoursNeeded(
+    registry.list().map((m) => detectorOf(m.name)),
+    [...profiles.values()].flatMap((p) => (p.detector ? [p.detector] : [])),
+  )
   for await (const chunk of deps.usage.seriesWindows(
     slot,
     deps.volume.baselineDays,
     registry.list(),
     range,
+    recentHours,
   )) {
     checkTime('between chunks')
     // Shape: one profile query over the chunk's customers, evaluated beside volume series by series.
@@ -291,6 +297,24 @@ function quotedVerdict(
   if (transition === 'opened') return firing[0] ?? null
   if (transition === 'escalated') return firing.find((v) => v.severity === 'critical') ?? null
   return verdicts.find((v) => v.status === 'ok') ?? null
+}
+
+/**
+ * The most recent hours any detector needs (0: none uses the recent window). A customer's override counts with every
+ * metric's detector under it, since it may switch the window on or lengthen it.
+ */
+export function recentHoursNeeded(
+  detectors: readonly DetectorConfig[],
+  overrides: readonly Partial<DetectorConfig>[],
+): number {
+  let hours = 0
+  for (const base of detectors) {
+    for (const override of [null, ...overrides]) {
+      const d = override ? { ...base, ...override } : base
+      if (d.windows.includes('recent')) hours = Math.max(hours, d.recentHours)
+    }
+  }
+  return hours
 }
 
 /** Whether the job checks this series: the customer is not disabled and the metric is among its metrics. */

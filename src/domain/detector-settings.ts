@@ -38,10 +38,12 @@ export const DETECTOR_SETTINGS = {
   windows: {
     name: 'windows',
     kind: 'list',
-    choices: ['day', 'hour'],
+    choices: ['day', 'hour', 'recent'],
     default: ['day'],
     description:
-      'day: the trailing 24 h (slow drifts). hour: the last hour against the same hour on previous days (early).',
+      'day: the trailing 24 h (slow drifts). hour: the last hour against the same hour on previous days (early). ' +
+      'recent: the last hour against the recent_hours before it (from the second day of a series; a level shift ' +
+      'becomes the normal within recent_hours).',
   },
   levelShiftDays: {
     name: 'level_shift_days',
@@ -68,6 +70,23 @@ export const DETECTOR_SETTINGS = {
       '>0: the |z| at which the hour window fires (and at least its critical |z|): an hour is noisier than a ' +
       'day. A higher threshold in force (global or a customer override) still holds. 0: the threshold in force ' +
       'for both windows.',
+  },
+  recentHours: {
+    name: 'recent_hours',
+    kind: 'number',
+    range: { min: 24, max: 720, integer: true },
+    default: 168,
+    description:
+      "The recent window's baseline: this many hours before the current one (at least 24 of them needed for a " +
+      'verdict). Longer: steadier, slower to accept a new level.',
+  },
+  recentThreshold: {
+    name: 'recent_threshold',
+    kind: 'number',
+    range: { min: 0, max: 1_000_000, integer: false },
+    default: 0,
+    description:
+      '>0: the |z| at which the recent window fires (and at least its critical |z|). 0: the global threshold.',
   },
   calibration: {
     name: 'calibration',

@@ -1,5 +1,6 @@
 import type { DetectorConfig } from './detector-settings.js'
 import type { TimeRange } from './incident.js'
+import { RECENT_MIN_HOURS, recentSamples } from './recent-window.js'
 import { DAY_MS, HOUR_MS } from './time.js'
 import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats } from './volume.js'
 
@@ -13,6 +14,8 @@ export const SEED_DETECTOR: DetectorConfig = {
   levelShiftDays: 0,
   minVolume: 0,
   hourThreshold: 0,
+  recentHours: 168,
+  recentThreshold: 0,
   calibration: 0,
   persistRuns: 1,
   persistWindow: 1,
@@ -27,13 +30,21 @@ export interface SeriesHistory {
   daily: readonly number[]
   /** The aggregate over the hour [S - 1 h - k days, S - k days). */
   hourly: readonly number[]
+  /**
+   * The hours before the current one, newest first: index j - 1 is the hour [S - (j + 1) h, S - j h). Present when a
+   * detector uses the `recent` window (the store reads them only then); hours before the first are not samples.
+   */
+  recent?: readonly number[]
   /** Periods people labelled as false positive or planned: windows overlapping them are not baseline samples. */
   excluded?: readonly TimeRange[]
 }
 
+/** Which window a verdict judged: the day or the hour against previous days, or the hour against recent hours. */
+export type WindowKind = 'day' | 'hour' | 'recent'
+
 export interface Detection {
   verdict: VolumeVerdict
-  window: 'day' | 'hour'
+  window: WindowKind
   windowStart: number
   windowEnd: number
   /** With `calibration` on: the |z| this window needed (at least the global threshold). */
@@ -118,31 +129,50 @@ function statsOf(samples: readonly number[], config: DetectorConfig, options: Vo
 }
 
 /**
- * The options a window is judged with: the hour window may have its own, higher bar (`hourThreshold`). The
- * threshold in force (global or a customer's override) still holds when it is higher: raising a noisy customer's
- * threshold quiets both windows; a lowered one makes the day window more sensitive, not the noisier hour.
+ * The options a window is judged with: the hour and recent windows may have their own, higher bars
+ * (`hourThreshold`, `recentThreshold`); the recent window needs at least a day of hours as samples. The threshold
+ * in force (global or a customer's override) still holds when it is higher: raising a noisy customer's threshold
+ * quiets every window; a lowered one makes the day window more sensitive, not the noisier short windows.
  */
 export function windowOptions(
-  kind: 'day' | 'hour',
+  kind: WindowKind,
   config: DetectorConfig,
   options: VolumeOptions,
 ): VolumeOptions {
-  if (kind !== 'hour' || config.hourThreshold <= 0) return options
-  const threshold = Math.max(options.threshold, config.hourThreshold)
-  return { ...options, threshold, criticalThreshold: Math.max(options.criticalThreshold, threshold) }
+  const own = kind === 'hour' ? config.hourThreshold : kind === 'recent' ? config.recentThreshold : 0
+  const sized =
+    kind === 'recent' ? { ...options, minSamples: Math.max(options.minSamples, RECENT_MIN_HOURS) } : options
+  if (own <= 0) return sized
+  const threshold = Math.max(options.threshold, own)
+  return { ...sized, threshold, criticalThreshold: Math.max(options.criticalThreshold, threshold) }
+}
+
+/** The window's current value and its baseline samples (with their day offsets for the daily windows). */
+function windowSamples(
+  history: SeriesHistory,
+  kind: WindowKind,
+  config: DetectorConfig,
+): { current: number; samples: number[]; indices: number[] } {
+  if (kind === 'recent') {
+    return {
+      current: history.hourly[0] ?? 0,
+      samples: recentSamples(history, config.recentHours),
+      indices: [],
+    }
+  }
+  const values = kind === 'day' ? history.daily : history.hourly
+  const indices = sampleIndices(history, kind, config)
+  return { current: values[0] ?? 0, samples: indices.map((k) => values[k] ?? 0), indices }
 }
 
 function judgeWindow(
   history: SeriesHistory,
-  kind: 'day' | 'hour',
+  kind: WindowKind,
   config: DetectorConfig,
   globalOptions: VolumeOptions,
 ): Detection {
   const options = windowOptions(kind, config, globalOptions)
-  const values = kind === 'day' ? history.daily : history.hourly
-  const current = values[0] ?? 0
-  const indices = sampleIndices(history, kind, config)
-  const samples = indices.map((k) => values[k] ?? 0)
+  const { current, samples, indices } = windowSamples(history, kind, config)
   let stats = statsOf(samples, config, options)
   let verdict = verdictFromStats(current, stats, options)
   const shiftDays = kind === 'day' ? config.levelShiftDays : 0

@@ -826,6 +826,8 @@ export const EVERY_DETECTOR_SETTING: DetectorConfig = {
   levelShiftDays: 3,
   minVolume: 12.5,
   hourThreshold: 6,
+  recentHours: 72,
+  recentThreshold: 5,
   calibration: 1.5,
   persistRuns: 2,
   persistWindow: 5,

@@ -118,7 +118,7 @@ export interface Series {
   customer_id: string
   metric: string
   aggregation: string
-  window: 'day' | 'hour'
+  window: 'day' | 'hour' | 'recent'
   since: string
   until: string
   baseline_days: number

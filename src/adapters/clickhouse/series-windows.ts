@@ -4,6 +4,7 @@ import { ALL_CUSTOMERS, type CustomerRange, rangesFromBounds } from '../../domai
 import { DAY_MS, HOUR_MS } from '../../domain/time.js'
 import type { SeriesWindows } from '../../ports.js'
 import { withStoreError } from './errors.js'
+import { recentHoursForRange } from './recent-hours.js'
 
 /**
  * Per-day history of every series (customer x metric) for one slot S, from the hourly rollup: the aggregate of
@@ -64,6 +65,8 @@ export async function* seriesWindowsForSlot(
   metrics: readonly { name: string; aggregation: Aggregation }[],
   customersPerChunk = CUSTOMERS_PER_CHUNK,
   shard: CustomerRange = ALL_CUSTOMERS,
+  /** > 0 when a detector uses the recent window: each series also gets its `recentHours` hours (recent-hours.ts). */
+  recentHours = 0,
 ): AsyncGenerator<SeriesWindows[]> {
   const bounds = await chunkBounds(client, database, customersPerChunk, shard)
   for (let i = 0; i < bounds.length; i++) {
@@ -93,6 +96,10 @@ export async function* seriesWindowsForSlot(
       for (const [metric, customerId, firstMs, daily, hourly] of rows) {
         chunk.push({ customerId, metric, slot: slotMs, firstHourMs: Number(firstMs), daily, hourly })
       }
+    }
+    if (recentHours > 0) {
+      const recent = await recentHoursForRange(client, database, slotMs, recentHours, metrics, range)
+      for (const s of chunk) s.recent = recent.get(`${s.customerId}\u0000${s.metric}`) ?? []
     }
     yield chunk
   }

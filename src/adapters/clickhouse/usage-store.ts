@@ -181,6 +181,7 @@ export class ClickHouseUsageStore implements UsageStore {
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
+    recentHours = 0,
   ): AsyncIterable<SeriesWindows[]> {
     // A run may follow another process's crash (a shared ClickHouse server): complete its batches first.
     await this.repair()
@@ -192,6 +193,7 @@ export class ClickHouseUsageStore implements UsageStore {
       metrics,
       this.customersPerChunk,
       range,
+      recentHours,
     )
   }
 

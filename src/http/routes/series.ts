@@ -16,7 +16,11 @@ const seriesSchema = {
     customer_id: { type: 'string' },
     metric: { type: 'string' },
     aggregation: { type: 'string', enum: ['sum', 'max'] },
-    window: { type: 'string', enum: ['day', 'hour'], description: 'the window each point aggregates' },
+    window: {
+      type: 'string',
+      enum: ['day', 'hour', 'recent'],
+      description: 'the window each point aggregates',
+    },
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
     baseline_days: { type: 'integer' },
@@ -46,7 +50,7 @@ const seriesSchema = {
           anomaly: {
             type: ['object', 'null'],
             properties: {
-              window: { type: 'string', enum: ['day', 'hour'] },
+              window: { type: 'string', enum: ['day', 'hour', 'recent'] },
               z_score: { type: 'number' },
               severity: { type: 'string', enum: ['warning', 'critical'] },
               direction: { type: ['string', 'null'], enum: ['spike', 'drop', null] },

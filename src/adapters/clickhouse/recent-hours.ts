@@ -1,0 +1,71 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { Aggregation } from '../../domain/metrics.js'
+import type { CustomerRange } from '../../domain/shard.js'
+import { HOUR_MS } from '../../domain/time.js'
+import { withStoreError } from './errors.js'
+
+/** The recent window's largest baseline (DETECTOR_SETTINGS.recentHours' bound): a bounded scan and array. */
+export const MAX_RECENT_HOURS = 720
+
+/**
+ * The `hours` hours before slot S's last hour of every series of a customer range, newest first: index j - 1 is the
+ * hour [S - (j + 1) h, S - j h) (`groupArrayInsertAt`: hours without rows stay 0). An hour of the rollup can still sit
+ * in several unmerged parts, so the inner query first merges them per hour. The array size is structure derived from
+ * the validated integer `hours`, not a value.
+ */
+const SQL = (aggregation: Aggregation, hours: number) => {
+  const merge = aggregation === 'sum' ? 'sum(sum_value)' : 'max(max_value)'
+  return `
+  SELECT metric, customer_id, groupArrayInsertAt(0, ${hours})(value, idx) AS recent
+  FROM (
+    SELECT metric, customer_id, ${merge} AS value,
+      toUInt32(intDiv({slot:Int64} - ${HOUR_MS} - 1 - toInt64(toUnixTimestamp(hour)) * 1000, ${HOUR_MS})) AS idx
+    FROM {db:Identifier}.usage_hourly
+    WHERE metric IN {metrics:Array(String)}
+      AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
+      AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC')
+      AND hour < toDateTime(intDiv({hi:Int64}, 1000), 'UTC')
+    GROUP BY metric, customer_id, hour
+  )
+  GROUP BY metric, customer_id`
+}
+
+type Row = [metric: string, customerId: string, recent: number[]]
+
+/** `${customerId}\u0000${metric}` -> the series' recent hours (series without usage in them are absent). */
+export async function recentHoursForRange(
+  client: ClickHouseClient,
+  database: string,
+  slotMs: number,
+  hours: number,
+  metrics: readonly { name: string; aggregation: Aggregation }[],
+  range: CustomerRange,
+): Promise<Map<string, number[]>> {
+  if (!Number.isSafeInteger(hours) || hours < 1 || hours > MAX_RECENT_HOURS) {
+    throw new RangeError(`recent hours must be a whole number in 1..${MAX_RECENT_HOURS}, got ${hours}`)
+  }
+  const out = new Map<string, number[]>()
+  for (const aggregation of ['sum', 'max'] as const) {
+    const names = metrics.filter((m) => m.aggregation === aggregation).map((m) => m.name)
+    if (names.length === 0) continue
+    const rows = await withStoreError('read recent hours', async () => {
+      const result = await client.query({
+        query: SQL(aggregation, hours),
+        query_params: {
+          db: database,
+          slot: slotMs,
+          lo: slotMs - (hours + 1) * HOUR_MS,
+          hi: slotMs - HOUR_MS,
+          metrics: names,
+          from: range.from,
+          to: range.to,
+        },
+        format: 'JSONCompactEachRow',
+      })
+      return result.json<Row>()
+    })
+    for (const [metric, customerId, recent] of rows)
+      out.set(`${customerId}\u0000${metric}`, recent.map(Number))
+  }
+  return out
+}

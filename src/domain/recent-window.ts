@@ -1,0 +1,38 @@
+import type { TimeRange } from './incident.js'
+import { HOUR_MS } from './time.js'
+
+/**
+ * The `recent` window (issue 13, round 4): the last hour against the hours just before it (a rolling baseline, like
+ * NAB's windowed Gaussian). It needs no daily history, so it judges a series from its second day, and a level shift
+ * becomes its own normal within `recentHours`; the day and hour windows need 7 previous days and compare with the
+ * same hour of previous days. The store returns the hours newest first (SeriesHistory.recent).
+ */
+
+/** A rolling baseline needs at least a day of hours: fewer cannot tell a daily cycle from a change. */
+export const RECENT_MIN_HOURS = 24
+
+/**
+ * The baseline samples of the recent window: the hours before the current one, newest first, at most `hours` of
+ * them, none before the series' first hour (a series that starts mid-history is not compared with zeros) and none
+ * overlapping a labelled period (planned activity does not become the normal).
+ */
+export function recentSamples(
+  history: {
+    slot: number
+    firstHourMs: number
+    recent?: readonly number[]
+    excluded?: readonly TimeRange[]
+  },
+  hours: number,
+): number[] {
+  const values = history.recent ?? []
+  const excluded = history.excluded ?? []
+  const samples: number[] = []
+  for (let j = 1; j <= Math.min(hours, values.length); j++) {
+    const end = history.slot - j * HOUR_MS
+    if (end - HOUR_MS < history.firstHourMs) break
+    if (excluded.some((r) => r.start < end && end - HOUR_MS < r.end)) continue
+    samples.push(values[j - 1] ?? 0)
+  }
+  return samples
+}
