@@ -56,7 +56,12 @@ export function withSessionSettings(inner: ClientConnection): ClientConnection {
     command: (params) => run(params, (p) => inner.command(p)),
     insert: (params) => run(params, (p) => inner.insert(p)),
     ping: (params) => inner.ping(params),
-    close: () => inner.close(),
+    // After the calls already waiting: closing under them would fail them.
+    close: () => {
+      const closing = queue.then(() => inner.close())
+      queue = closing.catch(() => undefined)
+      return closing
+    },
   } as ClientConnection
 }
 
