@@ -1,5 +1,7 @@
 import autocannon from 'autocannon'
+import { HISTORY_CACHE_ENTRIES } from '../src/adapters/clickhouse/history-cache.js'
 import { type Config, loadConfig } from '../src/config.js'
+import { HOUR_MS } from '../src/domain/time.js'
 
 export interface LatencyResult {
   scenario: string
@@ -66,4 +68,24 @@ export function apiBenchConfig(dataDir: string): Config {
       rateLimit: { max: 1_000_000 },
     },
   )
+}
+
+/**
+ * Check paths for 24 h windows ending on each of `hours` whole hours, `skipHours` before `endMs` and earlier, every
+ * pair in turn: pairs x hours distinct checks (9,600 on the bench's data) cycled through in order, more than the
+ * embedded store keeps (HISTORY_CACHE_ENTRIES), so each one is read from the engine: the cost of a check nobody asked
+ * before. Runs in one process take different `skipHours`, or a later run would meet the checks an earlier one kept.
+ */
+export function distinctAlignedChecks(
+  pairs: readonly string[],
+  endMs: number,
+  mode: string,
+  skipHours = 0,
+  hours = 24,
+): string[] {
+  if (pairs.length * hours <= HISTORY_CACHE_ENTRIES)
+    throw new RangeError('too few distinct checks to miss the cache')
+  return Array.from({ length: hours }, (_, h) =>
+    new Date(endMs - (skipHours + h) * HOUR_MS).toISOString(),
+  ).flatMap((end) => pairs.map((p) => `/v1/anomalies/check?${p}&current_end=${end}&mode=${mode}`))
 }

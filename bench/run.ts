@@ -8,7 +8,7 @@ import { floorToHour, HOUR_MS } from '../src/domain/time.js'
 import { buildServer } from '../src/http/server.js'
 import { openMeterFlow } from '../src/wiring.js'
 import { type AlertBenchResult, benchAlerts, printAlertBench } from './alerts.js'
-import { apiBenchConfig, checkLatency } from './check-latency.js'
+import { apiBenchConfig, checkLatency, distinctAlignedChecks } from './check-latency.js'
 import { ingestDirect, ingestInProcess, ingestOverHttp, requestBodies } from './ingest.js'
 import { benchJob, type JobBenchResult } from './job.js'
 import { benchLambda, printLambdaBench } from './lambda.js'
@@ -97,9 +97,17 @@ try {
   )
   log(`check latency: ${connections} connections x ${seconds}s, hour-aligned window (hourly rollup)`)
   const rollupLatency = await checkLatency(
-    'hour-aligned 24 h window (hourly rollup), mode=volume',
+    'hour-aligned 24 h window (hourly rollup; repeated: kept in memory after the first read), mode=volume',
     baseUrl,
     pairs.map((p) => `/v1/anomalies/check?${p}&current_end=${alignedEnd}&mode=volume`),
+    connections,
+    seconds,
+  )
+  log(`check latency: ${connections} connections x ${seconds}s, hour-aligned windows never repeated (engine)`)
+  const coldLatency = await checkLatency(
+    'hour-aligned 24 h windows, never repeated (read from the engine), mode=volume',
+    baseUrl,
+    distinctAlignedChecks(pairs, endMs, 'volume'),
     connections,
     seconds,
   )
@@ -141,7 +149,7 @@ try {
       ...r,
       ratioToDirect: r.eventsPerSecond / direct.eventsPerSecond,
     })),
-    checkLatency: [rawLatency, rollupLatency, combinedLatency],
+    checkLatency: [rawLatency, rollupLatency, coldLatency, combinedLatency],
     alerts,
     lambda,
     job: jobs,

@@ -213,7 +213,9 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     await client.close()
     throw err
   }
-  const usage = new ClickHouseUsageStore(client, database, config.job.customersPerChunk)
+  const usage = new ClickHouseUsageStore(client, database, config.job.customersPerChunk, {
+    cacheHistories: !config.clickhouse.url,
+  })
   const metrics = new MetricCatalog(new ClickHouseMetricStore(client, database))
   let anomalies: AnomalyStore
   try {

@@ -1,6 +1,9 @@
-import type { ClickHouseClient } from '@clickhouse/client'
+import { type ClickHouseClient, createClient } from '@clickhouse/client'
+import { createChdbConnection } from 'chdb/connection'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { withSessionSettings } from '../src/adapters/clickhouse/chdb-session.js'
+import { createClickHouseClient, SESSION_SETTING_DEFAULTS } from '../src/adapters/clickhouse/client.js'
+import { embeddedEnginePath } from '../src/adapters/clickhouse/data-dir-lock.js'
 import { migrate } from '../src/adapters/clickhouse/migrations.js'
 import { tempDataDir, testConfig } from './helpers.js'
 
@@ -52,5 +55,79 @@ describe('the embedded ClickHouse client', () => {
     await insert(4, 'token-b')
     await insert(5, 'token-b')
     expect(await count()).toBe(4)
+  })
+})
+
+// The wrapper that sends only the settings the session does not already hold (chdb-session.ts): the same answers as
+// chDB's connection alone, byte for byte, with fewer SET statements; unknown after a failure.
+describe('settings sent once per change', () => {
+  type Connection = Parameters<typeof withSessionSettings>[0]
+  const sent: Record<string, unknown>[] = []
+  let plain: ClickHouseClient
+  let wrapped: ClickHouseClient
+
+  beforeAll(async () => {
+    const path = embeddedEnginePath(testConfig(data.dir))
+    const recording = (inner: Connection): Connection => ({
+      query: (p) => {
+        sent.push({ ...p.clickhouse_settings })
+        return inner.query(p)
+      },
+      exec: (p) => inner.exec(p),
+      command: (p) => inner.command(p),
+      insert: (p) => {
+        sent.push({ ...p.clickhouse_settings })
+        return inner.insert(p)
+      },
+      ping: (p) => inner.ping(p),
+      close: () => inner.close(),
+    })
+    const chdb = () => createChdbConnection({ path }) as unknown as Connection
+    plain = createClient({ connection: chdb(), clickhouse_settings: SESSION_SETTING_DEFAULTS })
+    wrapped = createClient({
+      connection: withSessionSettings(recording(chdb())),
+      clickhouse_settings: SESSION_SETTING_DEFAULTS,
+    })
+  })
+  afterAll(async () => {
+    await plain?.close()
+    await wrapped?.close()
+  })
+
+  const QUERY = `SELECT toUInt64(18446744073709551615) AS u, toInt64(-9007199254740993) AS i, 0.1 + 0.2 AS f,
+    'a"b' AS s, [toUInt64(1), 2] AS arr, count() AS n FROM session_test.usage_events`
+  const text = async (c: ClickHouseClient, format: 'JSONEachRow' | 'JSONCompactEachRow' | 'JSON') =>
+    (await c.query({ query: QUERY, format })).text()
+
+  it('answers byte for byte what chDB answers with every setting sent', async () => {
+    for (const format of ['JSONEachRow', 'JSONCompactEachRow', 'JSON'] as const) {
+      for (let i = 0; i < 2; i++) {
+        const want = (await text(plain, format)).replace(/"elapsed":\s*[0-9.e-]+/, '')
+        expect((await text(wrapped, format)).replace(/"elapsed":\s*[0-9.e-]+/, '')).toBe(want)
+      }
+    }
+  })
+
+  it('sends a setting only when it changes, and everything again after a failure', async () => {
+    sent.length = 0
+    await text(wrapped, 'JSONEachRow')
+    await text(wrapped, 'JSONEachRow')
+    expect(sent.at(-1)).toEqual({})
+    await wrapped.insert({
+      table: 'session_test.usage_events',
+      values: row(90),
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: 'token-w' },
+    })
+    expect(sent.at(-1)).toEqual({ insert_deduplication_token: 'token-w' })
+    await text(wrapped, 'JSONEachRow')
+    expect(sent.at(-1)).toEqual({ insert_deduplication_token: '' })
+    // The token is really reset: the next insert without one is stored.
+    const before = await count()
+    await wrapped.insert({ table: 'session_test.usage_events', values: row(91), format: 'JSONEachRow' })
+    expect(await count()).toBe(before + 1)
+    await expect(wrapped.query({ query: 'SELECT nonsense(', format: 'JSONEachRow' })).rejects.toThrow()
+    await text(wrapped, 'JSONEachRow')
+    expect(sent.at(-1)).toEqual(SESSION_SETTING_DEFAULTS)
   })
 })

@@ -4,6 +4,7 @@ import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
 import { migrate } from '../src/adapters/clickhouse/migrations.js'
 import { ClickHouseUsageStore } from '../src/adapters/clickhouse/usage-store.js'
 import type { UsageEvent } from '../src/domain/events.js'
+import { ALL_CUSTOMERS, rangeCovering } from '../src/domain/shard.js'
 import { profileWindows } from '../src/domain/signals/shape/profile.js'
 import { ValidationError } from '../src/errors.js'
 import type { SeriesProfiles } from '../src/ports.js'
@@ -131,6 +132,34 @@ describe('shapeProfiles (embedded)', () => {
     for await (const chunk of store.shapeProfiles(SLOTS[0] as number, WEEKS, METRICS, { from: 'b', to: 'd' }))
       got.push(...chunk)
     expect([...new Set(got.map((s) => s.customerId))].sort()).toEqual(['bolt', 'cyan'])
+  })
+
+  it('reads one customer (the check) in one query per aggregation, without a chunk-bounds query', async () => {
+    const queries: string[] = []
+    const query = client.query.bind(client)
+    client.query = ((params: Parameters<typeof query>[0]) => {
+      queries.push(params.query)
+      return query(params)
+    }) as typeof client.query
+    const got: SeriesProfiles[] = []
+    try {
+      const range = rangeCovering(['cyan']) ?? ALL_CUSTOMERS
+      for await (const chunk of store.shapeProfiles(SLOTS[0] as number, WEEKS, METRICS, range))
+        got.push(...chunk)
+    } finally {
+      client.query = query
+    }
+    expect(queries).toHaveLength(2)
+    expect(queries.every((q) => q.includes('groupArrayInsertAt'))).toBe(true)
+    const want = expected(SLOTS[0] as number, WEEKS)
+    expect(got.map((s) => `${s.customerId}/${s.metric}`).sort()).toEqual([
+      'cyan/api_calls',
+      'cyan/storage_peak',
+    ])
+    for (const series of got) {
+      const key = `${series.customerId}/${series.metric}`
+      expect({ current: series.current, baseline: series.baseline }, key).toEqual(want.get(key))
+    }
   })
 
   it('refuses a number of weeks outside 0..12 and a slot that is not a whole hour', async () => {

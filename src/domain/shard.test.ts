@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ID_PATTERN } from './events.js'
-import { inRange, rangeCovering } from './shard.js'
+import { ALL_CUSTOMERS, inRange, isSingleCustomer, rangeCovering } from './shard.js'
 
 describe('rangeCovering', () => {
   it('holds exactly the valid ids from the least to the greatest', () => {
@@ -17,5 +17,13 @@ describe('rangeCovering', () => {
 
   it('is null for no ids', () => {
     expect(rangeCovering([])).toBeNull()
+  })
+
+  it('of one id is a single-customer range; of two ids, or any other range, is not', () => {
+    expect(isSingleCustomer(rangeCovering(['acme']) ?? ALL_CUSTOMERS)).toBe(true)
+    expect(isSingleCustomer(rangeCovering(['acme', 'acmf']) ?? ALL_CUSTOMERS)).toBe(false)
+    expect(isSingleCustomer(ALL_CUSTOMERS)).toBe(false)
+    expect(isSingleCustomer({ from: '', to: '!' })).toBe(false)
+    expect(isSingleCustomer({ from: 'a', to: 'b' })).toBe(false)
   })
 })

@@ -56,3 +56,8 @@ export function rangeCovering(ids: Iterable<string>): CustomerRange | null {
   }
   return least === null || greatest === null ? null : { from: least, to: `${greatest}!` }
 }
+
+/** Whether `range` is rangeCovering of one id (it then holds that customer alone). */
+export function isSingleCustomer(range: CustomerRange): boolean {
+  return range.from !== '' && range.to === `${range.from}!`
+}

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { type ClickHouseClient, createClient } from '@clickhouse/client'
 import type { Config } from '../../config.js'
 import { DataDirLockedError, StoreError } from '../../errors.js'
+import { withSessionSettings } from './chdb-session.js'
 import { embeddedEnginePath } from './data-dir-lock.js'
 
 /**
@@ -41,7 +42,7 @@ export async function createClickHouseClient(config: Config): Promise<ClickHouse
   try {
     const { createChdbConnection } = await import('chdb/connection')
     // chdb types its Connection against its own copy of @clickhouse/client-common; the runtime shape is the same.
-    const connection = createChdbConnection({ path }) as unknown as ClientConnection
+    const connection = withSessionSettings(createChdbConnection({ path }) as unknown as ClientConnection)
     return createClient({ connection, clickhouse_settings: SESSION_SETTING_DEFAULTS })
   } catch (err) {
     const text = describe(err)

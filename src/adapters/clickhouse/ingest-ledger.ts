@@ -80,9 +80,14 @@ interface StoredId {
  * serialized by the caller; see the README (Ingest semantics) for what holds across processes.
  */
 export class IngestLedger {
+  /**
+   * `beforeDerivedWrite` hears the series (`customer\u0000metric`) of every write of the raw, rollup and first-seen
+   * tables before it starts, and is called back when it is over (kept reads of them must go).
+   */
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
+    private readonly beforeDerivedWrite: (series: Set<string>) => () => void = () => () => undefined,
   ) {}
 
   async insert(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
@@ -152,6 +157,17 @@ export class IngestLedger {
 
   /** Raw events, rollup, first-seen, then the commit row: the same inserts, with the same tokens, every time. */
   private async writeDerived(batch: Batch): Promise<void> {
+    const done = this.beforeDerivedWrite(
+      new Set(batch.payload.map(([customer, metric]) => `${customer}\u0000${metric}`)),
+    )
+    try {
+      await this.insertDerived(batch)
+    } finally {
+      done()
+    }
+  }
+
+  private async insertDerived(batch: Batch): Promise<void> {
     const { batchId, payload } = batch
     const hourly = new Map<
       string,

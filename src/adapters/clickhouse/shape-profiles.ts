@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { inRange } from '../../domain/limits.js'
 import type { Aggregation } from '../../domain/metrics.js'
-import { ALL_CUSTOMERS, type CustomerRange } from '../../domain/shard.js'
+import { ALL_CUSTOMERS, type CustomerRange, isSingleCustomer } from '../../domain/shard.js'
 import { PROFILE_HOURS } from '../../domain/signals/shape/profile.js'
 import { SHAPE_SETTINGS } from '../../domain/signals/shape/shape-settings.js'
 import { DAY_MS, HOUR_MS } from '../../domain/time.js'
@@ -47,7 +47,8 @@ type Row = [metric: string, customerId: string, profiles: number[]]
 
 /**
  * Every series of the customers in `shard` with usage in any of the windows, in chunks of customer-id ranges:
- * one query per chunk and aggregation (plus one for the chunk bounds), never one per customer.
+ * one query per chunk and aggregation (plus one for the chunk bounds), never one per customer. One customer (the
+ * on-demand check) is one chunk: no bounds query.
  */
 export async function* shapeProfilesForSlot(
   client: ClickHouseClient,
@@ -59,7 +60,9 @@ export async function* shapeProfilesForSlot(
   shard: CustomerRange = ALL_CUSTOMERS,
 ): AsyncGenerator<SeriesProfiles[]> {
   checkProfileRequest(slotMs, weeks)
-  const bounds = await chunkBounds(client, database, customersPerChunk, shard)
+  const bounds = isSingleCustomer(shard)
+    ? [shard.from]
+    : await chunkBounds(client, database, customersPerChunk, shard)
   for (let i = 0; i < bounds.length; i++) {
     const range = { from: bounds[i] as string, to: bounds[i + 1] ?? shard.to }
     const chunk: SeriesProfiles[] = []

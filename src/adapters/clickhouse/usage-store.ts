@@ -15,6 +15,7 @@ import type {
   WindowHistory,
   WindowHistoryRequest,
 } from '../../ports.js'
+import { type HistoryCache, historyCacheOf } from './history-cache.js'
 import { IngestLedger } from './ingest-ledger.js'
 import { selectRows } from './select.js'
 import { CUSTOMERS_PER_CHUNK, customerRangesOf, seriesWindowsForSlot } from './series-windows.js'
@@ -66,13 +67,24 @@ export class ClickHouseUsageStore implements UsageStore {
   /** A write failed part-way in this process: complete it before the next read or write. */
   private needsRepair = true
   private queuedInserts = 0
+  private readonly histories: HistoryCache
+  private readonly cacheHistories: boolean
 
+  /**
+   * `cacheHistories`: keep hour-aligned window histories until a write changes them (history-cache.ts); only when
+   * this process owns the engine (embedded), never in front of a ClickHouse server other processes write to.
+   */
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
     private readonly customersPerChunk = CUSTOMERS_PER_CHUNK,
+    options: { cacheHistories?: boolean } = {},
   ) {
-    this.ledger = new IngestLedger(client, database)
+    this.cacheHistories = options.cacheHistories ?? false
+    this.histories = historyCacheOf(database)
+    // A new store may follow writes this process did not see (another process had the data directory before).
+    this.histories.clear()
+    this.ledger = new IngestLedger(client, database, (series) => this.histories.writeStarts(series))
   }
 
   insertEvents(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
@@ -173,7 +185,10 @@ export class ClickHouseUsageStore implements UsageStore {
 
   async windowHistory(request: WindowHistoryRequest): Promise<WindowHistory> {
     await this.readable()
-    return windowHistory(this.client, this.database, request)
+    const read = () => windowHistory(this.client, this.database, request)
+    // Windows not on the hour are the default "24 h up to now": never asked twice, so not kept.
+    const aligned = [request.window.startMs, request.window.endMs, request.stepMs].every(isHourAligned)
+    return this.cacheHistories && aligned ? this.histories.read(request, read) : read()
   }
 
   async *seriesWindows(
@@ -240,6 +255,7 @@ export class ClickHouseUsageStore implements UsageStore {
 
   async close(): Promise<void> {
     await this.insertQueue
+    this.histories.clear()
     await this.client.close()
   }
 
