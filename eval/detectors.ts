@@ -211,6 +211,38 @@ export const EVAL_DETECTORS: Record<string, EvalConfiguration> = {
     { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, calibration: 2 },
     { minRelativeStddev: 0.05 },
   ),
+  'auto+floor5+recent4+cal1': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4, calibration: 1 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent4+cal1.25': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4, calibration: 1.25 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent4.5+cal1': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4.5, calibration: 1 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent4.5+cal1.25': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4.5, calibration: 1.25 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent4+cal1.4': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4, calibration: 1.4 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent4.5+cal1.4': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4.5, calibration: 1.4 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent4.5+cal1.5': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 4.5, calibration: 1.5 },
+    { minRelativeStddev: 0.05 },
+  ),
+  'auto+floor5+recent5+cal1.4': seed(
+    { baseline: 'auto', windows: ['day', 'recent'], recentThreshold: 5, calibration: 1.4 },
+    { minRelativeStddev: 0.05 },
+  ),
   'auto+floor10+hour6+recent5': seed(
     { baseline: 'auto', windows: ['day', 'hour', 'recent'], hourThreshold: 6, recentThreshold: 5 },
     { minRelativeStddev: 0.1 },
