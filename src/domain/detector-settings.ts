@@ -39,7 +39,7 @@ export const DETECTOR_SETTINGS = {
     name: 'windows',
     kind: 'list',
     choices: ['day', 'hour', 'recent'],
-    default: ['day'],
+    default: ['day', 'recent'],
     description:
       'day: the trailing 24 h (slow drifts). hour: the last hour against the same hour on previous days (early). ' +
       'recent: the last hour against the recent_hours before it (from the second day of a series; a level shift ' +
@@ -84,15 +84,16 @@ export const DETECTOR_SETTINGS = {
     name: 'recent_threshold',
     kind: 'number',
     range: { min: 0, max: 1_000_000, integer: false },
-    default: 0,
+    default: 4.5,
     description:
-      '>0: the |z| at which the recent window fires (and at least its critical |z|). 0: the global threshold.',
+      '>0: the |z| at which the recent window fires (and at least its critical |z|); a higher threshold in ' +
+      'force still holds. 0: the threshold in force.',
   },
   calibration: {
     name: 'calibration',
     kind: 'number',
     range: { min: 0, max: 10, integer: false },
-    default: 0,
+    default: 1.25,
     description:
       ">0: a window fires only when |z| also reaches this multiple of its own baseline samples' second largest " +
       '|z| (the largest is left out, so one past anomaly does not raise the bar): a threshold per series and ' +
