@@ -83,7 +83,8 @@ let peakJs = 0
 let peakRss = 0
 const sample = () => {
   const m = process.memoryUsage()
-  peakJs = Math.max(peakJs, m.heapUsed + m.external + m.arrayBuffers)
+  // `external` already includes `arrayBuffers` (Node's process.memoryUsage docs): adding both counted them twice.
+  peakJs = Math.max(peakJs, m.heapUsed + m.external)
   peakRss = Math.max(peakRss, m.rss)
 }
 const sampler = setInterval(sample, 50)
