@@ -7,6 +7,15 @@ import { buildServer } from '../src/http/server.js'
 import type { Clock } from '../src/ports.js'
 import { type MeterFlow, openMeterFlow } from '../src/wiring.js'
 
+/** A small deterministic generator in [0, 1) (a test's data must be the same on every run). */
+export function seededRandom(seed: number): () => number {
+  let s = seed
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31
+    return s / 2 ** 31
+  }
+}
+
 export function tempDataDir(prefix = 'meterflow-test-'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }

@@ -7,7 +7,7 @@ import { ClickHouseUsageStore } from '../src/adapters/clickhouse/usage-store.js'
 import type { UsageEvent } from '../src/domain/events.js'
 import { ALL_CUSTOMERS } from '../src/domain/shard.js'
 import type { SeriesWindows } from '../src/ports.js'
-import { tempDataDir, testConfig } from './helpers.js'
+import { seededRandom, tempDataDir, testConfig } from './helpers.js'
 
 // The recent window's hours (seriesWindows with recentHours > 0, recent-hours.ts) against hours computed here from
 // the raw events: every series, every hour, across chunks of customers and unmerged rollup parts.
@@ -26,20 +26,12 @@ let client: ClickHouseClient
 let store: ClickHouseUsageStore
 const events: UsageEvent[] = []
 
-function lcg(seed: number): () => number {
-  let s = seed
-  return () => {
-    s = (s * 1_103_515_245 + 12_345) % 2 ** 31
-    return s / 2 ** 31
-  }
-}
-
 beforeAll(async () => {
   client = await createClickHouseClient(testConfig(data.dir))
   await migrate(client, 'recent')
   // Two customers per chunk: five customers make three chunks.
   store = new ClickHouseUsageStore(client, 'recent', 2)
-  const random = lcg(11)
+  const random = seededRandom(11)
   let id = 0
   for (const customerId of CUSTOMERS) {
     // echo starts 10 hours before the slot: its older hours are absent (zeros), not errors.

@@ -8,7 +8,7 @@ import { ALL_CUSTOMERS, rangeCovering } from '../src/domain/shard.js'
 import { profileWindows } from '../src/domain/signals/shape/profile.js'
 import { ValidationError } from '../src/errors.js'
 import type { SeriesProfiles } from '../src/ports.js'
-import { tempDataDir, testConfig } from './helpers.js'
+import { seededRandom, tempDataDir, testConfig } from './helpers.js'
 
 // The embedded profile query (usageStore.shapeProfiles) against profiles computed here from the raw events:
 // every series, every week, every hour, across chunks of customers and unmerged rollup parts.
@@ -30,21 +30,12 @@ let client: ClickHouseClient
 let store: ClickHouseUsageStore
 const events: UsageEvent[] = []
 
-/** A small deterministic generator (the data must be the same on every run). */
-function lcg(seed: number): () => number {
-  let s = seed
-  return () => {
-    s = (s * 1_103_515_245 + 12_345) % 2 ** 31
-    return s / 2 ** 31
-  }
-}
-
 beforeAll(async () => {
   client = await createClickHouseClient(testConfig(data.dir))
   await migrate(client, 'profiles')
   // Three customers per chunk: seven customers make three chunks.
   store = new ClickHouseUsageStore(client, 'profiles', 3)
-  const random = lcg(7)
+  const random = seededRandom(7)
   const from = Math.min(...SLOTS) - WEEKS * WEEK - 2 * DAY
   const to = Math.max(...SLOTS) + 2 * HOUR
   let id = 0

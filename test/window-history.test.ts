@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { baselineStepMs, baselineWindows, type TimeWindow } from '../src/domain/windows.js'
 import type { WindowHistory } from '../src/ports.js'
-import { type Harness, openHarness } from './helpers.js'
+import { type Harness, openHarness, seededRandom } from './helpers.js'
 
 // The check's one-query history (windowHistory) against the two reads it replaced (firstEventHour and
 // aggregateWindows), on the same data: hourly and sub-hour events, late events that land after a first read, a
@@ -15,11 +15,7 @@ type ApiEvent = { customer_id: string; metric: string; value: number; timestamp:
 
 /** Deterministic values (a tiny LCG), so the comparison covers fractional sums without a random failure. */
 function events(customer: string, seed: number): ApiEvent[] {
-  let x = seed
-  const next = () => {
-    x = (x * 1_103_515_245 + 12_345) % 2 ** 31
-    return x / 2 ** 31
-  }
+  const next = seededRandom(seed)
   const out: ApiEvent[] = []
   for (let t = END - 33 * DAY + 7 * HOUR; t < END + HOUR; t += HOUR) {
     if (next() < 0.15) continue
