@@ -3,9 +3,35 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type Config, type ConfigInput, loadConfig } from '../src/config.js'
+import type { DemoDataset } from '../src/demo/generator.js'
+import { toApiEvent } from '../src/demo/load.js'
 import { buildServer } from '../src/http/server.js'
 import type { Clock } from '../src/ports.js'
 import { type MeterFlow, openMeterFlow } from '../src/wiring.js'
+
+/**
+ * The usage of the hour [hourStartMs, +1 h) as it was a day earlier (the same hour of day; a customer that started
+ * days ago has it too): demo data
+ * ends at its endMs, and a run of the hour after it would otherwise judge every series' usage stopping (the recent
+ * window's drop). For tests of what the next, ordinary hour does.
+ */
+export function sameHourYesterday(dataset: DemoDataset, hourStartMs: number): Record<string, unknown>[] {
+  const DAY = 24 * 3_600_000
+  const from = hourStartMs - DAY
+  const out: Record<string, unknown>[] = []
+  for (const batch of dataset.batches()) {
+    for (const e of batch) {
+      if (e.timestampMs < from || e.timestampMs >= from + 3_600_000) continue
+      const event = {
+        ...e,
+        timestampMs: e.timestampMs + DAY,
+        eventId: e.eventId ? `${e.eventId}-next` : e.eventId,
+      }
+      out.push(toApiEvent(event))
+    }
+  }
+  return out
+}
 
 /** A small deterministic generator in [0, 1) (a test's data must be the same on every run). */
 export function seededRandom(seed: number): () => number {

@@ -4,12 +4,13 @@ import { createAnomalyTable } from '../src/adapters/dynamodb/table.js'
 import { generateDemo, SHOWCASE } from '../src/demo/generator.js'
 import { loadDemo } from '../src/demo/load.js'
 import { type Dynalite, startDynalite } from './dynalite.js'
-import { type Harness, openHarness } from './helpers.js'
+import { type Harness, openHarness, sameHourYesterday } from './helpers.js'
 
 const HOUR = 3_600_000
 const END = Date.UTC(2026, 10, 25, 12)
 let dynalite: Dynalite
 let h: Harness
+const demo = generateDemo({ customers: 8, days: 35, seed: 3, endMs: END })
 
 // The production path: the same job and API with the seed's DynamoDB table (dynalite and the real AWS SDK).
 beforeAll(async () => {
@@ -20,9 +21,7 @@ beforeAll(async () => {
   h = await openHarness(END + HOUR, {
     anomalyStore: { kind: 'dynamodb', dynamodb: { endpoint: dynalite.endpoint, region: 'us-east-1' } },
   })
-  await loadDemo(generateDemo({ customers: 8, days: 35, seed: 3, endMs: END }), (batch) =>
-    h.meterflow.ingest(batch),
-  )
+  await loadDemo(demo, (batch) => h.meterflow.ingest(batch))
 })
 afterAll(async () => {
   await h?.close()
@@ -46,6 +45,8 @@ describe('the detection job on DynamoDB', () => {
       anomalies_stored: 0,
       incidents_opened: 0,
     })
+    // The next hour's usage arrives as usual (the demo data ends at END).
+    await h.meterflow.ingest(sameHourYesterday(demo, END))
     const next = await inject('POST', '/v1/runs', { slot: END + HOUR })
     expect(next.incidents_opened).toBe(0)
 

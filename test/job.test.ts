@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnomalyLabel, generateDemo, SHOWCASE } from '../src/demo/generator.js'
+import { type AnomalyLabel, type DemoDataset, generateDemo, SHOWCASE } from '../src/demo/generator.js'
 import { loadDemo } from '../src/demo/load.js'
-import { type Harness, openHarness } from './helpers.js'
+import { type Harness, openHarness, sameHourYesterday } from './helpers.js'
 
 const HOUR = 3_600_000
 const END = Date.UTC(2026, 10, 25, 12)
 let h: Harness
 let labels: AnomalyLabel[]
+let dataset: DemoDataset
 
 beforeAll(async () => {
   h = await openHarness(END + HOUR)
-  const dataset = generateDemo({ customers: 40, days: 35, seed: 5, endMs: END })
+  dataset = generateDemo({ customers: 40, days: 35, seed: 5, endMs: END })
   labels = dataset.labels
   await loadDemo(dataset, (batch) => h.meterflow.ingest(batch))
 })
@@ -106,6 +107,8 @@ describe('the detection job over demo data', () => {
     expect(backfilled.items.map((a: { detected_at: string }) => a.detected_at)).toEqual(
       [END, END - HOUR, END - 2 * HOUR].map((t) => new Date(t).toISOString()),
     )
+    // The next hour's usage arrives as usual (the demo data ends at END).
+    await h.meterflow.ingest(sameHourYesterday(dataset, END))
     const next1 = await runSlot(END + HOUR)
     const open = await get(`/v1/incidents?customer_id=${SHOWCASE.spike}&status=open`)
     expect(open.items).toHaveLength(1)
