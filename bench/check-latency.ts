@@ -56,6 +56,14 @@ export async function checkLatency(
 }
 
 /** The benchmarks measure the API, not its guard: anonymous (loopback) and unthrottled. */
+/** The demo data and the load the check benches share (`npm run bench`, bench/check-only.ts): their CLI options. */
+export const CHECK_BENCH_OPTIONS = {
+  customers: { type: 'string', default: '100' },
+  days: { type: 'string', default: '35' },
+  seconds: { type: 'string', default: '10' },
+  connections: { type: 'string', default: '10' },
+} as const
+
 export function apiBenchConfig(dataDir: string): Config {
   return loadConfig(
     {},

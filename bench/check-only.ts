@@ -9,15 +9,18 @@ import { DEMO_METRICS, generateDemo } from '../src/demo/generator.js'
 import { floorToHour, HOUR_MS } from '../src/domain/time.js'
 import { buildServer } from '../src/http/server.js'
 import { openMeterFlow } from '../src/wiring.js'
-import { apiBenchConfig, checkLatency, distinctAlignedChecks, type LatencyResult } from './check-latency.js'
+import {
+  apiBenchConfig,
+  CHECK_BENCH_OPTIONS,
+  checkLatency,
+  distinctAlignedChecks,
+  type LatencyResult,
+} from './check-latency.js'
 import { ingestInProcess } from './ingest.js'
 
 const { values: args } = parseArgs({
   options: {
-    customers: { type: 'string', default: '100' },
-    days: { type: 'string', default: '35' },
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '10' },
+    ...CHECK_BENCH_OPTIONS,
   },
 })
 const seconds = Number(args.seconds)

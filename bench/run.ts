@@ -8,17 +8,14 @@ import { floorToHour, HOUR_MS } from '../src/domain/time.js'
 import { buildServer } from '../src/http/server.js'
 import { openMeterFlow } from '../src/wiring.js'
 import { type AlertBenchResult, benchAlerts, printAlertBench } from './alerts.js'
-import { apiBenchConfig, checkLatency, distinctAlignedChecks } from './check-latency.js'
+import { apiBenchConfig, CHECK_BENCH_OPTIONS, checkLatency, distinctAlignedChecks } from './check-latency.js'
 import { ingestDirect, ingestInProcess, ingestOverHttp, requestBodies } from './ingest.js'
 import { benchJob, type JobBenchResult } from './job.js'
 import { benchLambda, printLambdaBench } from './lambda.js'
 
 const { values: args } = parseArgs({
   options: {
-    customers: { type: 'string', default: '100' },
-    days: { type: 'string', default: '35' },
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '10' },
+    ...CHECK_BENCH_OPTIONS,
     'job-customers': { type: 'string', default: '1000,10000,100000' },
     /** Job sizes (of job-customers) also run with the shape signal on, beside volume only. */
     'shape-customers': { type: 'string', default: '100000' },

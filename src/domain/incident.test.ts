@@ -7,6 +7,7 @@ import {
   type Incident,
   legacySignals,
 } from './incident.js'
+import { volumeSignalVerdict } from './signals/volume-signal.js'
 import { DEFAULT_VOLUME_OPTIONS, verdictFromStats } from './volume.js'
 
 const HOUR = 3_600_000
@@ -147,15 +148,7 @@ describe('signals on incidents', () => {
   })
 
   it("applies all of a run's verdicts of a series as one step (a slot moves an incident once)", () => {
-    const volume = (v: typeof warning) => ({
-      kind: 'volume' as const,
-      status: v.status,
-      isAnomaly: v.isAnomaly,
-      severity: v.severity,
-      direction: v.direction,
-      currentValue: v.currentValue,
-      statistic: v.zScore,
-    })
+    const volume = volumeSignalVerdict
     const step = applySignals(pair, null, [volume(warning), volume(critical)], S0, DEFAULT_INCIDENT_OPTIONS)
     // The highest severity among the firing verdicts; the first firing one opened it.
     expect(step).toMatchObject({
