@@ -108,6 +108,33 @@ describe('detect with calibration', () => {
   })
 })
 
+describe('calibration and usage stopping', () => {
+  // Two past spikes raise this series' own bar (~4.5) above what a stop reaches (|z| of 0 is ~3.2).
+  const spiky = [...smooth.slice(0, 28), 230, 230]
+
+  it('still reports a first stop: the baseline never dropped to zero', () => {
+    const detection = detect(days(0, spiky), config({ calibration: 1.25 }), options)
+    const z = Math.abs(detection.verdict.zScore ?? 0)
+    expect(z).toBeGreaterThanOrEqual(3)
+    expect(detection.calibratedThreshold).toBeGreaterThan(z)
+    expect(detection.verdict).toMatchObject({ isAnomaly: true, severity: 'critical', direction: 'drop' })
+  })
+
+  it('holds a low value that is not zero to the series bar', () => {
+    const low = detect(days(1, spiky), config({ calibration: 1.25 }), options)
+    expect(low.calibratedThreshold).toBeGreaterThan(Math.abs(low.verdict.zScore ?? 0))
+    expect(low.verdict.isAnomaly).toBe(false)
+  })
+
+  it('holds a series that has stopped before to its own bar', () => {
+    const stopsOften = [...smooth.slice(0, 28), 0, 0]
+    expect(detect(days(0, stopsOften), SEED_DETECTOR, options).verdict.isAnomaly).toBe(true)
+    const detection = detect(days(0, stopsOften), config({ calibration: 1.25 }), options)
+    expect(detection.calibratedThreshold).toBeGreaterThan(Math.abs(detection.verdict.zScore ?? 0))
+    expect(detection.verdict.isAnomaly).toBe(false)
+  })
+})
+
 describe('detect with hourThreshold', () => {
   // The day is smooth and normal; the hour is at |z| = 4 against its samples (mean 100, stddev 10).
   const h: SeriesHistory = {

@@ -242,7 +242,10 @@ function calibrated(
   const { verdict } = judged
   if (verdict.status !== 'ok') return judged
   const needed = calibratedThresholdOf(samples, verdict.baseline, factor, options.threshold)
-  const stillAnomalous = verdict.isAnomaly && Math.abs(verdict.zScore ?? 0) >= needed
+  // Usage stopping where the baseline never stopped is the outage billing engineers are paged for: a noisy
+  // series' larger bar must not hide it. A series whose baseline has stopped before keeps its own bar.
+  const firstStop = verdict.currentValue === 0 && verdict.baseline.mean > 0 && samples.every((v) => v > 0)
+  const stillAnomalous = verdict.isAnomaly && (firstStop || Math.abs(verdict.zScore ?? 0) >= needed)
   return {
     ...judged,
     calibratedThreshold: needed,
