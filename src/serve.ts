@@ -215,6 +215,9 @@ async function openDemoFeed(meterflow: MeterFlow, app: FastifyInstance): Promise
     return null
   }
   await feedDemo(feed, app)
+  app.log.info(
+    "demo feed on: each new hour gets the demo customers' usage (set METERFLOW_DEMO_FEED=0 to stop it)",
+  )
   return feed
 }
 
