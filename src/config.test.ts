@@ -34,6 +34,14 @@ describe('numeric settings', () => {
   })
 })
 
+describe('demo settings', () => {
+  it('feed the demo while it is on, unless METERFLOW_DEMO_FEED=0; a bad flag names the variable', () => {
+    expect(loadConfig({}).demo).toMatchObject({ enabled: true, feed: true })
+    expect(loadConfig({ METERFLOW_DEMO_FEED: '0' }).demo).toMatchObject({ enabled: true, feed: false })
+    expect(problem({ METERFLOW_DEMO_FEED: 'sometimes' })).toMatch(/demo\.feed \(METERFLOW_DEMO_FEED\)/)
+  })
+})
+
 describe('sharded runs', () => {
   it('need a queue for the shard tasks, and a bounded number of shards', () => {
     expect(problem({ METERFLOW_JOB_SHARDS: '4' })).toMatch(

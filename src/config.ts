@@ -50,6 +50,11 @@ export const configSchema = z
       .object({
         /** Load demo data at start when the usage store is empty. */
         enabled: boolFlag.default(true),
+        /**
+         * While the service runs, keep writing the demo customers' usage hour by hour (src/demo/feed.ts); only for a
+         * store holding the demo data, and never when `enabled` is off.
+         */
+        feed: boolFlag.default(true),
         customers: bounded(BOUNDS.demoCustomers).default(30),
         days: bounded(BOUNDS.demoDays).default(35),
         seed: bounded(BOUNDS.demoSeed).default(42),
@@ -185,6 +190,7 @@ export const ENV_VARIABLES: Record<string, string> = {
   METERFLOW_CLICKHOUSE_DATABASE: 'clickhouse.database',
   METERFLOW_CLICKHOUSE_SECRET_ARN: 'clickhouse.secretArn',
   METERFLOW_DEMO: 'demo.enabled',
+  METERFLOW_DEMO_FEED: 'demo.feed',
   METERFLOW_DEMO_CUSTOMERS: 'demo.customers',
   METERFLOW_DEMO_DAYS: 'demo.days',
   METERFLOW_DEMO_SEED: 'demo.seed',

@@ -14,8 +14,10 @@ afterAll(() => data.remove())
 
 describe('the service (npm start)', () => {
   it('loads demo data into an empty store, serves, documents its routes, and drains on stop', async () => {
+    // The live feed off: an hour beginning during the test would add its usage to the exact counts below
+    // (test/demo-feed.test.ts covers the feed).
     const config = testConfig(join(data.dir, 'svc'), {
-      demo: { enabled: true, customers: 6, days: 35 },
+      demo: { enabled: true, feed: false, customers: 6, days: 35 },
       http: { port: 0 },
     })
     const service = await startService(config)
@@ -107,7 +109,7 @@ describe('the service (npm start)', () => {
 
   it('does not load demo data twice, nor when METERFLOW_DEMO=0', async () => {
     const config = testConfig(join(data.dir, 'svc'), {
-      demo: { enabled: true, customers: 6, days: 35 },
+      demo: { enabled: true, feed: false, customers: 6, days: 35 },
       http: { port: 0 },
     })
     const service = await startService(config)

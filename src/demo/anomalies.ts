@@ -145,6 +145,16 @@ export function applyAnomaly(values: SeriesValues, anomaly: PlannedAnomaly, firs
   }
 }
 
+/**
+ * The factor an anomaly still applies to its metric after the end of the data: a level shift, or a ramp that holds
+ * "until the end of the data", is a new normal that carries on (ending it there would plant an unlabelled change);
+ * every other kind has ended by then. 1 when nothing carries on.
+ */
+export function factorAfterEnd(anomaly: PlannedAnomaly, endMs: number): number {
+  const persists = anomaly.kind === 'level_shift' || anomaly.kind === 'ramp'
+  return persists && anomaly.effectEndMs >= endMs ? anomaly.magnitude : 1
+}
+
 function describe(a: PlannedAnomaly, endMs: number): string {
   const hours = (a.labelEndMs - a.startMs) / HOUR_MS
   switch (a.kind) {

@@ -5,6 +5,7 @@ import { DAY_MS, HOUR_MS } from '../domain/time.js'
 import {
   type AnomalyLabel,
   applyAnomaly,
+  factorAfterEnd,
   type PlannedAnomaly,
   planRandomAnomaly,
   toLabel,
@@ -13,9 +14,12 @@ import {
   baseSeries,
   DEMO_METRICS,
   dailyProfile,
+  hourValues,
+  keyedRng,
   Rng,
   randomSegment,
   randomUsageProfile,
+  roundMetric,
   type Segment,
   type SeriesValues,
   type UsageProfile,
@@ -210,7 +214,7 @@ export function generateDemo(options: DemoOptions): DemoDataset {
         const timestampMs = firstHourMs + i * HOUR_MS
         for (const metric of DEMO_METRICS) {
           batch.push({
-            eventId: `demo-${seed}-${customerId}-${metric}-${timestampMs}`,
+            eventId: demoEventId(seed, customerId, metric, timestampMs),
             customerId,
             metric,
             value: values[metric][i] ?? 0,
@@ -259,4 +263,51 @@ export function customerSeries(
     firstHourMs: customer.customer.firstHourMs,
     values: seriesOf(customer, plan, options.anomalies ?? true),
   }
+}
+
+/** A demo event's id: one per seed, customer, metric and hour, so an hour sent again is never counted twice. */
+export function demoEventId(seed: number, customerId: string, metric: string, hourStartMs: number): string {
+  return `demo-${seed}-${customerId}-${metric}-${hourStartMs}`
+}
+
+/**
+ * Every demo customer's usage in the hour starting at `hourStartMs` (at or after the data's end): the profiles
+ * continued, with noise drawn for that customer and hour alone (so any hour comes out the same whenever and however
+ * often it is made), no new anomaly, and a level shift or held ramp carried on (factorAfterEnd). Customers in
+ * dataset order, metrics in DEMO_METRICS order: the last event is the last customer's last metric.
+ */
+export function liveHourEvents(dataset: DemoDataset, hourStartMs: number): UsageEvent[] {
+  const plan = datasetPlans.get(dataset)
+  if (!plan) throw new TypeError('dataset was not created by generateDemo')
+  const { seed, endMs } = plan.options
+  if (!Number.isSafeInteger(hourStartMs) || hourStartMs % HOUR_MS !== 0 || hourStartMs < endMs) {
+    throw new RangeError(
+      'hourStartMs must be an hour-aligned epoch millisecond at or after the end of the data',
+    )
+  }
+  const events: UsageEvent[] = []
+  plan.plans.forEach((p, index) => {
+    const values = hourValues(
+      p.profile,
+      keyedRng([seed, index, hourStartMs / HOUR_MS]),
+      plan.rangeStartMs,
+      hourStartMs,
+    )
+    const anomaly = p.anomaly
+    if (anomaly) {
+      const factor = factorAfterEnd(anomaly, endMs)
+      if (factor !== 1) values[anomaly.metric] = roundMetric(anomaly.metric, values[anomaly.metric] * factor)
+    }
+    const customerId = p.customer.customerId
+    for (const metric of DEMO_METRICS) {
+      events.push({
+        eventId: demoEventId(seed, customerId, metric, hourStartMs),
+        customerId,
+        metric,
+        value: values[metric],
+        timestampMs: hourStartMs,
+      })
+    }
+  })
+  return events
 }

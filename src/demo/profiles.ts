@@ -1,5 +1,6 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { uniformInt } from 'pure-rand/distribution/uniformInt'
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus'
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator'
 import { DAY_MS, HOUR_MS } from '../domain/time.js'
 
@@ -58,6 +59,23 @@ export class Rng {
   noise(sigma: number): number {
     return Math.exp(sigma * this.normal() - (sigma * sigma) / 2)
   }
+}
+
+/** A generator whose whole 128-bit state is hashed from `key`: an independent stream per distinct key. */
+export function keyedRng(key: readonly number[]): Rng {
+  return new Rng(xoroshiro128plusFromState([0, 1, 2, 3].map((lane) => hash32([...key, lane]))))
+}
+
+// murmur3's finalizer folded over the words: nearby keys give unrelated states.
+function hash32(words: readonly number[]): number {
+  let h = 0x9e3779b9
+  for (const w of words) {
+    h = Math.imul(h ^ (w | 0), 0x85ebca6b)
+    h ^= h >>> 13
+    h = Math.imul(h, 0xc2b2ae35)
+    h ^= h >>> 16
+  }
+  return h | 0
 }
 
 export interface UsageProfile {
@@ -150,19 +168,36 @@ export function baseSeries(
     storage_peak: new Float64Array(hours),
   }
   for (let i = 0; i < hours; i++) {
-    const t = firstHourMs + i * HOUR_MS
-    const months = (t - rangeStartMs) / MONTH_MS
-    const hourOfDay = Math.floor(t / HOUR_MS) % 24
-    const seasonal = (profile.daily[hourOfDay] ?? 1) * (isWeekendUtc(t) ? profile.weekend : 1)
-    const growth = (1 + profile.growthPerMonth) ** months
-    const calls = Math.round(profile.callsPerHour * seasonal * growth * rng.noise(profile.noise))
-    values.api_calls[i] = calls
-    values.bandwidth[i] = Math.round(calls * profile.bytesPerCall * rng.noise(0.05))
-    values.compute_time[i] = roundMetric('compute_time', calls * profile.secondsPerCall * rng.noise(0.08))
-    const storage = profile.storageBytes * (1 + profile.storageGrowthPerMonth * months)
-    values.storage_peak[i] = Math.round(storage * rng.noise(0.004))
+    const hour = hourValues(profile, rng, rangeStartMs, firstHourMs + i * HOUR_MS)
+    for (const metric of DEMO_METRICS) values[metric][i] = hour[metric]
   }
   return values
+}
+
+/**
+ * Normal usage of the hour starting at `t`: the profile's daily and weekly shape, growth since `rangeStartMs`, and
+ * four noise draws from `rng` in a fixed order (the history's series and the live feed's hours share this).
+ */
+export function hourValues(
+  profile: UsageProfile,
+  rng: Rng,
+  rangeStartMs: number,
+  t: number,
+): Record<DemoMetric, number> {
+  const months = (t - rangeStartMs) / MONTH_MS
+  const hourOfDay = Math.floor(t / HOUR_MS) % 24
+  const seasonal = (profile.daily[hourOfDay] ?? 1) * (isWeekendUtc(t) ? profile.weekend : 1)
+  const growth = (1 + profile.growthPerMonth) ** months
+  const calls = Math.round(profile.callsPerHour * seasonal * growth * rng.noise(profile.noise))
+  const bandwidth = Math.round(calls * profile.bytesPerCall * rng.noise(0.05))
+  const computeTime = roundMetric('compute_time', calls * profile.secondsPerCall * rng.noise(0.08))
+  const storage = profile.storageBytes * (1 + profile.storageGrowthPerMonth * months)
+  return {
+    api_calls: calls,
+    bandwidth,
+    compute_time: computeTime,
+    storage_peak: Math.round(storage * rng.noise(0.004)),
+  }
 }
 
 /** Counts and bytes are whole numbers; compute seconds keep millisecond precision. */
