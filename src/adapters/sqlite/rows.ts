@@ -119,9 +119,8 @@ export function rowToAnomaly(r: AnomalyRow): AnomalyRecord {
   const fields: Record<string, SignalFieldJson> = {}
   for (const [key, field] of signalFields(r.kind)) {
     // A choice field is absent from rows written before it was declared: not recorded, so null.
-    const value = field.type === 'choice' ? (stored[field.name] ?? null) : stored[field.name]
-    if (field.type !== 'choice' && typeof value !== 'number')
-      throw new StoreError(`${where} lacks its ${r.kind} field ${field.name}`)
+    const value = stored[field.name] ?? (field.type === 'choice' ? null : undefined)
+    if (value === undefined) throw new StoreError(`${where} lacks its ${r.kind} field ${field.name}`)
     const problem = signalFieldProblem(field, value)
     if (problem !== null) throw new StoreError(`${where}: its ${r.kind} field ${field.name} ${problem}`)
     fields[key] = value as SignalFieldJson
