@@ -82,6 +82,7 @@ async function fillAndMeasure(
       windowStart: detectedAt - 24 * HOUR,
       windowEnd: detectedAt,
       samples: 30,
+      windowKind: 'day',
       incidentId: null,
       runId: 'bench',
       ttl,

@@ -232,6 +232,12 @@ describe('meterflow CLI', () => {
       .split('\n')
       .map((l) => JSON.parse(l))
     expect(lines[0]).toMatchObject({ customer_id: 'acme-corp', metric: 'api_calls', direction: 'spike' })
+    expect(['day', 'hour', 'recent']).toContain(lines[0].window_kind)
+    // The human listing names the window that fired beside the z-score.
+    const listed = meterflow(['anomalies', 'list', '--customer', 'acme-corp', '--kind', 'volume'], store)
+    expect(listed.stdout.trim().split('\n')[0]).toMatch(
+      new RegExp(`\\(z -?\\d+\\.\\d\\d, ${lines[0].window_kind} window\\)$`),
+    )
     const all = meterflow(['anomalies', 'list', '--limit', '2'], store)
     expect(all.stdout.trim().split('\n')).toHaveLength(2)
     expect(all.stderr).toContain('2 anomalies')

@@ -179,6 +179,15 @@ describe('the dashboard with demo data (auth off on loopback)', () => {
     const severities = await page.locator('tbody tr td:nth-child(4)').allTextContents()
     expect(severities).toEqual(first.items.map((a: { severity: string }) => a.severity))
     expect(severities).toEqual([...severities].sort())
+    // Each volume record names the window that fired; shape records have none.
+    expect(await page.locator('tbody tr td:nth-child(6)').allTextContents()).toEqual(
+      first.items.map((a: { window_kind?: string | null }) => a.window_kind ?? '—'),
+    )
+    expect(
+      first.items.filter((a: { kind: string; window_kind?: string }) => a.kind === 'volume').length,
+    ).toBeGreaterThan(0)
+    for (const a of first.items.filter((a: { kind: string }) => a.kind === 'volume'))
+      expect(['day', 'hour', 'recent']).toContain(a.window_kind)
     expect(await page.getByRole('columnheader', { name: /Severity/ }).getAttribute('aria-sort')).toBe(
       'ascending',
     )

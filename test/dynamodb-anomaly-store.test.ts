@@ -260,6 +260,7 @@ describe('DynamoDbAnomalyStore on dynalite', () => {
       window_start: { N: String(SLOT - DAY) },
       window_end: { N: String(SLOT) },
       samples: { N: '30' },
+      window_kind: { S: 'day' },
       incident_id: { S: record.incidentId },
       run_id: { S: record.runId },
     })
@@ -297,6 +298,30 @@ describe('DynamoDbAnomalyStore on dynalite', () => {
     const err = await store.queryAnomalies({ customerId: 'cust-1', limit: 10 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(StoreError)
     expect(String(err)).toMatch(/attribute kind is not one of volume, shape/)
+  })
+
+  it('reads an item written before the window was recorded as window_kind null, and refuses a window it does not know', async () => {
+    const { store } = open()
+    const record = anomaly({
+      customerId: 'cust-1',
+      metric: 'bandwidth',
+      detectedAt: SLOT,
+      windowKind: 'hour',
+    })
+    await store.putAnomalies([record])
+    const key = `ANOMALY#${SLOT}#bandwidth`
+    const { window_kind, ...older } = (await rawGet('CUSTOMER#cust-1', key)) ?? {}
+    expect(window_kind).toEqual({ S: 'hour' })
+    // The seed's item, as this version's predecessors wrote it: no window_kind attribute.
+    await admin.send(new PutItemCommand({ TableName: table, Item: older as Record<string, AttributeValue> }))
+    expect((await store.queryAnomalies({ customerId: 'cust-1', limit: 10 })).items).toStrictEqual([
+      { ...record, windowKind: null },
+    ])
+    const item = { ...older, window_kind: { S: 'week' } } as Record<string, AttributeValue>
+    await admin.send(new PutItemCommand({ TableName: table, Item: item }))
+    const err = await store.queryAnomalies({ metric: 'bandwidth', limit: 10 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StoreError)
+    expect(String(err)).toMatch(/attribute window_kind is not one of day, hour, recent/)
   })
 
   it('pads detected_at to 13 digits in the sort key', async () => {

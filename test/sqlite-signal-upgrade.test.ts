@@ -57,6 +57,8 @@ it('upgrades a version-5 file: records become volume records with every number e
     severity: 'critical',
     direction: 'drop',
     samples: 29,
+    // Version 5 did not record which window judged a record: not recorded reads as null.
+    windowKind: null,
     incidentId: 'cust-ü/1|bandwidth|2025-03-10T11:00:00.000Z',
   })
   const extremes = [1e300, -5e-324, 123456789.125, 3, -0.1 + 0.7].map((z, i) =>
@@ -66,6 +68,7 @@ it('upgrades a version-5 file: records become volume records with every number e
       detectedAt: SLOT - (i + 1) * HOUR,
       zScore: z,
       baselineMean: 1000 + i / 3,
+      windowKind: null,
     }),
   )
   const firing = incident({ id: 'i-open', customerId: 'c1', metric: 'api_calls', openedAt: SLOT - 2 * HOUR })
@@ -150,4 +153,29 @@ it("keys records by kind too: another signal's row beside the volume one, refuse
   const err = await store.queryAnomalies({ customerId: 'c1', limit: 10 }).catch((e: unknown) => e)
   expect(err).toBeInstanceOf(StoreError)
   expect(String(err)).toMatch(/kind 'seasonality', which this version does not know/)
+})
+
+it('reads a record stored before the window was recorded as window_kind null, and refuses a window it does not know', async () => {
+  const store = open()
+  const record = anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT, windowKind: 'recent' })
+  await store.putAnomalies([record])
+  const db = new Database(path)
+  const setFields = (sql: string) => db.prepare(`UPDATE anomalies SET signal_fields = ${sql}`).run()
+  try {
+    expect(db.prepare('SELECT signal_fields FROM anomalies').get()).toEqual({
+      signal_fields:
+        '{"baseline_mean":1000,"baseline_stddev":100,"z_score":5,"samples":30,"window_kind":"recent"}',
+    })
+    // The same row as this version's predecessor wrote it: no window_kind in signal_fields.
+    setFields(`json_remove(signal_fields, '$.window_kind')`)
+    expect((await store.queryAnomalies({ customerId: 'c1', limit: 10 })).items).toStrictEqual([
+      { ...record, windowKind: null },
+    ])
+    setFields(`json_set(signal_fields, '$.window_kind', 'week')`)
+  } finally {
+    db.close()
+  }
+  const err = await store.queryAnomalies({ customerId: 'c1', limit: 10 }).catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(StoreError)
+  expect(String(err)).toMatch(/volume field window_kind must be one of day, hour, recent or null, got week/)
 })

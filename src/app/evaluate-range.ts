@@ -157,6 +157,7 @@ export async function evaluateRange(
                 zScore: quoted.statistic,
                 windowStart: detection.windowStart,
                 windowEnd: detection.windowEnd,
+                windowKind: detection.window,
               },
       })
     }

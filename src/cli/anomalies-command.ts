@@ -112,9 +112,11 @@ async function printPages(
 function describeAnomaly(a: AnomalyJson): string {
   const head = `${a.detected_at}  ${a.severity.padEnd(8)} ${a.direction.padEnd(5)} ${a.customer_id} / ${a.metric}  value ${a.current_value}`
   // The signal's own fields sit beside the common ones, under the names its declaration gives them.
-  const own = a as unknown as Record<string, number>
+  const own = a as unknown as Record<string, number | string | null>
   if (a.kind === VOLUME_KIND) {
-    return `${head} vs mean ${Number(own.baseline_mean).toFixed(1)} (z ${Number(own.z_score).toFixed(2)})`
+    // The window that judged it; records stored before MeterFlow recorded it name none.
+    const window = typeof own.window_kind === 'string' ? `, ${own.window_kind} window` : ''
+    return `${head} vs mean ${Number(own.baseline_mean).toFixed(1)} (z ${Number(own.z_score).toFixed(2)}${window})`
   }
   const signal = signalOf(a.kind)
   const statistic = signal.fields[signal.statistic]?.name ?? signal.statistic

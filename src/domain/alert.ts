@@ -1,3 +1,4 @@
+import type { WindowKind } from './detector.js'
 import type { Incident } from './incident.js'
 import type { SignalKind } from './signals/signal-registry.js'
 import type { Direction, Severity } from './volume.js'
@@ -60,10 +61,24 @@ export interface IncidentAlert extends AlertBase {
     shapeThreshold?: number | null
     windowStart: number
     windowEnd: number
+    /**
+     * Volume: which of its windows judged the series (day, hour or recent; hour and recent are both one hour, so
+     * start and end cannot tell them apart). Absent from another signal's detection and from alerts raised before
+     * MeterFlow recorded it.
+     */
+    windowKind?: WindowKind | null
   }
 }
 
-/** The detection's statistic in words, for the channels' summaries: "z-score 4.20", "shape similarity 0.42 < 0.90". */
+/** The window a volume detection's statistic is about, in words ("recent window"); null when not recorded. */
+export function detectionWindow(d: IncidentAlert['detection']): string | null {
+  return d.signal === 'volume' && d.windowKind ? `${d.windowKind} window` : null
+}
+
+/**
+ * The detection's statistic in words, for the channels' summaries: "z-score 4.20 in the recent window" (volume
+ * names its window when the alert recorded it), "shape similarity 0.42 < threshold 0.90".
+ */
 export function detectionStatistic(d: IncidentAlert['detection']): string {
   const fixed = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : n.toFixed(2))
   if (d.signal === 'shape') {
@@ -71,7 +86,8 @@ export function detectionStatistic(d: IncidentAlert['detection']): string {
       d.shapeSimilarity != null && d.shapeThreshold != null && d.shapeSimilarity < d.shapeThreshold
     return `shape similarity ${fixed(d.shapeSimilarity)} ${below ? '<' : 'vs'} threshold ${fixed(d.shapeThreshold)}`
   }
-  return `z-score ${fixed(d.zScore)}`
+  const window = detectionWindow(d)
+  return `z-score ${fixed(d.zScore)}${window ? ` in the ${window}` : ''}`
 }
 
 /** One run opened more incidents than the storm limit: their alerts are held and this one goes to ops instead. */

@@ -38,11 +38,14 @@ export function anomalyIdentity(
   return JSON.stringify([r.customerId, r.metric, r.detectedAt, r.kind])
 }
 
+/** A signal field's value as records hold it: a number, or a choice field's word (null when not recorded). */
+export type SignalFieldJson = number | string | null
+
 /** The record's signal fields under their API and storage names, as its signal declares them. */
-export function signalFieldValues(r: AnomalyRecord): Record<string, number> {
-  const values: Record<string, number> = {}
+export function signalFieldValues(r: AnomalyRecord): Record<string, SignalFieldJson> {
+  const values: Record<string, SignalFieldJson> = {}
   for (const [key, field] of signalFields(r.kind))
-    values[field.name] = (r as unknown as Record<string, number>)[key] as number
+    values[field.name] = (r as unknown as Record<string, SignalFieldJson>)[key] as SignalFieldJson
   return values
 }
 

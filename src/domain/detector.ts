@@ -39,8 +39,11 @@ export interface SeriesHistory {
   excluded?: readonly TimeRange[]
 }
 
-/** Which window a verdict judged: the day or the hour against previous days, or the hour against recent hours. */
-export type WindowKind = 'day' | 'hour' | 'recent'
+/**
+ * Which window a verdict judged: the day or the hour against previous days, or the hour against recent hours. The
+ * `windows` setting declares them (and the volume signal's window_kind field takes the same words).
+ */
+export type WindowKind = DetectorConfig['windows'][number]
 
 export interface Detection {
   verdict: VolumeVerdict

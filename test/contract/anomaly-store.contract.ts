@@ -130,6 +130,41 @@ export function describeAnomalyStoreContract(
         expect(items).toStrictEqual([a, b])
       })
 
+      it('round-trips the window that judged a volume record, and null for one stored without it', async () => {
+        const records = (['day', 'hour', 'recent', null] as const).map((windowKind, h) =>
+          anomaly({
+            customerId: 'c1',
+            metric: 'api_calls',
+            detectedAt: SLOT - h * HOUR,
+            windowStart: SLOT - h * HOUR - (windowKind === 'day' ? DAY : HOUR),
+            windowKind,
+          }),
+        )
+        expect(await store.putAnomalies(records)).toBe(4)
+        expect((await store.queryAnomalies({ customerId: 'c1', limit: 10 })).items).toStrictEqual(records)
+        expect((await store.queryAnomalies({ metric: 'api_calls', limit: 10 })).items).toStrictEqual(records)
+      })
+
+      it('refuses a window the volume signal does not declare, naming window_kind, and stores nothing', async () => {
+        const good = anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT })
+        for (const bad of ['week', 'DAY', '', 3, undefined]) {
+          const record = {
+            ...anomaly({ customerId: 'c1', metric: 'bandwidth', detectedAt: SLOT }),
+            windowKind: bad,
+          }
+          const err = await failure(store.putAnomalies([good, record as unknown as AnomalyRecord]))
+          expect(err, String(bad)).toBeInstanceOf(ValidationError)
+          expect((err as ValidationError).details).toEqual([
+            {
+              field: 'window_kind',
+              reason: expect.stringContaining('must be one of day, hour, recent'),
+              index: 1,
+            },
+          ])
+        }
+        expect((await store.queryAnomalies({ customerId: 'c1', limit: 10 })).items).toEqual([])
+      })
+
       it('queries by customer, newest first, only that customer', async () => {
         await store.putAnomalies([
           anomaly({ customerId: 'c1', metric: 'api_calls', detectedAt: SLOT - 3 * HOUR }),
@@ -756,6 +791,7 @@ export function anomaly(
     windowStart: fields.detectedAt - DAY,
     windowEnd: fields.detectedAt,
     samples: 30,
+    windowKind: 'day',
     incidentId: null,
     runId: `run-${fields.detectedAt}`,
     ttl: NOW_S + 90 * 86_400,

@@ -35,6 +35,8 @@ export interface Anomaly {
   baseline_mean?: number
   baseline_stddev?: number
   z_score?: number
+  /** Volume: the window that fired (null on records stored before it was recorded). */
+  window_kind?: 'day' | 'hour' | 'recent' | null
   shape_similarity?: number
   shape_threshold?: number
   severity: 'warning' | 'critical'

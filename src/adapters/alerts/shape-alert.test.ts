@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { detectionStatistic, type IncidentAlert } from '../../domain/alert.js'
+import { detectionStatistic, detectionWindow, type IncidentAlert } from '../../domain/alert.js'
 import { mailDocument, renderText } from './email/format.js'
 import { pagerDutyEvent } from './pagerduty/format.js'
 import { slackMessage } from './slack/format.js'
@@ -51,6 +51,11 @@ describe('a shape alert', () => {
   it('states its statistic as a similarity against the threshold', () => {
     expect(detectionStatistic(alert.detection)).toBe('shape similarity 0.12 < threshold 0.90')
     expect(detectionStatistic({ ...alert.detection, signal: 'volume', zScore: 4.2 })).toBe('z-score 4.20')
+    // Volume names the window that fired when the alert recorded it; shape's own window is the day profile.
+    expect(
+      detectionStatistic({ ...alert.detection, signal: 'volume', zScore: 4.2, windowKind: 'recent' }),
+    ).toBe('z-score 4.20 in the recent window')
+    expect(detectionWindow({ ...alert.detection, windowKind: 'day' })).toBeNull()
   })
 
   it('is rendered by its similarity on every channel', () => {

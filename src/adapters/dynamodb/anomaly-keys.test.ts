@@ -19,6 +19,7 @@ const record: AnomalyRecord = {
   baselineStddev: 100,
   zScore: 5,
   samples: 30,
+  windowKind: 'day',
   severity: 'critical',
   direction: 'spike',
   windowStart: SLOT - 86_400_000,
@@ -61,5 +62,18 @@ describe('anomaly keys by signal kind', () => {
     expect(() => itemToAnomaly({ ...anomalyItem(record), kind: 'shape' })).toThrow(StoreError)
     const { z_score: _, ...withoutZ } = anomalyItem(record)
     expect(() => itemToAnomaly(withoutZ)).toThrow(/attribute z_score is not a number/)
+  })
+
+  it('writes the window that judged a volume record as window_kind; an item without it (older) reads as null', () => {
+    const recent = { ...record, windowStart: SLOT - 3_600_000, windowKind: 'recent' as const }
+    expect(anomalyItem(recent)).toMatchObject({ window_kind: 'recent' })
+    expect(itemToAnomaly(anomalyItem(recent))).toStrictEqual(recent)
+    const { window_kind: _, ...older } = anomalyItem(record)
+    expect(itemToAnomaly(older)).toStrictEqual({ ...record, windowKind: null })
+    expect(itemToAnomaly({ ...older, window_kind: null })).toStrictEqual({ ...record, windowKind: null })
+    expect(() => itemToAnomaly({ ...older, window_kind: 'week' })).toThrow(
+      /attribute window_kind is not one of day, hour, recent/,
+    )
+    expect(() => itemToAnomaly({ ...older, window_kind: 1 })).toThrow(StoreError)
   })
 })

@@ -1,4 +1,9 @@
-import { ANOMALY_RETENTION_DAYS, type AnomalyRecord, signalFieldValues } from '../../domain/anomaly.js'
+import {
+  ANOMALY_RETENTION_DAYS,
+  type AnomalyRecord,
+  type SignalFieldJson,
+  signalFieldValues,
+} from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
 import {
   FEEDBACK_LABELS,
@@ -165,6 +170,11 @@ export class Reader {
     return allowed.includes(v as T) ? (v as T) : this.fail(name, `one of ${allowed.join(', ')}`)
   }
 
+  /** One of `allowed`, or null when absent or NULL. */
+  nullableOneOf<T extends string>(name: string, allowed: readonly T[]): T | null {
+    return this.item[name] === null || this.item[name] === undefined ? null : this.oneOf(name, allowed)
+  }
+
   nullableStr(name: string): string | null {
     return this.item[name] === null || this.item[name] === undefined ? null : this.str(name)
   }
@@ -197,8 +207,10 @@ const DIRECTIONS = ['spike', 'drop'] as const
 export function itemToAnomaly(item: Item): AnomalyRecord {
   const r = new Reader(item)
   const kind = item.kind === undefined ? LEGACY_SIGNAL_KIND : r.oneOf('kind', SIGNAL_KINDS)
-  const fields: Record<string, number> = {}
-  for (const [key, field] of signalFields(kind)) fields[key] = r.num(field.name)
+  const fields: Record<string, SignalFieldJson> = {}
+  // A choice field is absent from items written before it was declared: not recorded, so null.
+  for (const [key, field] of signalFields(kind))
+    fields[key] = field.type === 'choice' ? r.nullableOneOf(field.name, field.choices) : r.num(field.name)
   return {
     kind,
     customerId: r.str('customer_id'),

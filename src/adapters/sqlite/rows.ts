@@ -1,7 +1,8 @@
-import { type AnomalyRecord, signalFieldValues } from '../../domain/anomaly.js'
+import { type AnomalyRecord, type SignalFieldJson, signalFieldValues } from '../../domain/anomaly.js'
 import type { CustomerProfile } from '../../domain/customer.js'
 import type { FeedbackLabel, Incident } from '../../domain/incident.js'
 import type { DetectionRun } from '../../domain/run.js'
+import { signalFieldProblem } from '../../domain/signals/signal.js'
 import { isSignalKind, type SignalKind, signalFields } from '../../domain/signals/signal-registry.js'
 import { StoreError } from '../../errors.js'
 
@@ -115,11 +116,14 @@ export function rowToAnomaly(r: AnomalyRow): AnomalyRecord {
   if (!isSignalKind(r.kind))
     throw new StoreError(`${where} has kind '${r.kind}', which this version does not know`)
   const stored = JSON.parse(r.signal_fields) as Record<string, unknown>
-  const fields: Record<string, number> = {}
+  const fields: Record<string, SignalFieldJson> = {}
   for (const [key, field] of signalFields(r.kind)) {
-    const value = stored[field.name]
-    if (typeof value !== 'number') throw new StoreError(`${where} lacks its ${r.kind} field ${field.name}`)
-    fields[key] = value
+    // A choice field is absent from rows written before it was declared: not recorded, so null.
+    const value = stored[field.name] ?? (field.type === 'choice' ? null : undefined)
+    if (value === undefined) throw new StoreError(`${where} lacks its ${r.kind} field ${field.name}`)
+    const problem = signalFieldProblem(field, value)
+    if (problem !== null) throw new StoreError(`${where}: its ${r.kind} field ${field.name} ${problem}`)
+    fields[key] = value as SignalFieldJson
   }
   return {
     kind: r.kind,

@@ -1,4 +1,5 @@
 import type { AnomalyRecord } from '../../domain/anomaly.js'
+import { signalFieldProblem } from '../../domain/signals/signal.js'
 import { isSignalKind, SIGNAL_KINDS, signalFields } from '../../domain/signals/signal-registry.js'
 import { type FieldIssue, ValidationError } from '../../errors.js'
 
@@ -35,20 +36,19 @@ function numberIssues(
   integers: readonly PropertyKey[],
   reals: readonly PropertyKey[],
   at: { index?: number },
-  nameOf: (field: PropertyKey) => string = (field) => snakeCase(String(field)),
 ): FieldIssue[] {
   const issues: FieldIssue[] = []
   for (const field of integers) {
     const v = record[field]
     if (v !== null && !Number.isSafeInteger(v)) {
-      issues.push({ field: nameOf(field), reason: `must be an integer, got ${String(v)}`, ...at })
+      issues.push({ field: snakeCase(String(field)), reason: `must be an integer, got ${String(v)}`, ...at })
     }
   }
   for (const field of reals) {
     const v = record[field]
     if (v !== null && !(typeof v === 'number' && Number.isFinite(v))) {
       issues.push({
-        field: nameOf(field),
+        field: snakeCase(String(field)),
         reason: `must be a finite number, got ${String(v)}`,
         ...at,
       })
@@ -69,8 +69,9 @@ const ANOMALY_INTEGERS = ['detectedAt', 'windowStart', 'windowEnd', 'ttl'] as co
 const ANOMALY_REALS = ['currentValue'] as const
 
 /**
- * Refuses records of an unregistered kind, and any number the record's fields (common, and its signal's own as the
- * signal declares them) hold that is not an integer / finite; issues carry the record's index.
+ * Refuses records of an unregistered kind, any common number that is not an integer / finite, and any of the
+ * signal's own fields whose value its declaration does not allow (a choice field: one of its choices or null);
+ * issues carry the record's index and name a signal field as it declares it.
  */
 export function checkAnomalyRecords(records: readonly AnomalyRecord[]): void {
   const issues: FieldIssue[] = []
@@ -79,15 +80,12 @@ export function checkAnomalyRecords(records: readonly AnomalyRecord[]): void {
       issues.push({ field: 'kind', reason: `must be one of ${SIGNAL_KINDS.join(', ')}`, index })
       return
     }
-    const own = signalFields(record.kind)
-    const integers = [...ANOMALY_INTEGERS, ...own.filter(([, f]) => f.type === 'integer').map(([k]) => k)]
-    const reals = [...ANOMALY_REALS, ...own.filter(([, f]) => f.type === 'real').map(([k]) => k)]
-    // A signal's fields are named as it declares them; the common ones by their snake_case.
-    const names = new Map(own.map(([key, f]) => [key, f.name]))
-    const nameOf = (key: PropertyKey) => names.get(String(key)) ?? snakeCase(String(key))
-    issues.push(
-      ...numberIssues(record as unknown as Record<string, unknown>, integers, reals, { index }, nameOf),
-    )
+    const values = record as unknown as Record<string, unknown>
+    issues.push(...numberIssues(values, ANOMALY_INTEGERS, ANOMALY_REALS, { index }))
+    for (const [key, field] of signalFields(record.kind)) {
+      const reason = signalFieldProblem(field, values[key])
+      if (reason !== null) issues.push({ field: field.name, reason, index })
+    }
   })
   throwIfAny('anomaly records', issues)
 }

@@ -6,11 +6,48 @@ import type { SettingsTable } from './settings.js'
  * current_value, severity, direction, window, ...). `name` is its API and storage name (snake_case): the
  * DynamoDB attribute, the key in SQLite's `signal_fields` object and the field of the anomaly JSON.
  */
-export interface SignalField {
+export type SignalField = NumberSignalField | ChoiceSignalField
+
+export interface NumberSignalField {
   readonly name: string
   /** integer: stored and checked as a whole number; real: any finite number. */
   readonly type: 'integer' | 'real'
   readonly description: string
+}
+
+/**
+ * A word out of `choices` (volume: which window judged the series). Records stored before a signal declared the
+ * field lack it, so its value is one of `choices` or null: null means "not recorded", never a choice of its own.
+ */
+export interface ChoiceSignalField {
+  readonly name: string
+  readonly type: 'choice'
+  readonly choices: readonly string[]
+  readonly description: string
+}
+
+/** A field's value: a number, or for a choice field one of its choices or null. */
+export type SignalFieldValue<F extends SignalField> = F extends {
+  type: 'choice'
+  choices: readonly (infer C)[]
+}
+  ? C | null
+  : number
+
+/** Why `value` is not a value of the field (as the API names the reason), or null when it is one. */
+export function signalFieldProblem(field: SignalField, value: unknown): string | null {
+  switch (field.type) {
+    case 'integer':
+      return Number.isSafeInteger(value) ? null : `must be an integer, got ${String(value)}`
+    case 'real':
+      return typeof value === 'number' && Number.isFinite(value)
+        ? null
+        : `must be a finite number, got ${String(value)}`
+    case 'choice':
+      return value === null || (typeof value === 'string' && field.choices.includes(value))
+        ? null
+        : `must be one of ${field.choices.join(', ')} or null, got ${String(value)}`
+  }
 }
 
 /**
@@ -30,8 +67,10 @@ export interface SignalDeclaration {
   readonly settings: SettingsTable
 }
 
-/** The signal's fields as values: `{ zScore: number, ... }` for volume. */
-export type SignalFieldValues<D extends SignalDeclaration> = { -readonly [F in keyof D['fields']]: number }
+/** The signal's fields as values: `{ zScore: number, ..., windowKind: WindowKind | null }` for volume. */
+export type SignalFieldValues<D extends SignalDeclaration> = {
+  -readonly [F in keyof D['fields']]: SignalFieldValue<D['fields'][F]>
+}
 
 /** What one signal said about one series in one run, in the terms incidents and alerts share. */
 export interface SignalVerdict<K extends string = string> {

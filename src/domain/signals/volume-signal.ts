@@ -24,6 +24,17 @@ export const VOLUME_SIGNAL = {
     },
     zScore: { name: 'z_score', type: 'real', description: '(current - mean) / floored stddev.' },
     samples: { name: 'samples', type: 'integer', description: 'Baseline samples the verdict used.' },
+    // Not `window`: the API already has `window` as the record's { start, end }, and `hour` and `recent` are both
+    // one hour long, so start and end cannot tell them apart.
+    windowKind: {
+      name: 'window_kind',
+      type: 'choice',
+      choices: DETECTOR_SETTINGS.windows.choices,
+      description:
+        'The window that judged the series (the statistic is its): day (the 24 h against the same 24 h of ' +
+        'previous days), hour (the last hour against the same hour of previous days) or recent (the last hour ' +
+        'against the hours just before it). Null on records stored before MeterFlow recorded it.',
+    },
   },
   statistic: 'zScore',
   settings: DETECTOR_SETTINGS,
@@ -36,7 +47,7 @@ export interface VolumeEvaluation {
   verdict: SignalVerdict<'volume'>
   /** The detector's own result (which window won, the full verdict with its baseline). */
   detection: Detection
-  /** The record's volume fields; null without a verdict (too little data). */
+  /** The record's volume fields (with the window that won); null without a verdict (too little data). */
   fields: VolumeFields | null
 }
 
@@ -72,6 +83,7 @@ export function evaluateVolume(
             baselineStddev: v.baseline.stddev,
             zScore: v.zScore,
             samples: v.baseline.samples,
+            windowKind: detection.window,
           },
   }
 }

@@ -1,6 +1,7 @@
 import { DETECTOR_SETTINGS } from '../../domain/detector-settings.js'
 import { BOUNDS } from '../../domain/limits.js'
 import type { SettingDeclaration, SettingsTable } from '../../domain/signals/settings.js'
+import type { SignalField } from '../../domain/signals/signal.js'
 import { allSignalFields, SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import { numberParam } from '../params.js'
 
@@ -8,13 +9,15 @@ import { numberParam } from '../params.js'
 export const time = { type: 'string', format: 'date-time' } as const
 export const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const
 
+/** A signal field in a response: a number, or a choice field's word (null on records stored before it existed). */
+function signalFieldSchema(f: SignalField) {
+  if (f.type === 'choice')
+    return { type: ['string', 'null'], enum: [...f.choices, null], description: f.description }
+  return { type: f.type === 'integer' ? 'integer' : 'number', description: f.description }
+}
+
 /** Every registered signal's fields are listed (a record has its own kind's): derived from their declarations. */
-const signalFieldProperties = Object.fromEntries(
-  allSignalFields().map((f) => [
-    f.name,
-    { type: f.type === 'integer' ? 'integer' : 'number', description: f.description },
-  ]),
-)
+const signalFieldProperties = Object.fromEntries(allSignalFields().map((f) => [f.name, signalFieldSchema(f)]))
 
 export const signalKindSchema = {
   type: 'string',

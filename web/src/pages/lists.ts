@@ -261,6 +261,8 @@ const ANOMALIES: ListSpec<Anomaly> = {
     { header: 'Metric', cell: (a) => a.metric },
     { header: 'Severity', cell: (a) => badge(a.severity), sortKey: 'severity' },
     { header: 'Signal', cell: (a) => a.kind },
+    // Volume's window that fired; shape records, and volume ones stored before it was recorded, have none.
+    { header: 'Window', cell: (a) => a.window_kind ?? '—' },
     { header: 'Direction', cell: (a) => a.direction },
     { header: 'Value', cell: (a) => num(a.current_value), numeric: true },
     { header: 'Baseline', cell: (a) => num(a.baseline_mean), numeric: true },

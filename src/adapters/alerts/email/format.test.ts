@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { digestAlert, incidentAlert, jobHealthAlert, stormAlert } from '../../../../test/alert-fixtures.js'
+import {
+  digestAlert,
+  incidentAlert,
+  jobHealthAlert,
+  SLOT,
+  stormAlert,
+} from '../../../../test/alert-fixtures.js'
 import { EMAIL_TABLE_MAX, emailMessage, escapeHtml, messageId } from './format.js'
 
 describe('emailMessage', () => {
@@ -18,6 +24,20 @@ describe('emailMessage', () => {
     )
     expect(mail.html).toContain(
       '<td style="padding:2px 8px;text-align:left;border-bottom:1px solid #ddd">acme-corp</td>',
+    )
+  })
+
+  it('names the volume window that fired beside its times, and none for an alert raised before windows were recorded', () => {
+    const alert = incidentAlert()
+    const recent = {
+      ...alert,
+      detection: { ...alert.detection, windowStart: SLOT - 3_600_000, windowKind: 'recent' as const },
+    }
+    expect(emailMessage(recent).text).toMatch(
+      /^Window: +2024-05-01T09:00:00.000Z to 2024-05-01T10:00:00.000Z \(recent window\)$/m,
+    )
+    expect(emailMessage(alert).text).toMatch(
+      /^Window: +2024-04-30T10:00:00.000Z to 2024-05-01T10:00:00.000Z$/m,
     )
   })
 

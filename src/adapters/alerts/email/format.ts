@@ -1,7 +1,17 @@
-import type { Alert, DigestAlert, IncidentAlert, JobHealthAlert, StormAlert } from '../../../domain/alert.js'
+import {
+  type Alert,
+  type DigestAlert,
+  detectionWindow,
+  type IncidentAlert,
+  type JobHealthAlert,
+  type StormAlert,
+} from '../../../domain/alert.js'
 import { toIso } from '../../../domain/time.js'
 // One wording for subjects across channels: an email and an SNS notification of the same alert read alike.
 import { alertSubject, formatDuration } from '../sns/format.js'
+
+/** " (recent window)" after the window's times, when the alert names the window. */
+const named = (window: string | null) => (window ? ` (${window})` : '')
 
 /** A digest longer than this lists its newest rows and says how many it left out. */
 export const EMAIL_TABLE_MAX = 200
@@ -50,7 +60,7 @@ function incidentDocument(alert: IncidentAlert): MailDocument {
           ] as [string, string][])
         : ([['Z-score', formatNumber(d.zScore)]] as [string, string][])),
       ['Detected at', toIso(d.slot)],
-      ['Window', `${toIso(d.windowStart)} to ${toIso(d.windowEnd)}`],
+      ['Window', `${toIso(d.windowStart)} to ${toIso(d.windowEnd)}${named(detectionWindow(d))}`],
       ['Incident', i.id],
       ['Opened at', toIso(i.openedAt)],
       ...(i.resolvedAt === null ? [] : [['Resolved at', toIso(i.resolvedAt)] as [string, string]]),

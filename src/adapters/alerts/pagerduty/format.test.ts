@@ -37,6 +37,7 @@ function incident(transition: IncidentAlert['transition'], link: string | null =
       zScore: -8.09,
       windowStart: SLOT - 86_400_000,
       windowEnd: SLOT,
+      windowKind: 'day',
     },
   }
 }
@@ -49,7 +50,8 @@ describe('pagerDutyEvent: incidents', () => {
       event_action: 'trigger',
       dedup_key: INCIDENT_ID,
       payload: {
-        summary: 'Critical anomaly: acme-corp - api_calls: 310 vs baseline mean 10,020.4 (z -8.09, drop)',
+        summary:
+          'Critical anomaly: acme-corp - api_calls: 310 vs baseline mean 10,020.4 (z -8.09 in the day window, drop)',
         severity: 'critical',
         source: 'acme-corp',
         component: 'api_calls',
@@ -63,12 +65,28 @@ describe('pagerDutyEvent: incidents', () => {
           baseline_mean: 10_020.4,
           z_score: -8.09,
           window_start: '2026-11-24T12:00:00.000Z',
+          window_kind: 'day',
         }),
       },
       client: 'MeterFlow',
       client_url: 'https://meterflow.example.com/i/1',
       links: [{ href: 'https://meterflow.example.com/i/1', text: 'Open in MeterFlow' }],
     })
+  })
+
+  it('names the volume window that fired (recent), and none for an alert raised before windows were recorded', () => {
+    const recent = incident('opened')
+    recent.detection = { ...recent.detection, windowStart: SLOT - 3_600_000, windowKind: 'recent' }
+    const event = pagerDutyEvent(recent, KEY)
+    if (event?.event_action !== 'trigger') throw new Error('expected a trigger')
+    expect(event.payload.summary).toContain('(z -8.09 in the recent window, drop)')
+    expect(event.payload.custom_details).toMatchObject({ window_kind: 'recent' })
+    const older = incident('opened')
+    delete older.detection.windowKind
+    const old = pagerDutyEvent(older, KEY)
+    if (old?.event_action !== 'trigger') throw new Error('expected a trigger')
+    expect(old.payload.summary).toContain('(z -8.09, drop)')
+    expect(JSON.parse(JSON.stringify(old.payload.custom_details))).not.toHaveProperty('window_kind')
   })
 
   it('collapses an escalation into the same PagerDuty incident and resolves it with the minimal body', () => {

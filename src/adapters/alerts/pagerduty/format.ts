@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import {
   type Alert,
   detectionStatistic,
+  detectionWindow,
   type IncidentAlert,
   type JobHealthAlert,
   type StormAlert,
@@ -74,9 +75,12 @@ function incidentEvent(alert: IncidentAlert, routingKey: string): PagerDutyEvent
   if (alert.transition === 'resolved') {
     return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey(i.id) }
   }
-  // Volume keeps the seed's short "z -8.09"; another signal says what its statistic is.
+  // Volume keeps the seed's short "z -8.09" (plus the window that judged it); another signal says what its statistic is.
+  const window = detectionWindow(d)
   const statistic =
-    d.signal === 'volume' ? `z ${d.zScore === null ? 'n/a' : d.zScore.toFixed(2)}` : detectionStatistic(d)
+    d.signal === 'volume'
+      ? `z ${d.zScore === null ? 'n/a' : d.zScore.toFixed(2)}${window ? ` in the ${window}` : ''}`
+      : detectionStatistic(d)
   // The title already names the transition ("Escalated to critical: ...").
   return trigger(alert, routingKey, i.id, {
     summary: `${alert.title}: ${num(d.currentValue)} vs baseline mean ${num(d.baselineMean)} (${statistic}, ${i.direction})`,
@@ -104,6 +108,7 @@ function incidentEvent(alert: IncidentAlert, routingKey: string): PagerDutyEvent
       slot: toIso(d.slot),
       window_start: toIso(d.windowStart),
       window_end: toIso(d.windowEnd),
+      window_kind: d.windowKind,
       opened_at: toIso(i.openedAt),
     },
   })

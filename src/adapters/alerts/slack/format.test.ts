@@ -155,6 +155,16 @@ describe('slackMessage: incidents', () => {
     )
   })
 
+  it('names the volume window that fired in the summary and beside the window times', () => {
+    const alert = incident('opened')
+    alert.detection = { ...alert.detection, windowStart: SLOT - 3_600_000, windowKind: 'recent' }
+    const text = allText(slackMessage(alert))
+    expect(text).toContain('z-score 9.81 in the recent window.')
+    expect(text).toMatch(/Window <!date[^>]*> to <!date[^>]*> \(recent window\)/)
+    // Alerts raised before windows were recorded say nothing about it.
+    expect(allText(slackMessage(incident('opened')))).not.toContain(' window)')
+  })
+
   it('names escalations and resolutions, and leaves the link out when there is none', () => {
     const escalated = slackMessage(incident('escalated'))
     expect(allText(escalated)).toContain('*Escalated*: critical spike')

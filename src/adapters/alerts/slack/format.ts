@@ -2,6 +2,7 @@ import {
   type Alert,
   type DigestAlert,
   detectionStatistic,
+  detectionWindow,
   type IncidentAlert,
   type JobHealthAlert,
   type StormAlert,
@@ -134,6 +135,7 @@ const SEVERITY_EMOJI = { critical: ':red_circle:', warning: ':large_yellow_circl
 
 function incidentMessage(alert: IncidentAlert): SlackBlock[] {
   const { incident: i, detection: d } = alert
+  const window = detectionWindow(d)
   const emoji = alert.transition === 'resolved' ? ':white_check_mark:' : SEVERITY_EMOJI[i.severity]
   const where = `${code(i.metric)} for ${bold(i.customerId)}`
   const versus = `${num(d.currentValue)} vs a baseline mean of ${num(d.baselineMean)}${relativeChange(d.currentValue, d.baselineMean)}`
@@ -164,7 +166,7 @@ function incidentMessage(alert: IncidentAlert): SlackBlock[] {
     context(
       `Incident ${code(i.id)}`,
       `Slot ${slackDate(d.slot)}`,
-      `Window ${slackDate(d.windowStart)} to ${slackDate(d.windowEnd)}`,
+      `Window ${slackDate(d.windowStart)} to ${slackDate(d.windowEnd)}${window ? ` (${window})` : ''}`,
       signalsLine(alert),
     ),
   ]

@@ -85,6 +85,16 @@ describe('snsMessage', () => {
     })
   })
 
+  it('names the volume window that fired when the alert recorded it', () => {
+    const recent = incidentAlert({ detection: { ...base.detection, windowKind: 'recent' } })
+    expect(JSON.parse(snsMessage(recent))).toMatchObject({
+      signal: 'volume',
+      z_score: 12.5,
+      window_kind: 'recent',
+    })
+    expect(JSON.parse(snsMessage(base))).not.toHaveProperty('window_kind')
+  })
+
   it('writes a null z-score and a null link as null', () => {
     const alert = incidentAlert({ link: null, detection: { ...base.detection, zScore: null } })
     const message = JSON.parse(snsMessage(alert))

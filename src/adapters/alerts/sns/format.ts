@@ -115,6 +115,7 @@ function incidentMessage(alert: IncidentAlert): string {
     current_value: detection.currentValue,
     baseline_mean: detection.baselineMean,
     z_score: detection.zScore,
+    window_kind: detection.windowKind,
     detected_at: toIso(detection.slot),
     severity: incident.severity,
     direction: incident.direction,

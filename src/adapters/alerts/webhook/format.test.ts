@@ -34,8 +34,9 @@ const incident: IncidentAlert = {
     baselineMean: 10_020.4,
     baselineStddev: 3_890.25,
     zScore: null,
-    windowStart: SLOT - 86_400_000,
+    windowStart: SLOT - 3_600_000,
     windowEnd: SLOT,
+    windowKind: 'recent',
   },
 }
 
@@ -70,11 +71,16 @@ describe('webhookPayload', () => {
           baseline_mean: 10_020.4,
           baseline_stddev: 3_890.25,
           z_score: null,
-          window_start: '2026-11-24T12:00:00.000Z',
+          window_start: '2026-11-25T11:00:00.000Z',
           window_end: '2026-11-25T12:00:00.000Z',
+          window_kind: 'recent',
         },
       },
     })
+    // An alert raised before windows were recorded (read back from the outbox) names none.
+    const { windowKind: _, ...older } = incident.detection
+    const sent = JSON.parse(JSON.stringify(webhookPayload({ ...incident, detection: older })))
+    expect(sent.data.detection).not.toHaveProperty('window_kind')
   })
 
   it('has no transition for ops alerts and the digest, and snake_cases their fields', () => {

@@ -37,6 +37,7 @@ function data(alert: Alert): Record<string, unknown> {
           shape_threshold: d.shapeThreshold,
           window_start: toIso(d.windowStart),
           window_end: toIso(d.windowEnd),
+          window_kind: d.windowKind,
         },
       }
     }
