@@ -262,6 +262,27 @@ describe('detector=job: what a run for the slot stored', () => {
   })
 })
 
+describe('the OpenAPI document', () => {
+  it('lists detector with its values, and the fields a job reply adds', async () => {
+    const doc = (await get('/openapi.json')).json()
+    const op = doc.paths['/v1/anomalies/check'].get
+    const param = op.parameters.find((p: { name: string }) => p.name === 'detector')
+    expect(param.schema.enum).toEqual(['seed', 'job'])
+    const reply = op.responses['200'].content['application/json'].schema.properties
+    for (const field of [
+      'detector',
+      'slot',
+      'window',
+      'calibrated_threshold',
+      'checked',
+      'detector_settings',
+    ]) {
+      expect(reply[field], field).toBeDefined()
+    }
+    expect(reply.window_verdicts.items.properties.calibrated_threshold).toBeDefined()
+  })
+})
+
 describe('bad detector=job requests', () => {
   const cases: [string, string, string, RegExp][] = [
     ['an unknown detector', 'detector=robust', 'detector', /seed, job/],

@@ -5,12 +5,8 @@ import { feedbackExclusion, type TimeRange } from '../domain/incident.js'
 import type { MetricDefinition } from '../domain/metrics.js'
 import { DAY_MS, HOUR_MS } from '../domain/time.js'
 import type { VolumeOptions } from '../domain/volume.js'
-import type { TimeWindow } from '../domain/windows.js'
 import { isChecked, optionsFor } from './evaluate-range.js'
 import type { DetectionDeps } from './run-detection.js'
-
-/** Hourly windows per usage-store request: each request scans only its own hours of the rollup. */
-const HOURS_PER_READ = 31 * 24
 
 export type SeriesDeps = Pick<
   DetectionDeps,
@@ -73,8 +69,16 @@ export async function judgeSlots(
   const recentHours = detector.windows.includes('recent') ? detector.recentHours : 0
   // Every hour any slot's windows read: from the oldest baseline day of the first slot to the last slot.
   const lo = first - Math.max((baselineDays + 1) * DAY_MS, (recentHours + 1) * HOUR_MS)
-  const hours = await hourlyValues(deps, settings, lo, last)
-  const at = (hourStart: number) => hours[(hourStart - lo) / HOUR_MS] ?? 0
+  // One read of every hour in [lo, last), newest first: the hour before `last` shifted back hour by hour.
+  const { aggregates } = await deps.usage.windowHistory({
+    customerId: settings.customerId,
+    metric: definition.name,
+    aggregation: definition.aggregation,
+    window: { startMs: last - HOUR_MS, endMs: last },
+    stepMs: HOUR_MS,
+    count: (last - lo) / HOUR_MS - 1,
+  })
+  const at = (hourStart: number) => aggregates[(last - HOUR_MS - hourStart) / HOUR_MS]?.value ?? 0
   const combine =
     definition.aggregation === 'sum'
       ? (a: number, b: number) => a + b
@@ -99,30 +103,6 @@ export async function judgeSlots(
     slots.push({ slot, judged, verdict: strongest(judged) })
   }
   return slots
-}
-
-/** The metric's aggregate of every hour in [lo, hi), oldest first, in reads of HOURS_PER_READ windows. */
-async function hourlyValues(
-  deps: SeriesDeps,
-  settings: SeriesSettings,
-  lo: number,
-  hi: number,
-): Promise<number[]> {
-  const values: number[] = []
-  for (let start = lo; start < hi; start += HOURS_PER_READ * HOUR_MS) {
-    const windows: TimeWindow[] = []
-    for (let h = start; h < Math.min(hi, start + HOURS_PER_READ * HOUR_MS); h += HOUR_MS) {
-      windows.push({ startMs: h, endMs: h + HOUR_MS })
-    }
-    const aggregates = await deps.usage.aggregateWindows(
-      settings.customerId,
-      settings.definition.name,
-      settings.definition.aggregation,
-      windows,
-    )
-    for (const a of aggregates) values.push(a.value)
-  }
-  return values
 }
 
 /** Periods people labelled that the job leaves out of this series' baselines (as it would today). */
