@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { join } from 'node:path'
 import { Command } from 'commander'
+import { CHECK_DETECTORS, DEFAULT_CHECK_DETECTOR } from './app/check-job.js'
 import { checkReport } from './app/check-report.js'
 import { registerAnomalyCommands } from './cli/anomalies-command.js'
 import { registerDynamoDbCommands } from './cli/dynamodb-command.js'
@@ -81,6 +82,11 @@ program
     `signals to evaluate: ${CHECK_MODES.join(', ')} (default ${DEFAULT_CHECK_MODE})`,
     choiceOption(CHECK_MODES),
   )
+  .option(
+    '--detector <detector>',
+    `whose method judges volume: ${CHECK_DETECTORS.join(', ')} (default ${DEFAULT_CHECK_DETECTOR}; job: as a detection run for the slot --end judges it, with the job's settings)`,
+    choiceOption(CHECK_DETECTORS),
+  )
   .option('--json', 'print the API response body as JSON')
   .option('--url <url>', 'ask a running MeterFlow server instead of the embedded store')
   .option('--api-key <key>', API_KEY_HELP)
@@ -95,6 +101,7 @@ program
           threshold: o.threshold,
           critical_threshold: o.criticalThreshold,
           mode: o.mode,
+          detector: o.detector,
         })
       : await withMeterFlow(async (meterflow) =>
           checkReport(
@@ -107,6 +114,7 @@ program
               threshold: o.threshold,
               criticalThreshold: o.criticalThreshold,
               mode: o.mode,
+              detector: o.detector,
             }),
           ),
         )

@@ -295,7 +295,10 @@ export async function openMeterFlow(config: Config, options: OpenOptions = {}): 
     runShard: (task, runOptions) => runShard(sharded, task, runOptions),
     ingest: (raw, options) => ingestEvents({ usage, metrics, clock, telemetry }, raw, options),
     check: (request) =>
-      checkAnomaly({ usage, metrics, clock, defaults, shape: shapeSettings, shapeIndex }, request),
+      checkAnomaly(
+        { usage, metrics, clock, defaults, shape: shapeSettings, shapeIndex, job: detection },
+        request,
+      ),
     series: (request) => customerSeries(detection, request),
     async close() {
       await job.idle()

@@ -73,6 +73,27 @@ describe('meterflow CLI', () => {
     expect(human.stdout).toMatch(/cli-co \/ api_calls: ANOMALY \(critical, spike\)/)
   })
 
+  it("judges as the job does with --detector job: the deciding window, the job's settings, no seed tuning", () => {
+    const check = (...args: string[]) =>
+      meterflow(['check', '--customer', 'cli-co', '--metric', 'api_calls', '--end', String(END), ...args])
+    const json = check('--detector', 'job', '--mode', 'volume', '--json')
+    expect(json.code, json.stderr).toBe(0)
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      detector: 'job',
+      slot: new Date(END).toISOString(),
+      window: 'day',
+      is_anomaly: true,
+      severity: 'critical',
+      current_value: 24 * 500,
+      detector_settings: { windows: ['day', 'recent'] },
+    })
+    const human = check('--detector', 'job', '--mode', 'volume')
+    expect(human.stdout).toMatch(/detector +job, slot 2026-10-01T12:00:00.000Z: the day window decided/)
+    const tuned = check('--detector', 'job', '--threshold', '4')
+    expect(tuned.code).toBe(1)
+    expect(tuned.stderr).toMatch(/threshold: is not taken with detector=job/)
+  })
+
   it('checks one signal or both with --mode: shape catches a day whose hours moved, volume does not', () => {
     const store = join(data.dir, 'shape-store')
     const file = join(data.dir, 'shape.ndjson')

@@ -19,8 +19,19 @@ import { type VolumeOptions, type VolumeVerdict, volumeVerdict } from '../domain
 import { baselineStepMs, baselineWindows, samplesSince, type TimeWindow } from '../domain/windows.js'
 import { ValidationError } from '../errors.js'
 import type { Clock, UsageStore, VectorIndex } from '../ports.js'
+import {
+  CHECK_DETECTORS,
+  type CheckDetector,
+  checkVolumeAsJob,
+  DEFAULT_CHECK_DETECTOR,
+  isCheckDetector,
+  type JobJudgement,
+  jobSlot,
+  refuseSeedParameters,
+} from './check-job.js'
 import { checkShape, type ShapeCheck } from './check-shape.js'
 import type { MetricCatalog } from './metric-catalog.js'
+import type { SeriesDeps } from './series-verdicts.js'
 
 export interface CheckRequest {
   customerId: string
@@ -33,14 +44,24 @@ export interface CheckRequest {
   criticalThreshold?: number
   /** Which signals to evaluate; default combined (volume and shape). */
   mode?: CheckMode
+  /** Whose method judges volume: the seed's (default) or the detection job's for the slot current_end. */
+  detector?: CheckDetector
 }
 
-/** The volume half: the current window against the same window on previous days (the seed's check). */
+/**
+ * The volume half: the current window against the same window on previous days (the seed's check), or, with
+ * detector=job, the verdict a run for the slot stores (its figures are the deciding window's).
+ */
 export interface VolumeCheck {
+  /** The window current_value aggregates: the one asked for, or (job) the window that decided. */
+  current: TimeWindow
   baselineSpan: TimeWindow | null
   baselineDays: number
+  /** The options the verdict was judged with (job: the deciding window's thresholds). */
   options: VolumeOptions
   verdict: VolumeVerdict
+  /** detector=job: how the job decided; null for the seed's method. */
+  job: JobJudgement | null
 }
 
 export interface CheckResult {
@@ -48,6 +69,7 @@ export interface CheckResult {
   metric: string
   aggregation: string
   mode: CheckMode
+  detector: CheckDetector
   /** The window asked for (volume's; shape's own is in `shape`). */
   current: TimeWindow
   /** Present when the mode evaluates volume. */
@@ -70,6 +92,8 @@ export interface CheckDeps {
   shape: ShapeConfig
   /** Where shape's profiles come from: the job's own index (embedded rollup or Redis Vector Sets). */
   shapeIndex: VectorIndex
+  /** What detector=job judges with: the detection job's own dependencies (settings, registry, labels). */
+  job: SeriesDeps
 }
 
 /**
@@ -85,6 +109,13 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
       { field: 'mode', reason: `must be one of: ${CHECK_MODES.join(', ')}` },
     ])
   }
+  const detector = request.detector ?? DEFAULT_CHECK_DETECTOR
+  if (!isCheckDetector(detector)) {
+    throw new ValidationError(`invalid detector '${String(detector)}'`, [
+      { field: 'detector', reason: `must be one of: ${CHECK_DETECTORS.join(', ')}` },
+    ])
+  }
+  if (detector === 'job') refuseSeedParameters(request)
   const definition =
     deps.metrics.current().get(request.metric) ?? (await deps.metrics.refresh()).get(request.metric)
   if (!definition) {
@@ -93,7 +124,20 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
     ])
   }
   const now = deps.clock.now()
-  const endMs = request.currentEndMs ?? now
+  const startGiven = request.currentStartMs !== undefined
+  const endGiven = request.currentEndMs !== undefined
+  // detector=job: a run's window, [S - 24 h, S) for a slot S that has passed (default: the latest slot).
+  const jobSlotMs =
+    detector === 'job'
+      ? jobSlot({
+          startMs: request.currentStartMs ?? Number.NaN,
+          endMs: request.currentEndMs ?? now,
+          startGiven,
+          endGiven,
+          nowMs: now,
+        })
+      : null
+  const endMs = jobSlotMs ?? request.currentEndMs ?? now
   const startMs = request.currentStartMs ?? endMs - DAY_MS
   checkWindow(startMs, endMs, now, request.currentStartMs === undefined)
   const baselineDays = request.baselineDays ?? deps.defaults.baselineDays
@@ -118,8 +162,8 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
     const window = shapeCheckWindow({
       startMs,
       endMs,
-      startGiven: request.currentStartMs !== undefined,
-      endGiven: request.currentEndMs !== undefined,
+      startGiven,
+      endGiven,
       nowMs: now,
     })
     if (window.ok) shapeSlot = window
@@ -135,9 +179,11 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
     aggregation: definition.aggregation,
   }
   const [volume, shape] = await Promise.all([
-    kinds.includes(VOLUME_KIND)
-      ? checkVolume(deps.usage, definition, request.customerId, current, baselineDays, options)
-      : null,
+    !kinds.includes(VOLUME_KIND)
+      ? null
+      : jobSlotMs !== null
+        ? checkVolumeAsJob(deps.job, request.customerId, definition, jobSlotMs)
+        : checkVolume(deps.usage, definition, request.customerId, current, baselineDays, options),
     shapeSlot
       ? checkShape(deps.shapeIndex, deps.shape, series, shapeSlot.slot, shapeSlot.basis)
       : shapeSkipped,
@@ -145,7 +191,7 @@ export async function checkAnomaly(deps: CheckDeps, request: CheckRequest): Prom
   const verdicts: SignalVerdict<SignalKind>[] = []
   if (volume) verdicts.push(volumeSignalVerdict(volume.verdict))
   if (shape?.status === 'evaluated') verdicts.push(shape.evaluation.verdict)
-  return { ...series, mode, current, volume, shape, combined: combineVerdicts(verdicts) }
+  return { ...series, mode, detector, current, volume, shape, combined: combineVerdicts(verdicts) }
 }
 
 async function checkVolume(
@@ -178,10 +224,12 @@ async function checkVolume(
   const oldest = samples[samples.length - 1]
   const newest = samples[0]
   return {
+    current,
     baselineSpan: oldest && newest ? { startMs: oldest.startMs, endMs: newest.endMs } : null,
     baselineDays,
     options,
     verdict,
+    job: null,
   }
 }
 

@@ -1,7 +1,9 @@
+import { detectorToJson } from '../domain/detector-settings.js'
 import type { ShapeNoVerdictReason } from '../domain/signals/shape-signal.js'
 import { toIso } from '../domain/time.js'
 import type { TimeWindow } from '../domain/windows.js'
 import type { CheckResult, VolumeCheck } from './check-anomaly.js'
+import type { JobJudgement } from './check-job.js'
 import type { ShapeCheck } from './check-shape.js'
 
 type EvaluatedShape = Extract<ShapeCheck, { status: 'evaluated' }>
@@ -17,6 +19,11 @@ const isoProfileWindow = (w: { start: number; end: number }) => ({ start: toIso(
  * z_score null).
  */
 export function checkReport(result: CheckResult) {
+  // detector=job says so, and how the job decided; the seed's reply is unchanged (no field added).
+  const job =
+    result.detector === 'job'
+      ? { detector: result.detector, ...(result.volume?.job ? jobFields(result.volume.job) : {}) }
+      : {}
   const signals = {
     mode: result.mode,
     fired: result.combined.fired,
@@ -26,11 +33,12 @@ export function checkReport(result: CheckResult) {
   if (result.volume === null) {
     // Shape mode: a window shape cannot judge is a 400, so the check is evaluated.
     if (result.shape?.status !== 'evaluated') throw new Error('a shape-mode check without a shape verdict')
-    return { ...shapeSeedFields(result, result.shape), ...signals }
+    return { ...shapeSeedFields(result, result.shape), ...job, ...signals }
   }
   const seed = volumeSeedFields(result, result.volume)
   const message = volumeMessage(result.volume)
-  if (result.mode === 'volume') return { ...seed, ...(message === undefined ? {} : { message }), ...signals }
+  if (result.mode === 'volume')
+    return { ...seed, ...(message === undefined ? {} : { message }), ...job, ...signals }
   const { combined } = result
   const status = combined.judged ? 'ok' : 'insufficient_data'
   return {
@@ -40,6 +48,7 @@ export function checkReport(result: CheckResult) {
     severity: combined.severity,
     direction: combined.direction,
     ...(status === 'insufficient_data' && message !== undefined ? { message } : {}),
+    ...job,
     ...signals,
   }
 }
@@ -65,16 +74,22 @@ function volumeSeedFields(result: CheckResult, volume: VolumeCheck) {
       min_samples: options.minSamples,
       window: volume.baselineSpan ? iso(volume.baselineSpan) : null,
     },
-    current_window: iso(result.current),
+    current_window: iso(volume.current),
     baseline_days: volume.baselineDays,
     threshold: options.threshold,
     critical_threshold: options.criticalThreshold,
-    method: 'zscore',
+    method: volume.job ? volume.job.settings.detector.statistic : 'zscore',
   }
 }
 
-function volumeMessage({ verdict, options, baselineDays }: VolumeCheck): string | undefined {
+function volumeMessage({ verdict, options, baselineDays, job }: VolumeCheck): string | undefined {
   if (verdict.status !== 'insufficient_data') return undefined
+  if (job) {
+    const counts = job.windows.map(
+      (w) => `${w.detection.window} ${w.detection.verdict.baseline.samples} of ${w.options.minSamples}`,
+    )
+    return `no window of the job's detector has enough baseline samples for a verdict (samples of needed: ${counts.join(', ')})`
+  }
   return `only ${verdict.baseline.samples} baseline sample(s) in the last ${baselineDays} days; at least ${options.minSamples} are needed for a verdict`
 }
 
@@ -90,7 +105,42 @@ function volumeReport(volume: VolumeCheck) {
     current_value: verdict.currentValue,
     threshold: options.threshold,
     critical_threshold: options.criticalThreshold,
+    ...(volume.job ? { window: volume.job.decided.window } : {}),
     ...(message === undefined ? {} : { message }),
+  }
+}
+
+/** How the job decided: the slot, the window that won, the bar it had to clear, its settings, every window. */
+function jobFields(job: JobJudgement) {
+  return {
+    slot: toIso(job.slot),
+    window: job.decided.window,
+    calibrated_threshold: job.decided.calibratedThreshold ?? null,
+    checked: job.settings.checked,
+    detector_settings: detectorToJson(job.settings.detector),
+    window_verdicts: job.windows.map(({ detection, options }) => {
+      const { verdict } = detection
+      return {
+        window: detection.window,
+        status: verdict.status,
+        is_anomaly: verdict.isAnomaly,
+        severity: verdict.severity,
+        direction: verdict.isAnomaly ? verdict.direction : null,
+        z_score: verdict.zScore,
+        current_value: verdict.currentValue,
+        current_window: iso({ startMs: detection.windowStart, endMs: detection.windowEnd }),
+        baseline: {
+          mean: verdict.baseline.mean,
+          stddev: verdict.baseline.stddev,
+          effective_stddev: verdict.baseline.effectiveStddev,
+          samples: verdict.baseline.samples,
+          min_samples: options.minSamples,
+        },
+        threshold: options.threshold,
+        critical_threshold: options.criticalThreshold,
+        calibrated_threshold: detection.calibratedThreshold ?? null,
+      }
+    }),
   }
 }
 

@@ -20,6 +20,16 @@ export function printCheck(report: Report): void {
         : 'normal'
   console.log(`${report.customer_id} / ${report.metric}: ${verdict}`)
   if (report.fired && report.fired.length > 0) console.log(`  fired         ${report.fired.join(', ')}`)
+  if (report.detector === 'job' && typeof report.window === 'string') {
+    const calibrated =
+      typeof report.calibrated_threshold === 'number'
+        ? `, calibrated |z| needed ${number(report.calibrated_threshold)}`
+        : ''
+    const unchecked = report.checked === false ? '; the job does not check this series' : ''
+    console.log(
+      `  detector      job, slot ${report.slot}: the ${report.window} window decided${calibrated}${unchecked}`,
+    )
+  }
   console.log(`  window        ${report.current_window?.start} .. ${report.current_window?.end}`)
   console.log(`  current       ${number(report.current_value)}`)
   console.log(

@@ -31,9 +31,14 @@ export function installErrorHandling(app: FastifyInstance): void {
           const field = path ? `${path}.${property}` : property
           return { field, reason: missing !== undefined ? 'is required' : 'is not a known field' }
         }
+        // An enum's reason lists its values (Ajv's message only says there are some).
+        const allowed =
+          v.keyword === 'enum' ? (v.params as { allowedValues?: unknown[] }).allowedValues : undefined
         return {
           field: path || fastifyError.validationContext || 'request',
-          reason: v.message ?? 'is invalid',
+          reason: allowed
+            ? `must be one of the allowed values: ${allowed.join(', ')}`
+            : (v.message ?? 'is invalid'),
         }
       })
       const summary = details.map((d) => `${d.field} ${d.reason}`).join('; ')

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { CHECK_DETECTORS, type CheckDetector, DEFAULT_CHECK_DETECTOR } from '../../app/check-job.js'
 import { checkReport } from '../../app/check-report.js'
+import { DETECTOR_SETTINGS } from '../../domain/detector-settings.js'
 import { BOUNDS } from '../../domain/limits.js'
 import { CHECK_MODES, type CheckMode, DEFAULT_CHECK_MODE } from '../../domain/signals/combined-verdict.js'
 import { SHAPE_SETTINGS } from '../../domain/signals/shape/shape-settings.js'
@@ -7,6 +9,7 @@ import { SIGNAL_KINDS } from '../../domain/signals/signal-registry.js'
 import type { MeterFlow } from '../../wiring.js'
 import { errorResponseSchema } from '../errors.js'
 import { numberParam, parseTime, timeParam } from '../params.js'
+import { detectorOverrideSchema } from './schemas.js'
 
 interface CheckQuery {
   customer_id: string
@@ -17,6 +20,7 @@ interface CheckQuery {
   threshold?: number
   critical_threshold?: number
   mode?: CheckMode
+  detector?: CheckDetector
 }
 
 const windowSchema = {
@@ -30,6 +34,7 @@ const windowSchema = {
 const severity = { type: ['string', 'null'], enum: ['warning', 'critical', null] } as const
 const direction = { type: ['string', 'null'], enum: ['spike', 'drop', null] } as const
 const nullableNumber = { type: ['number', 'null'] } as const
+const windowKind = { type: 'string', enum: DETECTOR_SETTINGS.windows.choices } as const
 const hourly = { type: 'array', items: { type: 'number' }, minItems: 24, maxItems: 24 } as const
 
 const volumeSchema = {
@@ -44,6 +49,7 @@ const volumeSchema = {
     current_value: { type: 'number' },
     threshold: { type: 'number' },
     critical_threshold: { type: 'number' },
+    window: { ...windowKind, description: 'detector=job: the window that decided' },
     message: { type: 'string' },
   },
 } as const
@@ -110,6 +116,67 @@ const shapeSchema = {
   },
 } as const
 
+const judgedBaseline = {
+  type: 'object',
+  properties: {
+    mean: { type: 'number' },
+    stddev: { type: 'number' },
+    effective_stddev: { type: 'number' },
+    samples: { type: 'integer' },
+    min_samples: { type: 'integer' },
+  },
+} as const
+
+/** detector=job (with the volume signal): how the job decided the slot. */
+const jobProperties = {
+  slot: {
+    type: 'string',
+    format: 'date-time',
+    description: 'detector=job: the run slot judged (current_end)',
+  },
+  window: {
+    ...windowKind,
+    description:
+      "detector=job: the window whose verdict a run stores (the strongest firing one, else the day window's); current_window, current_value, baseline, z_score and the thresholds are its",
+  },
+  calibrated_threshold: {
+    ...nullableNumber,
+    description:
+      'detector=job: the |z| the deciding window needed with calibration on (null: calibration off or no verdict)',
+  },
+  checked: {
+    type: 'boolean',
+    description:
+      'detector=job: false when the job does not check this series (customer disabled, or the metric not among its own); the verdict is then what it would be',
+  },
+  detector_settings: {
+    ...detectorOverrideSchema,
+    description:
+      "detector=job: the job's detector settings for this series (the customer's overrides over the metric's detector)",
+  },
+  window_verdicts: {
+    type: 'array',
+    description: "detector=job: every window of the job's detector, judged",
+    items: {
+      type: 'object',
+      properties: {
+        window: windowKind,
+        status: { type: 'string', enum: ['ok', 'insufficient_data'] },
+        is_anomaly: { type: 'boolean' },
+        severity,
+        direction,
+        z_score: nullableNumber,
+        current_value: { type: 'number' },
+        current_window: windowSchema,
+        baseline: judgedBaseline,
+        threshold: { type: 'number' },
+        critical_threshold: { type: 'number' },
+        calibrated_threshold: nullableNumber,
+      },
+    },
+  },
+} as const
+
 const checkResponseSchema = {
   type: 'object',
   properties: {
@@ -148,6 +215,12 @@ const checkResponseSchema = {
       items: { type: 'string', enum: SIGNAL_KINDS },
       description: 'the signals that fired',
     },
+    detector: {
+      type: 'string',
+      enum: CHECK_DETECTORS,
+      description: 'present with detector=job (the seed reply is unchanged)',
+    },
+    ...jobProperties,
     volume: volumeSchema,
     shape: shapeSchema,
   },
@@ -161,7 +234,7 @@ export function checkRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
       schema: {
         summary: 'Check one customer and metric for a volume and/or shape anomaly now',
         description:
-          "Volume: compares the metric's aggregate over [current_start, current_end) (default: the last 24 hours) with the same window on previous days within baseline_days, and reports the z-score; fewer than the minimum samples (7 by default) gives status insufficient_data. Shape: compares the 24 hourly values of a 24-hour window ending on a whole hour (default: the 24 hours up to the last whole hour) with the same hours on the same weekday of previous weeks (cosine similarity, settings detection.shape). mode says which signals are evaluated; the top-level verdict is the mode's (combined: volume OR shape), each signal is reported in `volume` / `shape`, and `fired` lists those that fired. In shape mode a window shape cannot judge is a 400; in combined mode shape is then not_evaluated.",
+          "Volume: compares the metric's aggregate over [current_start, current_end) (default: the last 24 hours) with the same window on previous days within baseline_days, and reports the z-score; fewer than the minimum samples (7 by default) gives status insufficient_data. Shape: compares the 24 hourly values of a 24-hour window ending on a whole hour (default: the 24 hours up to the last whole hour) with the same hours on the same weekday of previous weeks (cosine similarity, settings detection.shape). mode says which signals are evaluated; the top-level verdict is the mode's (combined: volume OR shape), each signal is reported in `volume` / `shape`, and `fired` lists those that fired. In shape mode a window shape cannot judge is a 400; in combined mode shape is then not_evaluated. detector=job judges volume as the detection job does for the slot current_end (the reply's figures are then the deciding window's, and detector, slot, window, calibrated_threshold, checked, detector_settings and window_verdicts say how it decided).",
         tags: ['anomalies'],
         querystring: {
           type: 'object',
@@ -186,6 +259,11 @@ export function checkRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
               enum: CHECK_MODES,
               description: `which signals to evaluate; default ${DEFAULT_CHECK_MODE}`,
             },
+            detector: {
+              type: 'string',
+              enum: CHECK_DETECTORS,
+              description: `whose method judges volume; default ${DEFAULT_CHECK_DETECTOR}. seed: the seed's z-score over the window given, with baseline_days and the thresholds given. job: what a detection run for the slot current_end stores for this series (the job's detector and the customer's settings, labelled periods left out); the window must be a run's (current_end a whole hour not in the future, current_start 24 hours before it or absent; neither: the latest slot) and baseline_days, threshold and critical_threshold are refused`,
+            },
           },
         },
         response: { 200: checkResponseSchema, 400: errorResponseSchema },
@@ -202,6 +280,7 @@ export function checkRoutes(app: FastifyInstance, meterflow: MeterFlow): void {
         threshold: q.threshold,
         criticalThreshold: q.critical_threshold,
         mode: q.mode,
+        detector: q.detector,
       })
       return checkReport(result)
     },
