@@ -1,6 +1,7 @@
 import { detectorToJson } from '../domain/detector-settings.js'
 import type { ShapeNoVerdictReason } from '../domain/signals/shape-signal.js'
 import { toIso } from '../domain/time.js'
+import type { VolumeVerdict } from '../domain/volume.js'
 import type { TimeWindow } from '../domain/windows.js'
 import type { CheckResult, VolumeCheck } from './check-anomaly.js'
 import type { JobJudgement } from './check-job.js'
@@ -93,9 +94,8 @@ function volumeMessage({ verdict, options, baselineDays, job }: VolumeCheck): st
   return `only ${verdict.baseline.samples} baseline sample(s) in the last ${baselineDays} days; at least ${options.minSamples} are needed for a verdict`
 }
 
-function volumeReport(volume: VolumeCheck) {
-  const { verdict, options } = volume
-  const message = volumeMessage(volume)
+/** A volume verdict as the `volume` block and each of `window_verdicts` state it (same names, same order). */
+function volumeVerdictFields(verdict: VolumeVerdict) {
   return {
     status: verdict.status,
     is_anomaly: verdict.isAnomaly,
@@ -103,6 +103,14 @@ function volumeReport(volume: VolumeCheck) {
     direction: verdict.isAnomaly ? verdict.direction : null,
     z_score: verdict.zScore,
     current_value: verdict.currentValue,
+  }
+}
+
+function volumeReport(volume: VolumeCheck) {
+  const { verdict, options } = volume
+  const message = volumeMessage(volume)
+  return {
+    ...volumeVerdictFields(verdict),
     threshold: options.threshold,
     critical_threshold: options.criticalThreshold,
     ...(volume.job ? { window: volume.job.decided.window } : {}),
@@ -122,12 +130,7 @@ function jobFields(job: JobJudgement) {
       const { verdict } = detection
       return {
         window: detection.window,
-        status: verdict.status,
-        is_anomaly: verdict.isAnomaly,
-        severity: verdict.severity,
-        direction: verdict.isAnomaly ? verdict.direction : null,
-        z_score: verdict.zScore,
-        current_value: verdict.currentValue,
+        ...volumeVerdictFields(verdict),
         current_window: iso({ startMs: detection.windowStart, endMs: detection.windowEnd }),
         baseline: {
           mean: verdict.baseline.mean,

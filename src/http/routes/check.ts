@@ -37,16 +37,21 @@ const nullableNumber = { type: ['number', 'null'] } as const
 const windowKind = { type: 'string', enum: DETECTOR_SETTINGS.windows.choices } as const
 const hourly = { type: 'array', items: { type: 'number' }, minItems: 24, maxItems: 24 } as const
 
+/** A volume verdict's fields: the `volume` block's and each of `window_verdicts`' (check-report.ts). */
+const volumeVerdictProperties = {
+  status: { type: 'string', enum: ['ok', 'insufficient_data'] },
+  is_anomaly: { type: 'boolean' },
+  severity,
+  direction,
+  z_score: nullableNumber,
+  current_value: { type: 'number' },
+} as const
+
 const volumeSchema = {
   type: 'object',
   description: 'The volume signal (the z-score); present in volume and combined mode',
   properties: {
-    status: { type: 'string', enum: ['ok', 'insufficient_data'] },
-    is_anomaly: { type: 'boolean' },
-    severity,
-    direction,
-    z_score: nullableNumber,
-    current_value: { type: 'number' },
+    ...volumeVerdictProperties,
     threshold: { type: 'number' },
     critical_threshold: { type: 'number' },
     window: { ...windowKind, description: 'detector=job: the window that decided' },
@@ -161,12 +166,7 @@ const jobProperties = {
       type: 'object',
       properties: {
         window: windowKind,
-        status: { type: 'string', enum: ['ok', 'insufficient_data'] },
-        is_anomaly: { type: 'boolean' },
-        severity,
-        direction,
-        z_score: nullableNumber,
-        current_value: { type: 'number' },
+        ...volumeVerdictProperties,
         current_window: windowSchema,
         baseline: judgedBaseline,
         threshold: { type: 'number' },
