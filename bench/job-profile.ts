@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { ClickHouseClient } from '@clickhouse/client'
+import { type ClickHouseClient, createClient } from '@clickhouse/client'
+import { createChdbConnection } from 'chdb/connection'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { embeddedEnginePath } from '../src/adapters/clickhouse/data-dir-lock.js'
 import { loadConfig } from '../src/config.js'
 import { openMeterFlow } from '../src/wiring.js'
 import { writeHourlyUsage } from './job-data.js'
@@ -19,6 +21,10 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     customers: { type: 'string', default: '10000' },
     generate: { type: 'boolean', default: false },
+    /** Merge the rollup's parts first (after --generate they merge in the background of whatever runs next). */
+    optimize: { type: 'boolean', default: false },
+    /** The job's customers per chunk (config job.customersPerChunk; default the config's). */
+    chunk: { type: 'string' },
     /** Extra ClickHouse settings for every query of the run, `name=value,name=value` (to measure their effect). */
     settings: { type: 'string', default: '' },
   },
@@ -29,13 +35,21 @@ const database = `bench_job_${customers}`
 const slot = Date.UTC(2026, 10, 1)
 const log = (s: string) => process.stderr.write(`${s}\n`)
 
-if (values.generate) {
+if (values.generate || values.optimize) {
   const config = loadConfig({}, { dataDir, logLevel: 'warn', demo: { enabled: false } })
   const client = await createClickHouseClient(config)
   const started = performance.now()
-  await writeHourlyUsage(client, database, customers, slot)
+  if (values.generate) await writeHourlyUsage(client, database, customers, slot)
+  if (values.optimize) {
+    for (const table of ['usage_hourly', 'usage_first_seen']) {
+      await client.command({
+        query: `OPTIMIZE TABLE {db:Identifier}.${table} FINAL`,
+        query_params: { db: database },
+      })
+    }
+  }
   await client.close()
-  log(`generated ${customers} customers in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  log(`prepared ${customers} customers in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   process.exit(0)
 }
 
@@ -46,7 +60,10 @@ const config = loadConfig(
     dataDir,
     logLevel: 'warn',
     demo: { enabled: false },
-    job: { schedulerEnabled: false },
+    job: {
+      schedulerEnabled: false,
+      ...(values.chunk ? { customersPerChunk: Number(values.chunk) } : {}),
+    },
     clickhouse: { database },
     anomalyStore: { sqlitePath: join(storeDir, 'anomalies.sqlite') },
   },
@@ -125,7 +142,7 @@ function parseRows(text: string, format: string | undefined): unknown {
 function describeQuery(sql: string): string {
   if (sql.includes('arraySort(groupUniqArray')) return 'chunk bounds'
   if (sql.includes('groupArray(idx)')) return 'recent hours'
-  if (sql.includes('by_day')) return sql.includes('sumIf') ? 'windows sum' : 'windows max'
+  if (sql.includes('by_day')) return /sumIf|sumResample/.test(sql) ? 'windows sum' : 'windows max'
   return sql.replace(/\s+/g, ' ').trim().slice(0, 40)
 }
 
@@ -171,6 +188,27 @@ for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(anomalies)))
   }
 }
 
+// The engine's tracked memory during the run, read every 50 ms through a second connection to the same directory
+// (chDB runs same-path connections side by side): what ClickHouse itself holds, apart from the process's RSS.
+const watcher = createClient({
+  connection: createChdbConnection({ path: embeddedEnginePath(config) }) as unknown as NonNullable<
+    Parameters<typeof createClient>[0]
+  >['connection'],
+})
+let engineTracked = { peak: 0, phase: '' }
+let watching = true
+const watch = (async () => {
+  while (watching) {
+    const r = await watcher.query({
+      query: "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'",
+      format: 'JSONCompactEachRow',
+    })
+    const bytes = Number((await r.json<[string]>())[0]?.[0] ?? 0)
+    if (bytes > engineTracked.peak) engineTracked = { peak: bytes, phase }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+})()
+
 const rssBefore = mib(process.memoryUsage().rss)
 profiling = true
 const started = performance.now()
@@ -179,6 +217,9 @@ const { run } = await meterflow.job.runNow(slot, 'cli')
 const runMs = performance.now() - started
 const runCpuMs = cpuMs() - runCpuStarted
 profiling = false
+watching = false
+await watch
+await watcher.close()
 sample()
 clearInterval(sampler)
 if (run.status !== 'completed') throw new Error(`run failed: ${run.error}`)
@@ -226,6 +267,8 @@ const report = {
   peakJsMiB: mib(peak.js),
   peakJsPhase: peak.jsPhase,
   peakHeapMiB: mib(peak.heap),
+  peakEngineTrackedMiB: mib(engineTracked.peak),
+  peakEngineTrackedPhase: engineTracked.phase,
   settings: extra,
 }
 log(
