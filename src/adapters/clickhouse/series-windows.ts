@@ -115,8 +115,14 @@ export async function* seriesWindowsForSlot(
           query_params: { db: database, slot: slotMs, lo, metrics: names, ...range },
           // Compact rows (no repeated keys) keep a chunk's result small.
           format: 'JSONCompactEachRow',
-          // Spill the aggregation to disk past this size: memory stays flat however large a chunk's history.
-          clickhouse_settings: { max_bytes_before_external_group_by: String(EXTERNAL_GROUP_BY_BYTES) },
+          clickhouse_settings: {
+            // Spill the aggregation to disk past this size: memory stays flat however large a chunk's history.
+            max_bytes_before_external_group_by: String(EXTERNAL_GROUP_BY_BYTES),
+            // GROUP BY (metric, customer_id) is a prefix of the rollup's sort key: each series' rows arrive together,
+            // so its states are finished one after another instead of in a hash table merged across threads
+            // (10k customers: the queries' CPU 4.7-5.5 -> 3.5-3.9 s, bench/job-profile.ts --settings).
+            optimize_aggregation_in_order: 1,
+          },
         })
         return result.json<Row>()
       })
