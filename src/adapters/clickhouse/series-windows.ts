@@ -76,7 +76,8 @@ type Row = [
  * Customers per query: bounds the memory of one query and of its result whatever the number of customers. A chunk's
  * result is held three times over for a moment (the engine's output, its copy in a JS buffer, the parsed rows);
  * measured at 100k customers (bench/job-profile.ts --chunk): 2,500 peaked at 892-949 MiB RSS, 1,000 at 682-706 MiB
- * in the same time (64 vs 71 s), 500 gained little more and cost ~5% CPU.
+ * in the same time (64 vs 71 s); 500 peaked at 659-662 MiB for the same CPU but 7-9% more wall time (twice the
+ * queries, each waiting its turn on a loaded machine): METERFLOW_JOB_CUSTOMERS_PER_CHUNK=500 where memory is tight.
  */
 export const CUSTOMERS_PER_CHUNK = 1_000
 const EXTERNAL_GROUP_BY_BYTES = 50_000_000
