@@ -106,7 +106,7 @@ export const configSchema = z
         schedule: scheduleExpression.default('rate(1 hour)'),
         resolveAfterCleanRuns: z.coerce.number().int().min(1).max(1000).default(2),
         /** Customers per detection query: bounds the job's memory (see docs/decisions.md). */
-        customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(2_500),
+        customersPerChunk: z.coerce.number().int().min(1).max(10_000_000).default(1_000),
         /**
          * Shards per run: 1 runs a slot in one process; more splits its customers into this many ranges, each
          * evaluated by a worker from `shardQueueUrl` (see docs/deploy.md, Sharding).

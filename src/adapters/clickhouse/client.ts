@@ -16,6 +16,7 @@ export const SESSION_SETTING_DEFAULTS = {
   deduplicate_blocks_in_dependent_materialized_views: 0,
   max_partitions_per_insert_block: '100',
   max_bytes_before_external_group_by: '0',
+  optimize_aggregation_in_order: 0,
 } as const
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>

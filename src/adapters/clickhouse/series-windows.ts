@@ -4,38 +4,55 @@ import { ALL_CUSTOMERS, type CustomerRange, rangesFromBounds } from '../../domai
 import { DAY_MS, HOUR_MS } from '../../domain/time.js'
 import type { SeriesWindows } from '../../ports.js'
 import { withStoreError } from './errors.js'
-import { recentHoursForRange } from './recent-hours.js'
+
+/** The recent window's largest baseline (DETECTOR_SETTINGS.recentHours' bound): a bounded scan and array. */
+export const MAX_RECENT_HOURS = 720
 
 /**
  * Per-day history of every series (customer x metric) for one slot S, from the hourly rollup: the aggregate of
  * the 24 h window ending k days before S and of the hour ending k days before S, for k = 0..K (0 = now), plus
- * the series' first hour. Days without rows are real zeros. The statistics are the domain's (detector.ts).
+ * the series' first hour, and with `hours` > 0 the hours before S's last hour: `recent`[j - 1] is the hour
+ * [S - (j + 1) h, S - j h), j = 1..hours ([] for a series without rows in them). Days and hours without rows are
+ * real zeros. The statistics are the domain's (detector.ts).
  *
- * One conditional aggregate per day keeps every series' state a fixed array of numbers: sumMap/maxMap states and
- * two-level GROUP BYs measured 4-10x the memory. The number of columns is structure derived from the validated
- * integer K, not a value.
+ * One scan of the rollup gives all three: each is a -Resample aggregate, a fixed array of numbers per series whose
+ * rows each update one slot (a row whose key falls outside the array updates none). Measured against a conditional
+ * aggregate per day (sumIf x 2 (K + 1)) plus a second scan for the recent hours as (index, value) pairs folded in
+ * JS: half the CPU and no second pass over the same rows (bench/windows-variants.ts); the sumMap/maxMap states and
+ * two-level GROUP BYs tried before measured 4-10x the memory. An hour still in several unmerged parts of the rollup
+ * is folded by the aggregate itself. The array sizes are structure derived from validated integers, not values.
  */
-const SQL = (aggregation: Aggregation, days: number) => {
-  const fn = aggregation === 'sum' ? 'sumIf' : 'maxIf'
+const SQL = (aggregation: Aggregation, days: number, hours: number) => {
+  const fn = aggregation === 'sum' ? 'sum' : 'max'
   const column = aggregation === 'sum' ? 'sum_value' : 'max_value'
-  const perDay = (index: string) =>
-    Array.from({ length: days + 1 }, (_, day) => `${fn}(${column}, ${index} = ${day})`).join(', ')
+  const byIndex = (index: string, from: number, to: number) =>
+    `${fn}Resample(${from}, ${to}, 1)(${column}, ${index})`
+  const recent =
+    hours > 0
+      ? `, if(countIf(h >= 1 AND h <= ${hours}) = 0, [], ${byIndex('h', 1, hours + 1)}) AS recent`
+      : ''
+  // The recent hours may reach further back than the days (a short baseline_days): those older rows must not make
+  // a series appear that the days alone would not have.
+  const older = hours + 1 > (days + 1) * 24 ? `HAVING countIf(k <= ${days}) > 0` : ''
   return `
-  SELECT metric, customer_id, first_ms, by_day, by_hour
+  SELECT metric, customer_id, first_ms, by_day, by_hour${hours > 0 ? ', recent' : ''}
   FROM (
-    SELECT metric, customer_id, [${perDay('k')}] AS by_day, [${perDay('hk')}] AS by_hour
+    SELECT metric, customer_id, ${byIndex('k', 0, days + 1)} AS by_day, ${byIndex('hk', 0, days + 1)} AS by_hour${recent}
     FROM (
       SELECT metric, customer_id, ${column},
         {slot:Int64} - 1 - toInt64(toUnixTimestamp(hour)) * 1000 AS age,
-        toUInt32(intDiv(age, ${DAY_MS})) AS k,
-        -- the hour-of-day of the slot's last hour, k days back; other hours get an index no column reads
-        if(age % ${DAY_MS} < ${HOUR_MS}, k, 100000) AS hk
+        intDiv(age, ${DAY_MS}) AS k,
+        -- the hour-of-day of the slot's last hour, k days back; other hours get an index past the array
+        if(age % ${DAY_MS} < ${HOUR_MS}, k, 100000) AS hk,
+        -- hours back from the slot's last hour (0)
+        intDiv(age, ${HOUR_MS}) AS h
       FROM {db:Identifier}.usage_hourly
       WHERE metric IN {metrics:Array(String)}
         AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
         AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
     )
     GROUP BY metric, customer_id
+    ${older}
   ) AS a
   INNER JOIN (
     SELECT metric, customer_id, toInt64(toUnixTimestamp(min(first_hour))) * 1000 AS first_ms
@@ -46,16 +63,30 @@ const SQL = (aggregation: Aggregation, days: number) => {
   ) AS f USING (metric, customer_id)`
 }
 
-type Row = [metric: string, customerId: string, firstMs: number | string, byDay: number[], byHour: number[]]
+type Row = [
+  metric: string,
+  customerId: string,
+  firstMs: number | string,
+  byDay: number[],
+  byHour: number[],
+  recent?: number[],
+]
 
-/** Customers per query: bounds the memory of one query and of its result whatever the number of customers. */
-export const CUSTOMERS_PER_CHUNK = 2_500
+/**
+ * Customers per query: bounds the memory of one query and of its result whatever the number of customers. A chunk's
+ * result is held three times over for a moment (the engine's output, its copy in a JS buffer, the parsed rows);
+ * measured at 100k customers (bench/job-profile.ts --chunk): 2,500 peaked at 892-949 MiB RSS, 1,000 at 682-706 MiB
+ * in the same time (64 vs 71 s); 500 peaked at 659-662 MiB for the same CPU but 7-9% more wall time (twice the
+ * queries, each waiting its turn on a loaded machine): METERFLOW_JOB_CUSTOMERS_PER_CHUNK=500 where memory is tight.
+ */
+export const CUSTOMERS_PER_CHUNK = 1_000
 const EXTERNAL_GROUP_BY_BYTES = 50_000_000
 
 /**
  * Every series of the customers in `shard` (default: all) in chunks of customer-id ranges (the table's sort key,
- * so each query reads only its range): 2 x ceil(customers / CUSTOMERS_PER_CHUNK) queries plus one for the range
- * bounds, never one per customer. The chunks are cut inside the shard, so a shard's chunks are full-size too.
+ * so each query reads only its range): ceil(customers / CUSTOMERS_PER_CHUNK) queries per aggregation plus one for
+ * the range bounds, never one per customer. The chunks are cut inside the shard, so a shard's chunks are full-size
+ * too.
  */
 export async function* seriesWindowsForSlot(
   client: ClickHouseClient,
@@ -65,9 +96,13 @@ export async function* seriesWindowsForSlot(
   metrics: readonly { name: string; aggregation: Aggregation }[],
   customersPerChunk = CUSTOMERS_PER_CHUNK,
   shard: CustomerRange = ALL_CUSTOMERS,
-  /** > 0 when a detector uses the recent window: each series also gets its `recentHours` hours (recent-hours.ts). */
+  /** > 0 when a detector uses the recent window: each series also gets its `recentHours` hours. */
   recentHours = 0,
 ): AsyncGenerator<SeriesWindows[]> {
+  if (!Number.isSafeInteger(recentHours) || recentHours < 0 || recentHours > MAX_RECENT_HOURS) {
+    throw new RangeError(`recent hours must be a whole number in 0..${MAX_RECENT_HOURS}, got ${recentHours}`)
+  }
+  const lo = Math.min(slotMs - (baselineDays + 1) * DAY_MS, slotMs - (recentHours + 1) * HOUR_MS)
   const bounds = await chunkBounds(client, database, customersPerChunk, shard)
   for (let i = 0; i < bounds.length; i++) {
     const range = { from: bounds[i] as string, to: bounds[i + 1] ?? shard.to }
@@ -77,29 +112,33 @@ export async function* seriesWindowsForSlot(
       if (names.length === 0) continue
       const rows = await withStoreError('compute detection statistics', async () => {
         const result = await client.query({
-          query: SQL(aggregation, baselineDays),
-          query_params: {
-            db: database,
-            slot: slotMs,
-            k: baselineDays,
-            lo: slotMs - (baselineDays + 1) * DAY_MS,
-            metrics: names,
-            ...range,
-          },
+          query: SQL(aggregation, baselineDays, recentHours),
+          query_params: { db: database, slot: slotMs, lo, metrics: names, ...range },
           // Compact rows (no repeated keys) keep a chunk's result small.
           format: 'JSONCompactEachRow',
-          // Spill the aggregation to disk past this size: memory stays flat however large a chunk's history.
-          clickhouse_settings: { max_bytes_before_external_group_by: String(EXTERNAL_GROUP_BY_BYTES) },
+          clickhouse_settings: {
+            // Spill the aggregation to disk past this size: memory stays flat however large a chunk's history.
+            max_bytes_before_external_group_by: String(EXTERNAL_GROUP_BY_BYTES),
+            // GROUP BY (metric, customer_id) is a prefix of the rollup's sort key: each series' rows arrive together,
+            // so its states are finished one after another instead of in a hash table merged across threads
+            // (10k customers: the queries' CPU 4.7-5.5 -> 3.5-3.9 s, bench/job-profile.ts --settings).
+            optimize_aggregation_in_order: 1,
+          },
         })
         return result.json<Row>()
       })
-      for (const [metric, customerId, firstMs, daily, hourly] of rows) {
-        chunk.push({ customerId, metric, slot: slotMs, firstHourMs: Number(firstMs), daily, hourly })
+      for (const [metric, customerId, firstMs, daily, hourly, recent] of rows) {
+        const series: SeriesWindows = {
+          customerId,
+          metric,
+          slot: slotMs,
+          firstHourMs: Number(firstMs),
+          daily,
+          hourly,
+        }
+        if (recentHours > 0) series.recent = recent ?? []
+        chunk.push(series)
       }
-    }
-    if (recentHours > 0) {
-      const recent = await recentHoursForRange(client, database, slotMs, recentHours, metrics, range)
-      for (const s of chunk) s.recent = recent.get(`${s.customerId}\u0000${s.metric}`) ?? []
     }
     yield chunk
   }
