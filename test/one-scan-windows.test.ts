@@ -133,6 +133,18 @@ describe('the one-scan series windows', () => {
     expect((await oneScan(1, 60, ALL_CUSTOMERS)).flat().some((s) => s.customerId === 'between')).toBe(false)
   })
 
+  it('read one chunk ahead: a caller that stops after the first chunk leaves the store answering as before', async () => {
+    const expected = await oneScan(30, 168, ALL_CUSTOMERS)
+    expect(expected.length).toBeGreaterThan(2)
+    const windows = store.seriesWindows(SLOT, 30, METRICS, ALL_CUSTOMERS, 168)
+    for await (const first of windows) {
+      expect(ordered([first])).toEqual(expected.slice(0, 1))
+      // The run stops here (out of time) while the second chunk's read is in flight.
+      break
+    }
+    expect(await oneScan(30, 168, ALL_CUSTOMERS)).toEqual(expected)
+  })
+
   it('still equal the two-query path after late events land in hours already read', async () => {
     const before = await oneScan(30, 168, ALL_CUSTOMERS)
     const random = seededRandom(15)

@@ -104,8 +104,7 @@ export async function* seriesWindowsForSlot(
   }
   const lo = Math.min(slotMs - (baselineDays + 1) * DAY_MS, slotMs - (recentHours + 1) * HOUR_MS)
   const bounds = await chunkBounds(client, database, customersPerChunk, shard)
-  for (let i = 0; i < bounds.length; i++) {
-    const range = { from: bounds[i] as string, to: bounds[i + 1] ?? shard.to }
+  const readChunk = async (range: CustomerRange): Promise<SeriesWindows[]> => {
     const chunk: SeriesWindows[] = []
     for (const aggregation of ['sum', 'max'] as const) {
       const names = metrics.filter((m) => m.aggregation === aggregation).map((m) => m.name)
@@ -140,6 +139,21 @@ export async function* seriesWindowsForSlot(
         chunk.push(series)
       }
     }
+    return chunk
+  }
+  // The next chunk's query runs in the engine (its own threads) while the caller judges this one (JS): one chunk
+  // ahead, so memory holds two chunks at most. A read the caller never takes (it stopped early) must not surface as
+  // an unhandled rejection: its failure is seen only by whoever awaits it.
+  const prefetch = (i: number): Promise<SeriesWindows[]> | null => {
+    if (i >= bounds.length) return null
+    const read = readChunk({ from: bounds[i] as string, to: bounds[i + 1] ?? shard.to })
+    read.catch(() => undefined)
+    return read
+  }
+  let next = prefetch(0)
+  for (let i = 0; next; i++) {
+    const chunk = await next
+    next = prefetch(i + 1)
     yield chunk
   }
 }
