@@ -1,7 +1,7 @@
 import type { DetectorConfig } from './detector-settings.js'
 import type { TimeRange } from './incident.js'
 import { RECENT_MIN_HOURS, recentSamples } from './recent-window.js'
-import { DAY_MS, HOUR_MS } from './time.js'
+import { DAY_MS, HOUR_MS, overlapsAny, utcWeekday } from './time.js'
 import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats } from './volume.js'
 
 // The settings themselves (names, values, meaning) are declared in detector-settings.ts.
@@ -72,7 +72,7 @@ export function robustStats(samples: readonly number[]): { mean: number; stddev:
 }
 
 const isWeekend = (ms: number) => {
-  const day = new Date(ms).getUTCDay()
+  const day = utcWeekday(ms)
   return day === 0 || day === 6
 }
 
@@ -82,35 +82,30 @@ const WEEKLY_PATTERN_SEPARATION = 3
 /** Indices k >= 1 of the windows that are samples for this window kind and baseline choice. */
 function sampleIndices(history: SeriesHistory, kind: 'day' | 'hour', config: DetectorConfig): number[] {
   const length = kind === 'day' ? DAY_MS : HOUR_MS
-  // A window's calendar day: the day of its middle (a trailing 24 h window straddles two dates).
-  const weekend = (k: number) => isWeekend(history.slot - k * DAY_MS - length / 2)
   const values = kind === 'day' ? history.daily : history.hourly
   const all: number[] = []
   const excluded = history.excluded ?? []
   for (let k = 1; k < values.length; k++) {
     const end = history.slot - k * DAY_MS
     if (end - length < history.firstHourMs) break
-    if (excluded.some((r) => r.start < end && end - length < r.end)) continue
+    if (excluded.length > 0 && overlapsAny(excluded, end - length, end)) continue
     all.push(k)
   }
-  const sameType = all.filter((k) => weekend(k) === weekend(0))
-  switch (config.baseline) {
-    case 'all':
-      return all
-    case 'weekday':
-      return all.filter((k) => k % 7 === 0)
-    case 'daytype':
-      return sameType
-    case 'auto': {
-      const otherType = all.filter((k) => weekend(k) !== weekend(0))
-      return hasWeeklyPattern(
-        sameType.map((k) => values[k] ?? 0),
-        otherType.map((k) => values[k] ?? 0),
-      )
-        ? sameType
-        : all
-    }
-  }
+  if (config.baseline === 'all') return all
+  if (config.baseline === 'weekday') return all.filter((k) => k % 7 === 0)
+  // A window's calendar day: the day of its middle (a trailing 24 h window straddles two dates).
+  const weekendNow = isWeekend(history.slot - length / 2)
+  const sameType: number[] = []
+  const otherType: number[] = []
+  for (const k of all)
+    (isWeekend(history.slot - k * DAY_MS - length / 2) === weekendNow ? sameType : otherType).push(k)
+  if (config.baseline === 'daytype') return sameType
+  return hasWeeklyPattern(
+    sameType.map((k) => values[k] ?? 0),
+    otherType.map((k) => values[k] ?? 0),
+  )
+    ? sameType
+    : all
 }
 
 /** Whether two groups of days (weekend, weekday) clearly differ: their means apart by several pooled stddevs. */

@@ -1,5 +1,5 @@
 import type { TimeRange } from './incident.js'
-import { HOUR_MS } from './time.js'
+import { HOUR_MS, overlapsAny } from './time.js'
 
 /**
  * The `recent` window (issue 13, round 4): the last hour against the hours just before it (a rolling baseline, like
@@ -28,10 +28,11 @@ export function recentSamples(
   const values = history.recent ?? []
   const excluded = history.excluded ?? []
   const samples: number[] = []
-  for (let j = 1; j <= Math.min(hours, values.length); j++) {
+  const last = Math.min(hours, values.length)
+  for (let j = 1; j <= last; j++) {
     const end = history.slot - j * HOUR_MS
     if (end - HOUR_MS < history.firstHourMs) break
-    if (excluded.some((r) => r.start < end && end - HOUR_MS < r.end)) continue
+    if (excluded.length > 0 && overlapsAny(excluded, end - HOUR_MS, end)) continue
     samples.push(values[j - 1] ?? 0)
   }
   return samples

@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseTimestamp } from './time.js'
+import { overlapsAny, parseTimestamp, utcWeekday } from './time.js'
 
 const ms = (text: unknown) => {
   const r = parseTimestamp(text)
@@ -35,5 +36,39 @@ describe('parseTimestamp', () => {
     expect(ms(1.5)).toMatch(/integer/)
     expect(ms(Number.NaN)).toMatch(/integer/)
     expect(ms(null)).toMatch(/must be/)
+  })
+})
+
+describe('utcWeekday', () => {
+  it('is Date.getUTCDay for any time, before 1970 and around midnight included', () => {
+    const range = 8.64e15
+    fc.assert(
+      fc.property(fc.integer({ min: -range, max: range }), (ms) => {
+        expect(utcWeekday(ms)).toBe(new Date(ms).getUTCDay())
+      }),
+      { numRuns: 5_000 },
+    )
+    for (const ms of [
+      0,
+      -1,
+      86_399_999,
+      86_400_000,
+      -86_400_000,
+      -86_400_001,
+      Date.UTC(2026, 10, 29, 23, 59),
+    ])
+      expect(utcWeekday(ms)).toBe(new Date(ms).getUTCDay())
+  })
+})
+
+describe('overlapsAny', () => {
+  it('treats periods and the window as half-open', () => {
+    const periods = [{ start: 10, end: 20 }]
+    expect(overlapsAny(periods, 0, 10)).toBe(false)
+    expect(overlapsAny(periods, 20, 30)).toBe(false)
+    expect(overlapsAny(periods, 19, 30)).toBe(true)
+    expect(overlapsAny(periods, 0, 11)).toBe(true)
+    expect(overlapsAny([], 0, 100)).toBe(false)
+    expect(overlapsAny([{ start: 50, end: 60 }, ...periods], 12, 13)).toBe(true)
   })
 })

@@ -2,6 +2,21 @@ export const HOUR_MS = 3_600_000
 export const DAY_MS = 24 * HOUR_MS
 
 /** Earliest instant MeterFlow accepts; anything older is almost always epoch seconds sent as ms. */
+/** The UTC day of the week of `ms` (0 = Sunday), as Date's getUTCDay, without a Date: 1970-01-01 was a Thursday. */
+export function utcWeekday(ms: number): number {
+  return (((Math.floor(ms / DAY_MS) + 4) % 7) + 7) % 7
+}
+
+/** Whether [start, end) overlaps one of the periods (each [period.start, period.end)). */
+export function overlapsAny(
+  periods: readonly { start: number; end: number }[],
+  start: number,
+  end: number,
+): boolean {
+  for (const r of periods) if (r.start < end && start < r.end) return true
+  return false
+}
+
 export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1)
 
 // ISO 8601 date-time; offset optional (no offset means UTC, per the data model).
