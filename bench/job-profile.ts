@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { type ClickHouseClient, createClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
@@ -129,6 +130,36 @@ client.query = (async (params: Parameters<ClickHouseClient['query']>[0]) => {
   // The caller reads the text it would have read.
   return { ...result, text: async () => text, json: async () => parseRows(text, params.format) }
 }) as ClickHouseClient['query']
+
+// Queries whose reply is read as bytes (exec, e.g. the windows' RowBinary): timed the same way, through the reply's
+// last byte.
+const originalExec = client.exec.bind(client)
+client.exec = (async (params: Parameters<ClickHouseClient['exec']>[0]) => {
+  if (!profiling) return originalExec(params)
+  const what = describeQuery(params.query)
+  phase = what
+  const started = performance.now()
+  const cpuStarted = cpuMs()
+  const withExtra = { ...params, clickhouse_settings: { ...params.clickhouse_settings, ...extra } }
+  const result = await originalExec(withExtra as typeof params)
+  const parts: Buffer[] = []
+  for await (const part of result.stream) parts.push(part as Buffer)
+  const bytes = Buffer.concat(parts)
+  const ms = performance.now() - started
+  const cpu = cpuMs() - cpuStarted
+  sample()
+  const rssMiB = mib(process.memoryUsage().rss)
+  queries.push({
+    what,
+    ms,
+    cpuMs: cpu,
+    resultMiB: mib(bytes.length),
+    engineMiB: await engineMemory(),
+    rssMiB,
+  })
+  phase = 'js'
+  return { ...result, stream: Readable.from([bytes]) }
+}) as ClickHouseClient['exec']
 
 function parseRows(text: string, format: string | undefined): unknown {
   if (format === 'JSONCompactEachRow' || format === 'JSONEachRow') {
