@@ -1,7 +1,7 @@
 import { detectorToJson } from '../domain/detector-settings.js'
 import type { ShapeNoVerdictReason } from '../domain/signals/shape-signal.js'
 import { toIso } from '../domain/time.js'
-import type { VolumeVerdict } from '../domain/volume.js'
+import type { VolumeOptions, VolumeVerdict } from '../domain/volume.js'
 import type { TimeWindow } from '../domain/windows.js'
 import type { CheckResult, VolumeCheck } from './check-anomaly.js'
 import type { JobJudgement } from './check-job.js'
@@ -68,11 +68,7 @@ function volumeSeedFields(result: CheckResult, volume: VolumeCheck) {
     current_value: verdict.currentValue,
     z_score: verdict.zScore,
     baseline: {
-      mean: verdict.baseline.mean,
-      stddev: verdict.baseline.stddev,
-      effective_stddev: verdict.baseline.effectiveStddev,
-      samples: verdict.baseline.samples,
-      min_samples: options.minSamples,
+      ...baselineFields(verdict, options),
       window: volume.baselineSpan ? iso(volume.baselineSpan) : null,
     },
     current_window: iso(volume.current),
@@ -92,6 +88,17 @@ function volumeMessage({ verdict, options, baselineDays, job }: VolumeCheck): st
     return `no window of the job's detector has enough baseline samples for a verdict (samples of needed: ${counts.join(', ')})`
   }
   return `only ${verdict.baseline.samples} baseline sample(s) in the last ${baselineDays} days; at least ${options.minSamples} are needed for a verdict`
+}
+
+/** A volume verdict's baseline as the seed's `baseline` and each window verdict's state it (same order). */
+function baselineFields(verdict: VolumeVerdict, options: VolumeOptions) {
+  return {
+    mean: verdict.baseline.mean,
+    stddev: verdict.baseline.stddev,
+    effective_stddev: verdict.baseline.effectiveStddev,
+    samples: verdict.baseline.samples,
+    min_samples: options.minSamples,
+  }
 }
 
 /** A volume verdict as the `volume` block and each of `window_verdicts` state it (same names, same order). */
@@ -132,13 +139,7 @@ function jobFields(job: JobJudgement) {
         window: detection.window,
         ...volumeVerdictFields(verdict),
         current_window: iso({ startMs: detection.windowStart, endMs: detection.windowEnd }),
-        baseline: {
-          mean: verdict.baseline.mean,
-          stddev: verdict.baseline.stddev,
-          effective_stddev: verdict.baseline.effectiveStddev,
-          samples: verdict.baseline.samples,
-          min_samples: options.minSamples,
-        },
+        baseline: baselineFields(verdict, options),
         threshold: options.threshold,
         critical_threshold: options.criticalThreshold,
         calibrated_threshold: detection.calibratedThreshold ?? null,
