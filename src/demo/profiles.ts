@@ -2,7 +2,7 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { uniformInt } from 'pure-rand/distribution/uniformInt'
 import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus'
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator'
-import { DAY_MS, HOUR_MS } from '../domain/time.js'
+import { DAY_MS, HOUR_MS, isUtcWeekend } from '../domain/time.js'
 
 export const DEMO_METRICS = ['api_calls', 'bandwidth', 'compute_time', 'storage_peak'] as const
 export type DemoMetric = (typeof DEMO_METRICS)[number]
@@ -139,12 +139,6 @@ export function randomSegment(rng: Rng): Segment {
   return u < 0.5 ? 'b2b' : u < 0.85 ? 'b2c' : 'enterprise'
 }
 
-export function isWeekendUtc(ms: number): boolean {
-  // 1970-01-01 was a Thursday (day 4); 0 = Sunday, 6 = Saturday.
-  const dow = (Math.floor(ms / DAY_MS) + 4) % 7
-  return dow === 0 || dow === 6
-}
-
 export type SeriesValues = Record<DemoMetric, Float64Array>
 
 const MONTH_MS = 30 * DAY_MS
@@ -186,7 +180,7 @@ export function hourValues(
 ): Record<DemoMetric, number> {
   const months = (t - rangeStartMs) / MONTH_MS
   const hourOfDay = Math.floor(t / HOUR_MS) % 24
-  const seasonal = (profile.daily[hourOfDay] ?? 1) * (isWeekendUtc(t) ? profile.weekend : 1)
+  const seasonal = (profile.daily[hourOfDay] ?? 1) * (isUtcWeekend(t) ? profile.weekend : 1)
   const growth = (1 + profile.growthPerMonth) ** months
   const calls = Math.round(profile.callsPerHour * seasonal * growth * rng.noise(profile.noise))
   const bandwidth = Math.round(calls * profile.bytesPerCall * rng.noise(0.05))

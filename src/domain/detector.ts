@@ -1,7 +1,7 @@
 import type { DetectorConfig } from './detector-settings.js'
 import type { TimeRange } from './incident.js'
 import { RECENT_MIN_HOURS, recentSamples } from './recent-window.js'
-import { DAY_MS, HOUR_MS, overlapsAny, utcWeekday } from './time.js'
+import { DAY_MS, HOUR_MS, isUtcWeekend, overlapsAny } from './time.js'
 import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats } from './volume.js'
 
 // The settings themselves (names, values, meaning) are declared in detector-settings.ts.
@@ -71,11 +71,6 @@ export function robustStats(samples: readonly number[]): { mean: number; stddev:
   return { mean: center, stddev: median(deviations) * MAD_TO_STDDEV, samples: samples.length }
 }
 
-const isWeekend = (ms: number) => {
-  const day = utcWeekday(ms)
-  return day === 0 || day === 6
-}
-
 /** A weekly pattern counts when weekend and weekday means differ by this many pooled standard deviations. */
 const WEEKLY_PATTERN_SEPARATION = 3
 
@@ -94,11 +89,11 @@ function sampleIndices(history: SeriesHistory, kind: 'day' | 'hour', config: Det
   if (config.baseline === 'all') return all
   if (config.baseline === 'weekday') return all.filter((k) => k % 7 === 0)
   // A window's calendar day: the day of its middle (a trailing 24 h window straddles two dates).
-  const weekendNow = isWeekend(history.slot - length / 2)
+  const weekendNow = isUtcWeekend(history.slot - length / 2)
   const sameType: number[] = []
   const otherType: number[] = []
   for (const k of all)
-    (isWeekend(history.slot - k * DAY_MS - length / 2) === weekendNow ? sameType : otherType).push(k)
+    (isUtcWeekend(history.slot - k * DAY_MS - length / 2) === weekendNow ? sameType : otherType).push(k)
   if (config.baseline === 'daytype') return sameType
   return hasWeeklyPattern(
     sameType.map((k) => values[k] ?? 0),

@@ -2,9 +2,20 @@ export const HOUR_MS = 3_600_000
 export const DAY_MS = 24 * HOUR_MS
 
 /** Earliest instant MeterFlow accepts; anything older is almost always epoch seconds sent as ms. */
-/** The UTC day of the week of `ms` (0 = Sunday), as Date's getUTCDay, without a Date: 1970-01-01 was a Thursday. */
+/** The UTC day of the week of day `day` since the epoch (0 = Sunday .. 6 = Saturday): 1970-01-01 was a Thursday. */
+export function weekdayOfDay(day: number): number {
+  return (((day + 4) % 7) + 7) % 7
+}
+
+/** The UTC day of the week of `ms` (0 = Sunday), as Date's getUTCDay, without a Date. */
 export function utcWeekday(ms: number): number {
-  return (((Math.floor(ms / DAY_MS) + 4) % 7) + 7) % 7
+  return weekdayOfDay(Math.floor(ms / DAY_MS))
+}
+
+/** Saturday or Sunday in UTC. */
+export function isUtcWeekend(ms: number): boolean {
+  const day = utcWeekday(ms)
+  return day === 0 || day === 6
 }
 
 /** Whether [start, end) overlaps one of the periods (each [period.start, period.end)). */

@@ -1,5 +1,5 @@
 import { PROFILE_HOURS } from '../../domain/signals/shape/profile.js'
-import { DAY_MS, HOUR_MS } from '../../domain/time.js'
+import { DAY_MS, HOUR_MS, weekdayOfDay } from '../../domain/time.js'
 
 /**
  * The calendar side of the Redis index: a series' vector set holds one element per UTC day (`YYYY-MM-DD`, the day's
@@ -13,8 +13,8 @@ export const dayIndex = (ms: number): number => Math.floor(ms / DAY_MS)
 /** The element name of a day: `YYYY-MM-DD` (sorts like the days it names). */
 export const dayElement = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10)
 
-/** 0 = Sunday .. 6 = Saturday, as Date.getUTCDay (1970-01-01, day 0, was a Thursday). */
-export const weekdayOf = (day: number): number => (((day + 4) % 7) + 7) % 7
+/** 0 = Sunday .. 6 = Saturday, as Date.getUTCDay. */
+export const weekdayOf = weekdayOfDay
 
 export interface SlotDays {
   /** The day holding the window's first hour. */
