@@ -84,7 +84,7 @@ describe('seriesWindows with the recent hours', () => {
       const key = `${s.customerId}/${s.metric}`
       expect(s.recent, key).toHaveLength(HOURS)
       // Integer values: sums are exact in any order. The current hour is hourly[0], not part of `recent`.
-      expect(s.recent, key).toEqual(expected(s.customerId, s.metric))
+      expect(Array.from(s.recent ?? []), key).toEqual(expected(s.customerId, s.metric))
     }
     const echo = got.find((s) => s.customerId === 'echo' && s.metric === 'api_calls')
     expect(echo?.recent?.slice(9).every((v) => v === 0)).toBe(true)

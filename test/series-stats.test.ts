@@ -75,8 +75,8 @@ describe('batched series statistics', () => {
       ...detect(series, SEED_DETECTOR, DEFAULT_VOLUME_OPTIONS).verdict.baseline,
       currentValue: series.daily[0],
     }
-    expect(series.daily.slice(0, 5)).toEqual([7, 4, 0, 5, 0])
-    expect(series.hourly.slice(0, 2)).toEqual([7, 0])
+    expect(Array.from(series.daily.slice(0, 5))).toEqual([7, 4, 0, 5, 0])
+    expect(Array.from(series.hourly.slice(0, 2))).toEqual([7, 0])
     expect(series.firstHourMs).toBe(END - 73 * HOUR)
     // first hour END-73h: samples k=1 [END-48h, END-24h) = 4 and k=2 [END-72h, END-48h) = 0; k=3 starts before it
     expect(newbie).toMatchObject({ currentValue: 7, samples: 2, mean: 2, stddev: 2 })

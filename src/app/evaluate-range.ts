@@ -212,19 +212,33 @@ export async function evaluateRange(
     return detector
   }
 
+  // A customer without a profile (most of them) is judged with the defaults: one options object for all of them.
+  const defaultOptions = optionsFor(deps.volume, undefined)
+
   /** Judges one series; returns a promise only when persistence needs the stored history (rare). */
-  const evaluate = (s: SeriesWindows, shape: SeriesShape | null): Promise<void> | undefined => {
+  const evaluate = (
+    s: SeriesWindows,
+    seriesKey: string,
+    shape: SeriesShape | null,
+  ): Promise<void> | undefined => {
     const profile = profiles.get(s.customerId)
     if (!isChecked(profile, s)) return undefined
     customers.add(s.customerId)
     result.checked++
     const base = detectorOf(s.metric)
     const detector = profile?.detector ? { ...base, ...profile.detector } : base
-    const ranges = excluded.get(key(s.customerId, s.metric))
+    const ranges = excluded.get(seriesKey)
     const history = ranges ? { ...s, excluded: ranges } : s
-    const volume = evaluateVolume(history, detector, optionsFor(deps.volume, profile))
+    const volume = evaluateVolume(
+      history,
+      detector,
+      profile ? optionsFor(deps.volume, profile) : defaultOptions,
+    )
     if (volume.verdict.status === 'insufficient_data') result.insufficientData++
-    const current = open.get(key(s.customerId, s.metric)) ?? null
+    const current = open.get(seriesKey) ?? null
+    // Nothing open and nothing firing: no incident step, no record (applySignals would return no incident).
+    if (current === null && !volume.verdict.isAnomaly && !shape?.evaluation.verdict.isAnomaly)
+      return undefined
     if (current !== null || !volume.verdict.isAnomaly || backfill || detector.persistRuns <= 1) {
       settle(s, volume, shape, current, true)
       return undefined
@@ -261,8 +275,9 @@ export async function evaluateRange(
       ? await chunkShapes(shapeIndex, slot, shapeConfig, registry.list(), chunk)
       : null
     for (const s of chunk) {
-      unseen.delete(key(s.customerId, s.metric))
-      const pending = evaluate(s, shapes?.get(seriesKey(s.customerId, s.metric)) ?? null)
+      const k = key(s.customerId, s.metric)
+      unseen.delete(k)
+      const pending = evaluate(s, k, shapes?.get(k) ?? null)
       if (pending) await pending
     }
     progress?.(result.checked)
@@ -274,7 +289,11 @@ export async function evaluateRange(
     const { customerId, metric } = incident
     const zeros = new Array<number>(deps.volume.baselineDays + 1).fill(0)
     const firstHourMs = slot - (deps.volume.baselineDays + 1) * DAY_MS
-    await evaluate({ customerId, metric, slot, firstHourMs, daily: zeros, hourly: zeros }, null)
+    await evaluate(
+      { customerId, metric, slot, firstHourMs, daily: zeros, hourly: zeros },
+      key(customerId, metric),
+      null,
+    )
   }
   checkTime('before storing anomalies')
   result.customers = customers.size

@@ -2,7 +2,13 @@ import type { DetectorConfig } from './detector-settings.js'
 import type { TimeRange } from './incident.js'
 import { RECENT_MIN_HOURS, recentSamples } from './recent-window.js'
 import { DAY_MS, HOUR_MS, isUtcWeekend, overlapsAny } from './time.js'
-import { baselineStats, type VolumeOptions, type VolumeVerdict, verdictFromStats } from './volume.js'
+import {
+  baselineStats,
+  type SeriesValues,
+  type VolumeOptions,
+  type VolumeVerdict,
+  verdictFromStats,
+} from './volume.js'
 
 // The settings themselves (names, values, meaning) are declared in detector-settings.ts.
 export type { DetectorConfig }
@@ -27,14 +33,14 @@ export interface SeriesHistory {
   /** Start of the series' first hour; windows starting before it are not samples. */
   firstHourMs: number
   /** The metric's aggregate over [S - 24 h - k days, S - k days). */
-  daily: readonly number[]
+  daily: SeriesValues
   /** The aggregate over the hour [S - 1 h - k days, S - k days). */
-  hourly: readonly number[]
+  hourly: SeriesValues
   /**
    * The hours before the current one, newest first: index j - 1 is the hour [S - (j + 1) h, S - j h). Present when a
    * detector uses the `recent` window (the store reads them only then); hours before the first are not samples.
    */
-  recent?: readonly number[]
+  recent?: SeriesValues
   /** Periods people labelled as false positive or planned: windows overlapping them are not baseline samples. */
   excluded?: readonly TimeRange[]
 }
@@ -64,10 +70,10 @@ function median(sorted: readonly number[]): number {
 }
 
 /** Median and scaled median absolute deviation, in the shape the verdict takes (mean, stddev). */
-export function robustStats(samples: readonly number[]): { mean: number; stddev: number; samples: number } {
+export function robustStats(samples: SeriesValues): { mean: number; stddev: number; samples: number } {
   if (samples.length === 0) return { mean: 0, stddev: 0, samples: 0 }
   const center = median([...samples].sort((a, b) => a - b))
-  const deviations = samples.map((v) => Math.abs(v - center)).sort((a, b) => a - b)
+  const deviations = Array.from(samples, (v) => Math.abs(v - center)).sort((a, b) => a - b)
   return { mean: center, stddev: median(deviations) * MAD_TO_STDDEV, samples: samples.length }
 }
 
@@ -87,7 +93,7 @@ function sampleIndices(history: SeriesHistory, kind: 'day' | 'hour', config: Det
     all.push(k)
   }
   if (config.baseline === 'all') return all
-  if (config.baseline === 'weekday') return all.filter((k) => k % 7 === 0)
+  if (config.baseline === 'weekday') return all.filter(isWholeWeeks)
   // A window's calendar day: the day of its middle (a trailing 24 h window straddles two dates).
   const weekendNow = isUtcWeekend(history.slot - length / 2)
   const sameType: number[] = []
@@ -95,29 +101,42 @@ function sampleIndices(history: SeriesHistory, kind: 'day' | 'hour', config: Det
   for (const k of all)
     (isUtcWeekend(history.slot - k * DAY_MS - length / 2) === weekendNow ? sameType : otherType).push(k)
   if (config.baseline === 'daytype') return sameType
-  return hasWeeklyPattern(
-    sameType.map((k) => values[k] ?? 0),
-    otherType.map((k) => values[k] ?? 0),
-  )
-    ? sameType
-    : all
+  return hasWeeklyPattern(values, sameType, otherType) ? sameType : all
 }
 
-/** Whether two groups of days (weekend, weekday) clearly differ: their means apart by several pooled stddevs. */
-function hasWeeklyPattern(a: readonly number[], b: readonly number[]): boolean {
+const isWholeWeeks = (k: number): boolean => k % 7 === 0
+
+/**
+ * Whether two groups of days (weekend, weekday; given as indices into `values`) clearly differ: their means apart
+ * by several pooled stddevs. Runs for every series of the job: plain loops, no arrays or closures per call.
+ */
+function hasWeeklyPattern(values: SeriesValues, a: readonly number[], b: readonly number[]): boolean {
   if (a.length < 2 || b.length < 2) return false
-  const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length
-  const variance = (xs: readonly number[], m: number) => xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length
-  const ma = mean(a)
-  const mb = mean(b)
-  const pooled = Math.sqrt((variance(a, ma) * a.length + variance(b, mb) * b.length) / (a.length + b.length))
+  const ma = meanAt(values, a)
+  const mb = meanAt(values, b)
+  const pooled = Math.sqrt(
+    (varianceAt(values, a, ma) * a.length + varianceAt(values, b, mb) * b.length) / (a.length + b.length),
+  )
   return (
     Math.abs(ma - mb) >
     WEEKLY_PATTERN_SEPARATION * Math.max(pooled, 1e-9 * Math.max(Math.abs(ma), Math.abs(mb)))
   )
 }
 
-function statsOf(samples: readonly number[], config: DetectorConfig, options: VolumeOptions) {
+/** The mean of values[k] over the indices, summed in their order. */
+function meanAt(values: SeriesValues, indices: readonly number[]): number {
+  let sum = 0
+  for (const k of indices) sum += values[k] ?? 0
+  return sum / indices.length
+}
+
+function varianceAt(values: SeriesValues, indices: readonly number[], mean: number): number {
+  let sum = 0
+  for (const k of indices) sum += ((values[k] ?? 0) - mean) ** 2
+  return sum / indices.length
+}
+
+function statsOf(samples: SeriesValues, config: DetectorConfig, options: VolumeOptions) {
   return config.statistic === 'robust' ? robustStats(samples) : baselineStats(samples, options)
 }
 
@@ -145,7 +164,7 @@ function windowSamples(
   history: SeriesHistory,
   kind: WindowKind,
   config: DetectorConfig,
-): { current: number; samples: number[]; indices: number[] } {
+): { current: number; samples: SeriesValues; indices: number[] } {
   if (kind === 'recent') {
     return {
       current: history.hourly[0] ?? 0,
@@ -155,7 +174,10 @@ function windowSamples(
   }
   const values = kind === 'day' ? history.daily : history.hourly
   const indices = sampleIndices(history, kind, config)
-  return { current: values[0] ?? 0, samples: indices.map((k) => values[k] ?? 0), indices }
+  // Pushed, not preallocated: a preallocated array is holey, and the statistics' loops then run on two array kinds.
+  const samples: number[] = []
+  for (const k of indices) samples.push(values[k] ?? 0)
+  return { current: values[0] ?? 0, samples, indices }
 }
 
 function judgeWindow(
@@ -172,7 +194,7 @@ function judgeWindow(
   if (verdict.isAnomaly && shiftDays > 0 && indices.length >= shiftDays + options.minSamples) {
     // The newest days, judged against the older baseline: all beyond the threshold on the current side means
     // the level moved days ago and has stayed. Judge the current window against that new level instead.
-    const recent = samples.slice(0, shiftDays)
+    const recent = Array.from(samples.slice(0, shiftDays))
     const older = statsOf(samples.slice(shiftDays), config, options)
     const side = Math.sign(verdict.zScore ?? 0)
     const shifted = recent.every((v) => {
@@ -207,7 +229,7 @@ function judgeWindow(
  * global threshold. A noisy series needs a larger deviation than a smooth one to fire.
  */
 export function calibratedThresholdOf(
-  samples: readonly number[],
+  samples: SeriesValues,
   baseline: { mean: number; effectiveStddev: number },
   factor: number,
   threshold: number,
@@ -215,8 +237,8 @@ export function calibratedThresholdOf(
   if (samples.length < 2 || !(baseline.effectiveStddev > 0)) return threshold
   let largest = 0
   let second = 0
-  for (const v of samples) {
-    const z = Math.abs((v - baseline.mean) / baseline.effectiveStddev)
+  for (let i = 0; i < samples.length; i++) {
+    const z = Math.abs(((samples[i] as number) - baseline.mean) / baseline.effectiveStddev)
     if (z > largest) {
       second = largest
       largest = z
@@ -228,7 +250,7 @@ export function calibratedThresholdOf(
 
 function calibrated(
   judged: Detection,
-  samples: readonly number[],
+  samples: SeriesValues,
   factor: number,
   options: VolumeOptions,
 ): Detection {
@@ -237,13 +259,18 @@ function calibrated(
   const needed = calibratedThresholdOf(samples, verdict.baseline, factor, options.threshold)
   // Usage stopping where the baseline never stopped is the outage billing engineers are paged for: a noisy
   // series' larger bar must not hide it. A series whose baseline has stopped before keeps its own bar.
-  const firstStop = verdict.currentValue === 0 && verdict.baseline.mean > 0 && samples.every((v) => v > 0)
+  const firstStop = verdict.currentValue === 0 && verdict.baseline.mean > 0 && allPositive(samples)
   const stillAnomalous = verdict.isAnomaly && (firstStop || Math.abs(verdict.zScore ?? 0) >= needed)
   return {
     ...judged,
     calibratedThreshold: needed,
     verdict: stillAnomalous ? verdict : { ...verdict, isAnomaly: false, severity: null },
   }
+}
+
+function allPositive(samples: SeriesValues): boolean {
+  for (let i = 0; i < samples.length; i++) if (!((samples[i] as number) > 0)) return false
+  return true
 }
 
 /**
@@ -265,15 +292,18 @@ export function judgeWindows(
 
 /** The verdict `detect` gives from the windows' judgements. */
 export function strongest(results: readonly Detection[]): Detection {
-  const firing = results.filter((r) => r.verdict.isAnomaly)
-  if (firing.length > 0) {
-    return firing.reduce((best, r) =>
-      Math.abs(r.verdict.zScore ?? 0) > Math.abs(best.verdict.zScore ?? 0) ? r : best,
-    )
+  // Runs for every series of the job: loops, not filter/reduce/find closures. Ties keep the earlier window.
+  let best: Detection | null = null
+  for (const r of results) {
+    if (
+      r.verdict.isAnomaly &&
+      (!best || Math.abs(r.verdict.zScore ?? 0) > Math.abs(best.verdict.zScore ?? 0))
+    ) {
+      best = r
+    }
   }
-  return (
-    results.find((r) => r.window === 'day' && r.verdict.status === 'ok') ??
-    results.find((r) => r.verdict.status === 'ok') ??
-    (results[0] as Detection)
-  )
+  if (best) return best
+  for (const r of results) if (r.window === 'day' && r.verdict.status === 'ok') return r
+  for (const r of results) if (r.verdict.status === 'ok') return r
+  return results[0] as Detection
 }

@@ -1,5 +1,6 @@
 import type { TimeRange } from './incident.js'
 import { HOUR_MS, overlapsAny } from './time.js'
+import type { SeriesValues } from './volume.js'
 
 /**
  * The `recent` window (issue 13, round 4): the last hour against the hours just before it (a rolling baseline, like
@@ -20,19 +21,26 @@ export function recentSamples(
   history: {
     slot: number
     firstHourMs: number
-    recent?: readonly number[]
+    recent?: SeriesValues
     excluded?: readonly TimeRange[]
   },
   hours: number,
-): number[] {
+): SeriesValues {
   const values = history.recent ?? []
   const excluded = history.excluded ?? []
-  const samples: number[] = []
   const last = Math.min(hours, values.length)
+  if (excluded.length === 0) {
+    // Hour j is a sample while it starts at or after the first hour: the first j that does not is the count.
+    let count = 0
+    while (count < last && history.slot - (count + 2) * HOUR_MS >= history.firstHourMs) count++
+    // Read-only from here on: a series with all its hours lends its own array (the job judges ~400k of them).
+    return count === values.length ? values : values.slice(0, count)
+  }
+  const samples: number[] = []
   for (let j = 1; j <= last; j++) {
     const end = history.slot - j * HOUR_MS
     if (end - HOUR_MS < history.firstHourMs) break
-    if (excluded.length > 0 && overlapsAny(excluded, end - HOUR_MS, end)) continue
+    if (overlapsAny(excluded, end - HOUR_MS, end)) continue
     samples.push(values[j - 1] ?? 0)
   }
   return samples

@@ -43,21 +43,34 @@ export interface VolumeVerdict {
 }
 
 /**
+ * A series' values or baseline samples: plain arrays, or views of one typed array holding a whole chunk of the job's
+ * series (the store's job read, see series-windows.ts). Read-only either way.
+ */
+export type SeriesValues = readonly number[] | Float64Array
+
+/**
  * Mean and population stddev. Values are scaled by their largest magnitude first so that squares of
  * huge values (1e200 and up) do not overflow to Infinity.
  */
-export function baselineStats(samples: readonly number[], options: VolumeOptions): BaselineStats {
+export function baselineStats(samples: SeriesValues, options: VolumeOptions): BaselineStats {
   const n = samples.length
   if (n === 0) return { mean: 0, stddev: 0, effectiveStddev: flooredStddev(0, 0, options), samples: 0 }
   let scale = 0
-  for (const v of samples) scale = Math.max(scale, Math.abs(v))
+  // Indexed loops: the samples may be a typed array's view, whose iterator is slower than an index.
+  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(samples[i] as number))
   if (scale === 0) scale = 1
+  // Each sample is divided once and kept for the second pass (the same quotients: the same result bits).
+  const scaled = scratchOf(n)
   let sum = 0
-  for (const v of samples) sum += v / scale
+  for (let i = 0; i < n; i++) {
+    const q = (samples[i] as number) / scale
+    scaled[i] = q
+    sum += q
+  }
   const scaledMean = sum / n
   let squares = 0
-  for (const v of samples) {
-    const d = v / scale - scaledMean
+  for (let i = 0; i < n; i++) {
+    const d = (scaled[i] as number) - scaledMean
     squares += d * d
   }
   const mean = scaledMean * scale
@@ -66,16 +79,19 @@ export function baselineStats(samples: readonly number[], options: VolumeOptions
   return { mean, stddev, effectiveStddev, samples: n }
 }
 
+/** Scratch space for baselineStats, reused across calls (the job calls it for every series and window). */
+let scratch = new Float64Array(1024)
+function scratchOf(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2))
+  return scratch
+}
+
 function flooredStddev(mean: number, stddev: number, options: VolumeOptions): number {
   return Math.max(stddev, options.minRelativeStddev * Math.abs(mean), options.minAbsoluteStddev)
 }
 
 /** The seed's volume check: z-score of the current value against the baseline samples. */
-export function volumeVerdict(
-  current: number,
-  samples: readonly number[],
-  options: VolumeOptions,
-): VolumeVerdict {
+export function volumeVerdict(current: number, samples: SeriesValues, options: VolumeOptions): VolumeVerdict {
   return verdictFromStats(current, baselineStats(samples, options), options)
 }
 
