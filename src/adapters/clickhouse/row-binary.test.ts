@@ -57,13 +57,15 @@ describe('RowBinaryReader', () => {
     ])
     expect(reader.string()).toBe('cust-é€😀')
     expect(reader.int64()).toBe(1_764_547_200_000)
-    const values = reader.float64Array(10)
-    // The same 8 bytes each (NaN included).
-    expect(float64s(values).equals(float64s(TRICKY))).toBe(true)
+    const target = new Float64Array(12).fill(7)
+    expect(reader.float64ArrayInto(target, 1, 10)).toBe(TRICKY.length)
+    // The same 8 bytes each (NaN included), where asked; the rest of the target untouched.
+    expect(float64s(Array.from(target.subarray(1, 1 + TRICKY.length))).equals(float64s(TRICKY))).toBe(true)
+    expect([target[0], target[1 + TRICKY.length]]).toEqual([7, 7])
     expect(reader.done).toBe(false)
     expect(reader.string()).toBe('')
     expect(reader.int64()).toBe(-(2 ** 53) + 1)
-    expect(reader.float64Array(10)).toEqual([])
+    expect(reader.float64ArrayInto(target, 0, 10)).toBe(0)
     expect(reader.done).toBe(true)
   })
 
@@ -71,18 +73,23 @@ describe('RowBinaryReader', () => {
     const long = 'x'.repeat(300)
     const reader = new RowBinaryReader(Buffer.concat([str(long), float64s(Array(200).fill(1.5))]))
     expect(reader.string()).toBe(long)
-    expect(reader.float64Array(200)).toEqual(Array(200).fill(1.5))
+    const target = new Float64Array(200)
+    expect(reader.float64ArrayInto(target, 0, 200)).toBe(200)
+    expect(Array.from(target)).toEqual(Array(200).fill(1.5))
     expect(reader.done).toBe(true)
   })
 
-  it('rejects a reply cut short, an array longer than allowed and an endless length', () => {
+  it('rejects a reply cut short, an array longer than allowed or than its target, and an endless length', () => {
     const row = Buffer.concat([str('a'), float64s([1, 2, 3])])
     const cut = new RowBinaryReader(row.subarray(0, row.length - 1))
     cut.string()
-    expect(() => cut.float64Array(3)).toThrow(RowBinaryError)
+    expect(() => cut.float64ArrayInto(new Float64Array(3), 0, 3)).toThrow(RowBinaryError)
     const long = new RowBinaryReader(row)
     long.string()
-    expect(() => long.float64Array(2)).toThrow(/3 values, more than 2/)
+    expect(() => long.float64ArrayInto(new Float64Array(3), 0, 2)).toThrow(/3 values, more than 2/)
+    const full = new RowBinaryReader(row)
+    full.string()
+    expect(() => full.float64ArrayInto(new Float64Array(4), 2, 3)).toThrow(/does not fit the 4 values/)
     expect(() => new RowBinaryReader(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])).varUInt()).toThrow(
       RowBinaryError,
     )
