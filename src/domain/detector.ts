@@ -235,16 +235,18 @@ export function calibratedThresholdOf(
   threshold: number,
 ): number {
   if (samples.length < 2 || !(baseline.effectiveStddev > 0)) return threshold
+  // The second largest distance from the mean, divided once: dividing by the same positive number keeps the order
+  // (rounding included), so this is the second largest |z| to the bit, without a division per sample.
   let largest = 0
   let second = 0
   for (let i = 0; i < samples.length; i++) {
-    const z = Math.abs(((samples[i] as number) - baseline.mean) / baseline.effectiveStddev)
-    if (z > largest) {
+    const distance = Math.abs((samples[i] as number) - baseline.mean)
+    if (distance > largest) {
       second = largest
-      largest = z
-    } else if (z > second) second = z
+      largest = distance
+    } else if (distance > second) second = distance
   }
-  const bar = factor * second
+  const bar = factor * (second / baseline.effectiveStddev)
   return Number.isFinite(bar) ? Math.max(threshold, bar) : threshold
 }
 
@@ -261,10 +263,14 @@ function calibrated(
   // series' larger bar must not hide it. A series whose baseline has stopped before keeps its own bar.
   const firstStop = verdict.currentValue === 0 && verdict.baseline.mean > 0 && allPositive(samples)
   const stillAnomalous = verdict.isAnomaly && (firstStop || Math.abs(verdict.zScore ?? 0) >= needed)
+  // Most verdicts are not anomalies: they stand as they are (no copy per series and window).
+  const kept = stillAnomalous || !verdict.isAnomaly
   return {
-    ...judged,
+    verdict: kept ? verdict : { ...verdict, isAnomaly: false, severity: null },
+    window: judged.window,
+    windowStart: judged.windowStart,
+    windowEnd: judged.windowEnd,
     calibratedThreshold: needed,
-    verdict: stillAnomalous ? verdict : { ...verdict, isAnomaly: false, severity: null },
   }
 }
 
