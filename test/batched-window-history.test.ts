@@ -25,6 +25,8 @@ const data = tempDataDir()
 let client: ClickHouseClient
 let store: ClickHouseUsageStore
 let execs = 0
+/** The SQL of the last exec. */
+let lastSql = ''
 
 const event = (customerId: string, metric: string, value: number, timestampMs: number): UsageEvent => ({
   eventId: null,
@@ -153,6 +155,7 @@ beforeAll(async () => {
   const exec = client.exec.bind(client)
   client.exec = ((params: Parameters<typeof exec>[0]) => {
     execs++
+    lastSql = params.query
     return exec(params)
   }) as typeof client.exec
   // cacheHistories: the embedded engine's options (batched reads); every request below is asked once per state.
@@ -217,6 +220,41 @@ describe('batched window histories', () => {
     expect(at('c-young').firstEventHourMs).toBe(END - 34 * DAY)
     expect(at('c-edge').aggregates[30]).toEqual({ value: 1 + 128, events: 2 })
     expect(at('c-int').aggregates[0]?.events).toBeGreaterThan(0)
+  })
+
+  it('read a window never asked before of a series already read without the first-seen table, until it is written', async () => {
+    const store2 = new ClickHouseUsageStore(client, DB, undefined, { cacheHistories: true })
+    const ask = (customerId: string, endMs: number): WindowHistoryRequest => ({
+      customerId,
+      metric: 'api_calls',
+      aggregation: 'sum',
+      window: { startMs: endMs - DAY, endMs },
+      stepMs: DAY,
+      count: 30,
+    })
+    const both = async (r: WindowHistoryRequest) => {
+      const got = await store2.windowHistory(r)
+      const sql = lastSql
+      expectSame([r], [got], await oracle([r]))
+      return { got, sql }
+    }
+    expect((await both(ask('c-int', END - 2 * HOUR))).sql).toContain('usage_first_seen')
+    expect((await both(ask('nobody', END - 2 * HOUR))).sql).toContain('usage_first_seen')
+    // Other windows of the same series (and of the series without events): the first hours as kept.
+    expect((await both(ask('c-int', END - 3 * HOUR))).sql).not.toContain('usage_first_seen')
+    expect((await both(ask('nobody', END - 3 * HOUR))).sql).not.toContain('usage_first_seen')
+    // A write of the series (an event before its first hour; the first event of the other) drops what was kept.
+    await store2.insertEvents([
+      event('c-int', 'api_calls', 5, END - 45 * DAY),
+      event('nobody', 'api_calls', 2, END - 20 * DAY),
+    ])
+    const after = await both(ask('c-int', END - 4 * HOUR))
+    expect(after.sql).toContain('usage_first_seen')
+    expect(after.got.firstEventHourMs).toBe(END - 45 * DAY)
+    const nobody = await both(ask('nobody', END - 4 * HOUR))
+    expect(nobody.sql).toContain('usage_first_seen')
+    expect(nobody.got.firstEventHourMs).toBe(END - 20 * DAY)
+    expect((await both(ask('c-int', END - 5 * HOUR))).sql).not.toContain('usage_first_seen')
   })
 
   it('refuse a step shorter than the window, alone', async () => {

@@ -75,7 +75,8 @@ export class ClickHouseUsageStore implements UsageStore {
   /**
    * `cacheHistories`: keep hour-aligned window histories until a write changes them (history-cache.ts); only when
    * this process owns the engine (embedded), never in front of a ClickHouse server other processes write to. The
-   * same option batches the reads that wait for the embedded engine (history-batch.ts), which runs one at a time.
+   * same option batches the reads that wait for the embedded engine (history-batch.ts), which runs one at a time,
+   * and keeps each series' first hour by the same rules (a window never asked before then reads one table, not two).
    */
   constructor(
     private readonly client: ClickHouseClient,
@@ -84,11 +85,12 @@ export class ClickHouseUsageStore implements UsageStore {
     options: { cacheHistories?: boolean } = {},
   ) {
     this.cacheHistories = options.cacheHistories ?? false
+    this.histories = historyCacheOf(database)
     this.historyReads = new HistoryBatcher(
-      (requests) => readWindowHistories(client, database, requests),
+      (requests) =>
+        readWindowHistories(client, database, requests, this.cacheHistories ? this.histories : null),
       this.cacheHistories,
     )
-    this.histories = historyCacheOf(database)
     // A new store may follow writes this process did not see (another process had the data directory before).
     this.histories.clear()
     this.ledger = new IngestLedger(client, database, (series) => this.histories.writeStarts(series))

@@ -3,6 +3,7 @@ import { isHourAligned } from '../../domain/time.js'
 import { ValidationError } from '../../errors.js'
 import type { WindowHistory, WindowHistoryRequest } from '../../ports.js'
 import { withStoreError } from './errors.js'
+import { seriesKey } from './history-cache.js'
 import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
 
 /**
@@ -29,24 +30,27 @@ const FIRST_SEEN = (where: string, mi: string, ci: string) => `
   SELECT ${mi}, ${ci}, toInt64(0), toInt64(toUnixTimestamp(first_hour)), toFloat64(0), toFloat64(0), toInt64(0), toUInt8(1)
   FROM {db:Identifier}.usage_first_seen WHERE ${where}`
 
+/** The first-seen rows of the series metrics x customers. */
+const FIRST_SEEN_OF_ALL = FIRST_SEEN(
+  'metric IN {metrics:Array(String)} AND customer_id IN {customers:Array(String)}',
+  'toInt64(indexOf({metrics:Array(String)}, metric))',
+  'toInt64(indexOf({customers:Array(String)}, customer_id))',
+)
+
 /**
  * Every rollup hour in [lo, end) of the series metrics x customers (a superset of the series asked for when
  * requests differ in both; the rows of others are skipped here), and their first-seen rows.
  */
-const ROLLUP = `
+const ROLLUP = (firstSeen: boolean) => `
   SELECT toInt64(indexOf({metrics:Array(String)}, metric)) AS mi, toInt64(indexOf({customers:Array(String)}, customer_id)) AS ci,
     toInt64(0) AS r, toInt64(toUnixTimestamp(hour)) AS t, toFloat64(sum_value) AS s, toFloat64(max_value) AS m, toInt64(events) AS c, toUInt8(0) AS first
   FROM {db:Identifier}.usage_hourly
   WHERE metric IN {metrics:Array(String)} AND customer_id IN {customers:Array(String)}
     AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({end:Int64}, 1000), 'UTC')
-  UNION ALL ${FIRST_SEEN(
-    'metric IN {metrics:Array(String)} AND customer_id IN {customers:Array(String)}',
-    'toInt64(indexOf({metrics:Array(String)}, metric))',
-    'toInt64(indexOf({customers:Array(String)}, customer_id))',
-  )}`
+  ${firstSeen ? `UNION ALL ${FIRST_SEEN_OF_ALL}` : ''}`
 
 /** One request's raw shifts (t = k): the shape of the query before batching, for a request that waits alone. */
-const RAW_ONE = `
+const RAW_ONE = (firstSeen: boolean) => `
   SELECT toInt64(0) AS mi, toInt64(0) AS ci, toInt64(1) AS r,
     intDiv({end:Int64} - 1 - toUnixTimestamp64Milli(ts), {step:Int64}) AS t,
     sum(value) AS s, max(value) AS m, toInt64(count()) AS c, toUInt8(0) AS first
@@ -55,13 +59,13 @@ const RAW_ONE = `
     AND ts >= fromUnixTimestamp64Milli({lo:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')
     AND ({end:Int64} - 1 - toUnixTimestamp64Milli(ts)) % {step:Int64} < {length:Int64}
   GROUP BY t
-  UNION ALL ${FIRST_SEEN('metric = {metric:String} AND customer_id = {customer:String}', 'toInt64(1)', 'toInt64(1)')}`
+  ${firstSeen ? `UNION ALL ${FIRST_SEEN('metric = {metric:String} AND customer_id = {customer:String}', 'toInt64(1)', 'toInt64(1)')}` : ''}`
 
 /**
  * Several requests' raw shifts: each event counts for every request of its series whose window shifts hold it
  * (the same conditions as RAW_ONE's, per request), added up per request and shift.
  */
-const RAW_MANY = `
+const RAW_MANY = (firstSeen: boolean) => `
   SELECT toInt64(0) AS mi, toInt64(0) AS ci, toInt64(q) AS r,
     intDiv({ends:Array(Int64)}[q] - 1 - at, {steps:Array(Int64)}[q]) AS t,
     sum(value) AS s, max(value) AS m, toInt64(count()) AS c, toUInt8(0) AS first
@@ -77,11 +81,7 @@ const RAW_MANY = `
       AND ({ends:Array(Int64)}[i] - 1 - at) % {steps:Array(Int64)}[i] < {lengths:Array(Int64)}[i],
     range(1, length({ends:Array(Int64)}) + 1)) AS q
   GROUP BY q, t
-  UNION ALL ${FIRST_SEEN(
-    'metric IN {metrics:Array(String)} AND customer_id IN {customers:Array(String)}',
-    'toInt64(indexOf({metrics:Array(String)}, metric))',
-    'toInt64(indexOf({customers:Array(String)}, customer_id))',
-  )}`
+  ${firstSeen ? `UNION ALL ${FIRST_SEEN_OF_ALL}` : ''}`
 
 /** A request no read can answer: a ValidationError naming the window. */
 export function checkWindowHistoryRequest(request: WindowHistoryRequest): void {
@@ -116,16 +116,30 @@ export async function readWindowHistories(
   client: ClickHouseClient,
   database: string,
   requests: readonly WindowHistoryRequest[],
+  firstHours: FirstHours | null = null,
 ): Promise<WindowHistory[]> {
   const folds = requests.map((request) => new Fold(request))
   const rollup = folds.filter((f) => onTheHour(f.request))
   const raw = folds.filter((f) => !onTheHour(f.request))
+  const read = { client, database, firstHours }
   await Promise.all([
-    rollup.length > 0 ? query(client, database, ROLLUP, rollup, false) : null,
-    raw.length > 0 ? query(client, database, raw.length === 1 ? RAW_ONE : RAW_MANY, raw, true) : null,
+    rollup.length > 0 ? query(read, 'rollup', rollup) : null,
+    raw.length > 0 ? query(read, raw.length === 1 ? 'raw one' : 'raw many', raw) : null,
   ])
   return folds.map((f) => f.history())
 }
+
+/**
+ * Series' first hours kept between reads (the embedded engine's HistoryCache): a query whose series all have one
+ * kept leaves out the first-seen table (a second table read, ~1/3 of the query's cost), else it reads them and
+ * offers them to keep.
+ */
+export interface FirstHours {
+  firstHour(series: string): number | null | undefined
+  firstHoursRead(): (series: string, firstHourMs: number | null) => void
+}
+
+const SQL = { rollup: ROLLUP, 'raw one': RAW_ONE, 'raw many': RAW_MANY } as const
 
 /** One request's windows as its rows come. */
 class Fold {
@@ -135,13 +149,19 @@ class Fold {
   private readonly peaks: number[]
   private readonly events: number[]
   private first: number | null = null
+  readonly series: string
 
   constructor(readonly request: WindowHistoryRequest) {
+    this.series = seriesKey(request)
     this.lo = historyStart(request)
     this.length = request.window.endMs - request.window.startMs
     this.totals = new Array<number>(request.count + 1).fill(0)
     this.peaks = new Array<number>(request.count + 1).fill(Number.NEGATIVE_INFINITY)
     this.events = new Array<number>(request.count + 1).fill(0)
+  }
+
+  get firstEventHourMs(): number | null {
+    return this.first
   }
 
   firstHour(ms: number): void {
@@ -175,12 +195,24 @@ class Fold {
 }
 
 async function query(
-  client: ClickHouseClient,
-  database: string,
-  sql: string,
+  {
+    client,
+    database,
+    firstHours,
+  }: { client: ClickHouseClient; database: string; firstHours: FirstHours | null },
+  kind: keyof typeof SQL,
   folds: Fold[],
-  raw: boolean,
 ): Promise<void> {
+  const raw = kind !== 'rollup'
+  const kept = firstHours ? folds.map((f) => firstHours.firstHour(f.series)) : []
+  const firstSeen = !firstHours || kept.some((k) => k === undefined)
+  const keep = firstSeen ? firstHours?.firstHoursRead() : undefined
+  if (!firstSeen) {
+    for (const [i, f] of folds.entries()) {
+      const ms = kept[i]
+      if (ms !== null && ms !== undefined) f.firstHour(ms)
+    }
+  }
   const metrics = [...new Set(folds.map((f) => f.request.metric))]
   const customers = [...new Set(folds.map((f) => f.request.customerId))]
   // The requests of each series, by its (metric, customer) positions (1-based, as indexOf gives them).
@@ -192,7 +224,7 @@ async function query(
   }
   const one = folds[0] as Fold
   const params =
-    sql === RAW_ONE
+    kind === 'raw one'
       ? {
           metric: one.request.metric,
           customer: one.request.customerId,
@@ -219,7 +251,7 @@ async function query(
         }
   const bytes = await withStoreError('aggregate usage windows', () =>
     rowBinaryOf(client, {
-      query: `${sql}\nFORMAT RowBinaryWithNamesAndTypes`,
+      query: `${SQL[kind](firstSeen)}\nFORMAT RowBinaryWithNamesAndTypes`,
       query_params: { db: database, ...params },
     }),
   )
@@ -251,4 +283,5 @@ async function query(
       }
     }
   })
+  if (keep) for (const f of folds) keep(f.series, f.firstEventHourMs)
 }
