@@ -17,17 +17,20 @@ try {
   const client = await createClickHouseClient(config)
   let queries = 0
   let engineMs = 0
-  const query = client.query.bind(client)
-  client.query = (async (params: Parameters<typeof query>[0]) => {
-    const started = performance.now()
-    queries++
-    try {
-      const result = await query(params)
-      return result
-    } finally {
-      engineMs += performance.now() - started
+  // Reads go through query (JSON rows) or exec (RowBinary rows, the check's window history): both count.
+  const timed =
+    <P, R>(call: (params: P) => Promise<R>) =>
+    async (params: P): Promise<R> => {
+      const started = performance.now()
+      queries++
+      try {
+        return await call(params)
+      } finally {
+        engineMs += performance.now() - started
+      }
     }
-  }) as typeof client.query
+  client.query = timed(client.query.bind(client)) as typeof client.query
+  client.exec = timed(client.exec.bind(client)) as typeof client.exec
   const endMs = floorToHour(Date.now()) + HOUR_MS
   const dataset = generateDemo({ customers: 100, days: 35, seed: 1, endMs })
   const meterflow = await openMeterFlow(config, { clickhouse: client })

@@ -47,11 +47,17 @@ async function counted<T>(read: () => Promise<T>): Promise<{ value: T; queries: 
 beforeAll(async () => {
   client = await createClickHouseClient(testConfig(data.dir))
   await migrate(client, DB)
+  // Reads go through query (JSON rows) or exec (RowBinary rows): both count.
   const query = client.query.bind(client)
   client.query = ((params: Parameters<typeof query>[0]) => {
     queries++
     return query(params)
   }) as typeof client.query
+  const exec = client.exec.bind(client)
+  client.exec = ((params: Parameters<typeof exec>[0]) => {
+    queries++
+    return exec(params)
+  }) as typeof client.exec
   cached = new ClickHouseUsageStore(client, DB, undefined, { cacheHistories: true })
   plain = new ClickHouseUsageStore(client, DB)
   await cached.insertEvents(hourly('c-a', END - 33 * DAY, END + HOUR, (t) => 10 + ((t / HOUR) % 7)))

@@ -62,6 +62,33 @@ describe('HistoryCache', () => {
     expect(await cache.read(request('d'), load)).toEqual(history(2))
   })
 
+  it('keeps first hours by the same rules: a quiet read, dropped when the series is written', () => {
+    const cache = new HistoryCache()
+    const a = 'a\u0000api_calls'
+    const b = 'b\u0000api_calls'
+    expect(cache.firstHour(a)).toBeUndefined()
+    const keep = cache.firstHoursRead()
+    keep(a, 3_600_000)
+    keep(b, null)
+    expect(cache.firstHour(a)).toBe(3_600_000)
+    expect(cache.firstHour(b)).toBeNull()
+    cache.writeStarts(new Set([b]))()
+    expect(cache.firstHour(a)).toBe(3_600_000)
+    expect(cache.firstHour(b)).toBeUndefined()
+    // A read that a write of any series started or ended during keeps nothing; nor one begun while writing.
+    const overlapped = cache.firstHoursRead()
+    cache.writeStarts(new Set(['c\u0000api_calls']))()
+    overlapped(b, 7)
+    expect(cache.firstHour(b)).toBeUndefined()
+    const done = cache.writeStarts(new Set(['c\u0000api_calls']))
+    const during = cache.firstHoursRead()
+    done()
+    during(b, 7)
+    expect(cache.firstHour(b)).toBeUndefined()
+    cache.clear()
+    expect(cache.firstHour(a)).toBeUndefined()
+  })
+
   it('evicts the least recently used entry past its capacity', async () => {
     const cache = new HistoryCache(2)
     let loads = 0

@@ -3,6 +3,9 @@ import type { WindowHistory, WindowHistoryRequest } from '../../ports.js'
 /** Entries kept per database: ~2.5 KB each at 30 baseline days, so ~10 MB at most. */
 export const HISTORY_CACHE_ENTRIES = 4_096
 
+/** First hours kept per database: ~100 bytes each, so ~6.5 MB at most (the oldest kept goes first). */
+export const FIRST_HOUR_ENTRIES = 65_536
+
 /**
  * Window histories already read (the on-demand check's one query), kept until a write may change them. Exact by
  * construction, never by expiry: every write of the usage tables a history reads (raw events, rollup, first-seen)
@@ -14,6 +17,11 @@ export const HISTORY_CACHE_ENTRIES = 4_096
 export class HistoryCache {
   private readonly entries = new Map<string, { series: string; history: WindowHistory }>()
   private readonly keysBySeries = new Map<string, Set<string>>()
+  /**
+   * Each series' first hour (null: no event yet) as last read, kept by the same rules: a read of a window never
+   * asked before needs it too, and it changes only when the series is written (an event before its first hour).
+   */
+  private readonly firstHours = new Map<string, number | null>()
   /** Bumped when a write starts and when it ends: a read that saw it change overlapped a write. */
   private epoch = 0
   private writing = 0
@@ -24,7 +32,10 @@ export class HistoryCache {
   writeStarts(series: Iterable<string>): () => void {
     this.epoch++
     this.writing++
-    for (const s of series) this.drop(s)
+    for (const s of series) {
+      this.drop(s)
+      this.firstHours.delete(s)
+    }
     let ended = false
     return () => {
       if (ended) return
@@ -50,10 +61,33 @@ export class HistoryCache {
     return history
   }
 
+  /** The series' first hour as kept (null: it had no event), or undefined when not kept. */
+  firstHour(series: string): number | null | undefined {
+    return this.firstHours.get(series)
+  }
+
+  /**
+   * Before a read of first hours: the returned function keeps what the read found, unless a write started or ended
+   * since (or was under way), exactly as `read` keeps a history.
+   */
+  firstHoursRead(): (series: string, firstHourMs: number | null) => void {
+    const epoch = this.epoch
+    const quiet = this.writing === 0
+    return (series, firstHourMs) => {
+      if (!(quiet && this.writing === 0 && this.epoch === epoch)) return
+      this.firstHours.delete(series)
+      this.firstHours.set(series, firstHourMs)
+      while (this.firstHours.size > FIRST_HOUR_ENTRIES) {
+        this.firstHours.delete(this.firstHours.keys().next().value as string)
+      }
+    }
+  }
+
   /** Forgets everything (the engine may have been written by someone else). */
   clear(): void {
     this.entries.clear()
     this.keysBySeries.clear()
+    this.firstHours.clear()
   }
 
   get size(): number {

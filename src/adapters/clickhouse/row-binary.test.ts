@@ -69,6 +69,18 @@ describe('RowBinaryReader', () => {
     expect(reader.done).toBe(true)
   })
 
+  it('reads single Float64 and UInt8 values bit for bit', () => {
+    const one = Buffer.alloc(8 * TRICKY.length)
+    for (const [i, v] of TRICKY.entries()) one.writeDoubleLE(v, 8 * i)
+    const reader = new RowBinaryReader(Buffer.concat([one, Buffer.from([0, 1, 255])]))
+    const read = TRICKY.map(() => reader.float64())
+    expect(float64s(read).equals(float64s(TRICKY))).toBe(true)
+    expect([reader.uint8(), reader.uint8(), reader.uint8()]).toEqual([0, 1, 255])
+    expect(reader.done).toBe(true)
+    expect(() => reader.float64()).toThrow(RowBinaryError)
+    expect(() => reader.uint8()).toThrow(RowBinaryError)
+  })
+
   it('reads multi-byte lengths', () => {
     const long = 'x'.repeat(300)
     const reader = new RowBinaryReader(Buffer.concat([str(long), float64s(Array(200).fill(1.5))]))

@@ -83,6 +83,20 @@ export class RowBinaryReader {
     return value
   }
 
+  /** A Float64, bit for bit. */
+  float64(): number {
+    this.need(8)
+    const value = this.view.getFloat64(this.offset, true)
+    this.offset += 8
+    return value
+  }
+
+  /** A UInt8. */
+  uint8(): number {
+    this.need(1)
+    return this.bytes[this.offset++] as number
+  }
+
   /**
    * An Array(Float64) of at most `maxLength` values written into `target` from index `at` (no array per value list:
    * the job reads ~400k series x ~230 values); returns how many values it wrote.

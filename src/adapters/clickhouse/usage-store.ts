@@ -15,12 +15,13 @@ import type {
   WindowHistory,
   WindowHistoryRequest,
 } from '../../ports.js'
+import { HistoryBatcher } from './history-batch.js'
 import { type HistoryCache, historyCacheOf } from './history-cache.js'
 import { IngestLedger } from './ingest-ledger.js'
 import { selectRows } from './select.js'
 import { CUSTOMERS_PER_CHUNK, customerRangesOf, seriesWindowsForSlot } from './series-windows.js'
 import { shapeProfilesForSlot } from './shape-profiles.js'
-import { windowHistory } from './window-history.js'
+import { checkWindowHistoryRequest, onTheHour, readWindowHistories } from './window-history.js'
 
 const ROLLUP_WINDOWS_SQL = `
   SELECT idx, sum(s) AS total, max(m) AS peak, sum(n) AS events FROM (
@@ -69,10 +70,13 @@ export class ClickHouseUsageStore implements UsageStore {
   private queuedInserts = 0
   private readonly histories: HistoryCache
   private readonly cacheHistories: boolean
+  private readonly historyReads: HistoryBatcher
 
   /**
    * `cacheHistories`: keep hour-aligned window histories until a write changes them (history-cache.ts); only when
-   * this process owns the engine (embedded), never in front of a ClickHouse server other processes write to.
+   * this process owns the engine (embedded), never in front of a ClickHouse server other processes write to. The
+   * same option batches the reads that wait for the embedded engine (history-batch.ts), which runs one at a time,
+   * and keeps each series' first hour by the same rules (a window never asked before then reads one table, not two).
    */
   constructor(
     private readonly client: ClickHouseClient,
@@ -82,6 +86,11 @@ export class ClickHouseUsageStore implements UsageStore {
   ) {
     this.cacheHistories = options.cacheHistories ?? false
     this.histories = historyCacheOf(database)
+    this.historyReads = new HistoryBatcher(
+      (requests) =>
+        readWindowHistories(client, database, requests, this.cacheHistories ? this.histories : null),
+      this.cacheHistories,
+    )
     // A new store may follow writes this process did not see (another process had the data directory before).
     this.histories.clear()
     this.ledger = new IngestLedger(client, database, (series) => this.histories.writeStarts(series))
@@ -184,11 +193,11 @@ export class ClickHouseUsageStore implements UsageStore {
   }
 
   async windowHistory(request: WindowHistoryRequest): Promise<WindowHistory> {
+    checkWindowHistoryRequest(request)
     await this.readable()
-    const read = () => windowHistory(this.client, this.database, request)
+    const read = () => this.historyReads.read(request)
     // Windows not on the hour are the default "24 h up to now": never asked twice, so not kept.
-    const aligned = [request.window.startMs, request.window.endMs, request.stepMs].every(isHourAligned)
-    return this.cacheHistories && aligned ? this.histories.read(request, read) : read()
+    return this.cacheHistories && onTheHour(request) ? this.histories.read(request, read) : read()
   }
 
   async *seriesWindows(
