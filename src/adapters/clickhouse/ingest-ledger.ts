@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { classifyById, type UsageEvent } from '../../domain/events.js'
-import { HOUR_MS } from '../../domain/time.js'
 import { IdempotencyKeyReusedError } from '../../errors.js'
 import type { IdempotencyKey, InsertResult } from '../../ports.js'
-import { clickhouseTime, withStoreError } from './errors.js'
-import { LEDGER_BATCH_DAYS } from './migrations.js'
+import { withStoreError } from './errors.js'
+import { completeLegacyBatch, type PayloadRow } from './legacy-batch.js'
+import { LEDGER_BATCH_DAYS, LEDGER_EVENT_ROW } from './migrations.js'
 import { selectRows } from './select.js'
 
 /** Batch rows older than this are not read (see LEDGER_BATCH_DAYS): Idempotency-Keys are honoured this long. */
@@ -15,18 +15,17 @@ const PENDING = 0
 const COMMITTED = 1
 const EVENT_KEY = 'e:'
 const BATCH_KEY = 'b:'
-
-/** One event in a batch's payload: [customer, metric, timestamp ms, value, event id or '']. */
-type PayloadRow = [string, string, number, number, string]
+const UNNAMED_KEY = 'n:'
 
 interface Batch {
   batchId: string
-  payload: readonly PayloadRow[]
+  events: readonly UsageEvent[]
   /** '' without an Idempotency-Key. */
   idempotencyKey: string
   fingerprint: string
 }
 
+/** What a batch writes to the ledger (`payload` is left empty: it only holds batches written before migration 5). */
 const LEDGER_COLUMNS = [
   'key',
   'batch_id',
@@ -37,14 +36,10 @@ const LEDGER_COLUMNS = [
   'value',
   'idempotency_key',
   'fingerprint',
-  'payload',
 ] as const
-const RAW_COLUMNS = ['customer_id', 'metric', 'ts', 'value', 'event_id', 'batch_id'] as const
-const HOURLY_COLUMNS = ['metric', 'customer_id', 'hour', 'sum_value', 'max_value', 'events'] as const
-const FIRST_SEEN_COLUMNS = ['metric', 'customer_id', 'first_hour'] as const
 
 /** The batch's own ledger row; the commit row keeps the key and fingerprint, since it replaces the pending row. */
-function batchRow(batch: Batch, state: number, payload: string): unknown[] {
+function batchRow(batch: Batch, state: number): unknown[] {
   return [
     BATCH_KEY + batch.batchId,
     batch.batchId,
@@ -55,8 +50,13 @@ function batchRow(batch: Batch, state: number, payload: string): unknown[] {
     0,
     batch.idempotencyKey,
     batch.fingerprint,
-    payload,
   ]
+}
+
+/** An event's ledger row: `e:<id>`, or `n:<batch>:<position>` for an event without an id (expires with the batch). */
+function eventRow(batchId: string, position: number, e: UsageEvent): unknown[] {
+  const key = e.eventId === null ? `${UNNAMED_KEY}${batchId}:${position}` : EVENT_KEY + e.eventId
+  return [key, batchId, COMMITTED, e.customerId, e.metric, e.timestampMs, e.value, '', '']
 }
 
 interface StoredId {
@@ -70,14 +70,17 @@ interface StoredId {
 
 /**
  * How a batch is stored so that a crash at any instant, plus a retry, leaves every table exact:
- * 1. one insert into `ingest_ledger` of the batch's intent (its rows as a payload) and of its event ids: one
- *    block, so both or neither are there;
- * 2. the raw events, the hourly rollup and first-seen, each one insert whose deduplication token is derived from
- *    the batch id, so that writing them again drops the blocks already written;
- * 3. the commit row.
- * A batch found pending (a crash, or a failed write, between 1 and 3) is completed from its payload before the
- * store is read or written again, and whenever a retry meets one of its event ids. Writers in one process are
- * serialized by the caller; see the README (Ingest semantics) for what holds across processes.
+ * 1. one insert into `ingest_ledger` of the batch's pending row and one row per event (`e:<id>`, or `n:<batch>:<i>`
+ *    without an id): one block, one part, so the batch's intent and its ids are there together or not at all. The
+ *    ledger's materialized views (migration 5) write the raw events, the hourly rollup and first-seen from that
+ *    block in the same insert, after the ledger's part is committed, each view's part keyed by the insert's
+ *    deduplication token;
+ * 2. the commit row.
+ * A batch found pending (a crash, or a failed write, between 1 and 2) is completed by inserting its event rows, read
+ * back from the ledger, again with the same token: the ledger drops the block as a duplicate, and each view adds
+ * only the parts it lacks. This happens before the store is read or written again, and whenever a retry meets one
+ * of its event ids. Writers in one process are serialized by the caller; see the README (Ingest semantics) for what
+ * holds across processes.
  */
 export class IngestLedger {
   /**
@@ -89,6 +92,13 @@ export class IngestLedger {
     private readonly database: string,
     private readonly beforeDerivedWrite: (series: Set<string>) => () => void = () => () => undefined,
   ) {}
+
+  /**
+   * The last batch this process stored whole, whose commit row is not written yet: it goes into the next batch's
+   * intent block (or flush()). Until then the ledger shows the batch pending; completing it after a crash adds
+   * nothing (every part is there: the re-insert is dropped as a duplicate) and writes the commit row.
+   */
+  private uncommitted: Batch | null = null
 
   async insert(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
     const prior = idempotency ? await this.keyedBatch(keyedBatchPrefix(idempotency)) : null
@@ -113,7 +123,7 @@ export class IngestLedger {
     if (fresh.length > 0 || idempotency) {
       await this.write({
         batchId,
-        payload: fresh.map((e) => [e.customerId, e.metric, e.timestampMs, e.value, e.eventId ?? '']),
+        events: fresh,
         idempotencyKey: idempotency?.key ?? '',
         fingerprint: idempotency?.fingerprint ?? '',
       })
@@ -135,73 +145,49 @@ export class IngestLedger {
   }
 
   private async write(batch: Batch): Promise<void> {
-    const intent: unknown[][] = [batchRow(batch, PENDING, JSON.stringify(batch.payload))]
-    for (const [customer, metric, tsMs, value, eventId] of batch.payload) {
-      if (eventId !== '')
-        intent.push([
-          EVENT_KEY + eventId,
-          batch.batchId,
-          COMMITTED,
-          customer,
-          metric,
-          tsMs,
-          value,
-          '',
-          '',
-          '',
-        ])
-    }
-    await this.insertRows('ingest_ledger', LEDGER_COLUMNS, intent, `${batch.batchId}:intent`)
-    await this.writeDerived(batch)
+    const { batchId, events } = batch
+    const rows: unknown[][] = [batchRow(batch, PENDING)]
+    // The previous batch's commit row rides in this block: one insert per batch instead of two.
+    if (this.uncommitted) rows.push(batchRow(this.uncommitted, COMMITTED))
+    events.forEach((e, position) => {
+      rows.push(eventRow(batchId, position, e))
+    })
+    await this.whileDerivedWrite(events, () => this.insertIntent(batchId, rows))
+    this.uncommitted = batch
   }
 
-  /** Raw events, rollup, first-seen, then the commit row: the same inserts, with the same tokens, every time. */
-  private async writeDerived(batch: Batch): Promise<void> {
-    const done = this.beforeDerivedWrite(
-      new Set(batch.payload.map(([customer, metric]) => `${customer}\u0000${metric}`)),
+  /** Writes the commit row of the batch this process stored last, if it is still owed. */
+  async flush(): Promise<void> {
+    const batch = this.uncommitted
+    if (!batch) return
+    await this.insertRows(
+      'ingest_ledger',
+      LEDGER_COLUMNS,
+      [batchRow(batch, COMMITTED)],
+      `${batch.batchId}:commit`,
     )
+    this.uncommitted = null
+  }
+
+  /** The intent block (or, completing a batch, its event rows again), with the views' parts deduplicated. */
+  private insertIntent(batchId: string, rows: readonly unknown[][]): Promise<void> {
+    return this.insertRows('ingest_ledger', LEDGER_COLUMNS, rows, `${batchId}:intent`, {
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+    })
+  }
+
+  private async whileDerivedWrite(events: readonly UsageEvent[], write: () => Promise<void>): Promise<void> {
+    const done = this.beforeDerivedWrite(new Set(events.map((e) => `${e.customerId}\u0000${e.metric}`)))
     try {
-      await this.insertDerived(batch)
+      await write()
     } finally {
       done()
     }
   }
 
-  private async insertDerived(batch: Batch): Promise<void> {
-    const { batchId, payload } = batch
-    const hourly = new Map<
-      string,
-      [metric: string, customer: string, hour: number, sum: number, max: number, events: number]
-    >()
-    const firstSeen = new Map<string, [metric: string, customer: string, firstHour: number]>()
-    const raw: unknown[][] = []
-    for (const [customer, metric, tsMs, value, eventId] of payload) {
-      raw.push([customer, metric, clickhouseTime(tsMs), value, eventId, batchId])
-      const hour = Math.floor(tsMs / HOUR_MS) * (HOUR_MS / 1000)
-      const cellKey = `${metric}\u0000${customer}\u0000${hour}`
-      const cell = hourly.get(cellKey)
-      if (cell) {
-        cell[3] += value
-        cell[4] = Math.max(cell[4], value)
-        cell[5] += 1
-      } else hourly.set(cellKey, [metric, customer, hour, value, value, 1])
-      const seriesKey = `${metric}\u0000${customer}`
-      const first = firstSeen.get(seriesKey)
-      if (!first) firstSeen.set(seriesKey, [metric, customer, hour])
-      else if (hour < first[2]) first[2] = hour
-    }
-    await this.insertRows('usage_events', RAW_COLUMNS, raw, `${batchId}:raw`)
-    await this.insertRows('usage_hourly', HOURLY_COLUMNS, [...hourly.values()], `${batchId}:hourly`)
-    await this.insertRows('usage_first_seen', FIRST_SEEN_COLUMNS, [...firstSeen.values()], `${batchId}:first`)
-    await this.insertRows(
-      'ingest_ledger',
-      LEDGER_COLUMNS,
-      [batchRow(batch, COMMITTED, '')],
-      `${batchId}:commit`,
-    )
-  }
-
   private async complete(batchId: string): Promise<void> {
+    // Stored whole by this process (its insert returned), only its commit row is owed.
+    if (this.uncommitted?.batchId === batchId) return this.flush()
     const rows = await this.select<{
       payload: string
       state: number
@@ -215,12 +201,58 @@ export class IngestLedger {
     )
     const row = rows[0]
     if (!row || Number(row.state) !== PENDING) return
-    await this.writeDerived({
-      batchId,
-      payload: JSON.parse(row.payload) as PayloadRow[],
-      idempotencyKey: row.idempotency_key,
-      fingerprint: row.fingerprint,
-    })
+    const batch = { batchId, events: [], idempotencyKey: row.idempotency_key, fingerprint: row.fingerprint }
+    if (row.payload !== '') {
+      const payload = JSON.parse(row.payload) as PayloadRow[]
+      await this.whileDerivedWrite(
+        payload.map(([customerId, metric]) => ({
+          eventId: null,
+          customerId,
+          metric,
+          value: 0,
+          timestampMs: 0,
+        })),
+        () =>
+          completeLegacyBatch(batchId, payload, (table, columns, values, token) =>
+            this.insertRows(table, columns, values, token),
+          ),
+      )
+    } else {
+      const events = await this.select<{
+        key: string
+        customer_id: string
+        metric: string
+        ts_ms: string | number
+        value: number
+      }>(
+        'read the events of a half-stored batch',
+        `SELECT key, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
+         WHERE batch_id = {batch:String} AND ${LEDGER_EVENT_ROW} LIMIT 1 BY key`,
+        { batch: batchId },
+      )
+      const rowsAgain = events.map((e) => [
+        e.key,
+        batchId,
+        COMMITTED,
+        e.customer_id,
+        e.metric,
+        Number(e.ts_ms),
+        Number(e.value),
+        '',
+        '',
+      ])
+      await this.whileDerivedWrite(
+        events.map((e) => ({
+          eventId: null,
+          customerId: e.customer_id,
+          metric: e.metric,
+          value: 0,
+          timestampMs: 0,
+        })),
+        () => this.insertIntent(batchId, rowsAgain),
+      )
+    }
+    await this.insertRows('ingest_ledger', LEDGER_COLUMNS, [batchRow(batch, COMMITTED)], `${batchId}:commit`)
   }
 
   /** The newest trusted batch of an Idempotency-Key (its ids all start with `prefix`), or null. */
@@ -282,6 +314,7 @@ export class IngestLedger {
     columns: readonly [string, ...string[]],
     rows: readonly unknown[][],
     token: string,
+    settings: Record<string, number> = {},
   ): Promise<void> {
     if (rows.length === 0) return
     await withStoreError(`store a batch in ${table}`, () =>
@@ -293,6 +326,7 @@ export class IngestLedger {
         clickhouse_settings: {
           insert_deduplication_token: token,
           max_partitions_per_insert_block: '1000',
+          ...settings,
         },
       }),
     )
