@@ -18,8 +18,12 @@ const DEDUPLICATION_WINDOW = 10_000
  * pending row whose commit row has already expired must never look like a batch to complete.
  */
 export const LEDGER_BATCH_DAYS = 7
-/** The ledger's event rows: `e:<event id>`, and `n:<batch id>:<position>` for an event without an id. */
-export const LEDGER_EVENT_ROW = "(startsWith(key, 'e:') OR startsWith(key, 'n:'))"
+/**
+ * The ledger's event rows written with a batch: `e:<event id>`, and `n:<batch id>:<position>` for an event without an
+ * id. Migration 4's backfill of stored ids has no batch: were it ever run after migration 5 (two processes migrating
+ * at once), the views must not count those events again.
+ */
+export const LEDGER_EVENT_ROW = "(startsWith(key, 'e:') OR startsWith(key, 'n:')) AND batch_id != ''"
 /** An event row's hour, as the rollup keys it. */
 const LEDGER_HOUR = "toDateTime(intDiv(ts_ms, 3600000) * 3600, 'UTC')"
 
