@@ -4,7 +4,7 @@ import { classifyById, type UsageEvent } from '../../domain/events.js'
 import { IdempotencyKeyReusedError } from '../../errors.js'
 import type { IdempotencyKey, InsertResult } from '../../ports.js'
 import { withStoreError } from './errors.js'
-import { BATCH_KEY, EVENT_KEY, keyChunks, keyedBatchPrefix, nextPrefix, UNNAMED_KEY } from './ledger-keys.js'
+import { BATCH_KEY, EVENT_KEY, keyedBatchPrefix, nextPrefix, tsvField, UNNAMED_KEY } from './ledger-keys.js'
 import { completeLegacyBatch, type PayloadRow } from './legacy-batch.js'
 import { LEDGER_BATCH_DAYS, LEDGER_EVENT_ROW } from './migrations.js'
 import { selectRows } from './select.js'
@@ -259,21 +259,23 @@ export class IngestLedger {
     return row ? { batchId: row.batch_id, state: Number(row.top), fingerprint: row.fingerprint } : null
   }
 
-  /** The stored event of each id in the batch; ids of a still pending batch complete that batch first. */
+  /**
+   * The stored event of each id in the batch; ids of a still pending batch complete that batch first. The ids travel
+   * as one String parameter read by `format()`, not as an `Array(String)` parameter: the engine stops using the sort
+   * key for `key IN {array}` once that array passes about 1 MB (measured: 10,000 ids of 130 characters scanned a
+   * 1M-row ledger in 190 s, while 918 KB read no granule), and binding a large array costs more than parsing the
+   * same ids as TSV. Through `format()` the set keeps using the sort key at any size (EXPLAIN: 0/123 granules at
+   * 1.3 MB), so a batch needs one look-up whatever the ids' length.
+   */
   private async storedIds(events: readonly UsageEvent[]): Promise<Map<string, UsageEvent>> {
     const keys = events.flatMap((e) => (e.eventId === null ? [] : [EVENT_KEY + e.eventId]))
     if (keys.length === 0) return new Map()
-    const rows: StoredId[] = []
-    for (const chunk of keyChunks(keys)) {
-      rows.push(
-        ...(await this.select<StoredId>(
-          'look up stored event ids',
-          `SELECT key, batch_id, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
-           WHERE key IN {keys:Array(String)} LIMIT 1 BY key`,
-          { keys: chunk },
-        )),
-      )
-    }
+    const rows = await this.select<StoredId>(
+      'look up stored event ids',
+      `SELECT key, batch_id, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
+       WHERE key IN (SELECT key FROM format(TabSeparated, 'key String', {keys:String})) LIMIT 1 BY key`,
+      { keys: keys.map(tsvField).join('\n') },
+    )
     const batches = [...new Set(rows.map((r) => r.batch_id).filter((b) => b !== ''))]
     if (batches.length > 0) {
       const pending = await this.select<{ batch_id: string }>(

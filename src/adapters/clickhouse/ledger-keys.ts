@@ -6,27 +6,12 @@ export const BATCH_KEY = 'b:'
 export const EVENT_KEY = 'e:'
 export const UNNAMED_KEY = 'n:'
 
-/**
- * The engine stops using the sort key for `key IN {array}` once the array parameter passes about 1 MB (measured:
- * 10,000 ids of 100 characters went from 30 ms to a full scan, 14 s at 150k stored ids and growing): look ids up
- * in chunks well below that.
- */
-const LOOKUP_CHUNK_BYTES = 256 * 1024
-
-export function* keyChunks(keys: readonly string[]): Generator<string[]> {
-  let chunk: string[] = []
-  let bytes = 0
-  for (const key of keys) {
-    if (chunk.length > 0 && bytes + key.length > LOOKUP_CHUNK_BYTES) {
-      yield chunk
-      chunk = []
-      bytes = 0
-    }
-    chunk.push(key)
-    bytes += key.length + 4
-  }
-  if (chunk.length > 0) yield chunk
+/** A value as a TabSeparated field (ids are printable ASCII today, but only `\\` would need escaping then). */
+export function tsvField(value: string): string {
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c] ?? c) : value
 }
+
+const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 
 /** The same caller's Idempotency-Key names the same batches in every process: their ids start with this. */
 export function keyedBatchPrefix({ scope, key }: IdempotencyKey): string {
