@@ -1,8 +1,8 @@
 // `npx tsx bench/ingest-profile.ts [--customers 100] [--days 35]`: where HTTP ingest's time goes, beside the direct
 // engine insert it is compared with (the bench's data and batches). Runs direct, HTTP, direct again (the engine
 // slows as it fills, so the ratio uses the mean of both direct runs), and prints every engine call of the HTTP path by
-// kind: stored-id lookups, the ledger's intent and commit rows, raw events, rollup, first-seen. What is left of the
-// HTTP time is HTTP + JSON + validation + building rows (JS).
+// kind: stored-id lookups, the ledger's insert (its views write raw events, rollup and first-seen in the same call),
+// commit rows written on their own. What is left of the HTTP time is HTTP + JSON + validation + building rows (JS).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -142,6 +142,25 @@ describe('POST /v1/events', () => {
     expect(await snapshot()).toEqual(before)
   })
 
+  it('finds stored ids again whatever printable characters they hold, and 10,000 ids of 128 in one batch', async () => {
+    // The look-up sends the ids as TSV (ingest-ledger.ts): a backslash is its escape character.
+    const odd = ['back\\slash', 'ends\\', '\\t-not-a-tab', 'quote\'s"', '{"json":[1]}', '%s,;|~`^']
+    const oddEvents = odd.map((id, k) => ({ ...event(0), customer_id: 'c-odd', event_id: id, value: k + 1 }))
+    expect((await post(oddEvents)).json()).toEqual(reply(odd.length, odd.length, 0))
+    const before = await snapshot()
+    expect((await post(oddEvents)).json()).toEqual(reply(odd.length, 0, odd.length))
+    expect((await post([{ ...oddEvents[0], value: 50 }])).json()).toMatchObject({ stored: 0, conflicts: 1 })
+    expect(await snapshot()).toEqual(before)
+    // 1.3 MB of ids: past the size where an array parameter stops using the ledger's sort key.
+    const long = Array.from({ length: 10_000 }, (_, k) => ({
+      ...event(0),
+      customer_id: 'c-long',
+      event_id: `long-${String(k).padStart(5, '0')}-${'x'.repeat(128 - 11)}`,
+    }))
+    expect((await post(long)).json()).toEqual(reply(10_000, 10_000, 0))
+    expect((await post(long)).json()).toEqual(reply(10_000, 0, 10_000))
+  })
+
   it('stores five concurrent copies of a batch once, and each reply says what it added', async () => {
     const batch = Array.from({ length: 500 }, (_, k) =>
       event(k, { event_id: `copy-${k}`, value: 2, timestamp: NOW - 5 * HOUR }),

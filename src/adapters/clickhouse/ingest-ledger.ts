@@ -1,11 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { classifyById, type UsageEvent } from '../../domain/events.js'
-import { HOUR_MS } from '../../domain/time.js'
 import { IdempotencyKeyReusedError } from '../../errors.js'
 import type { IdempotencyKey, InsertResult } from '../../ports.js'
-import { clickhouseTime, withStoreError } from './errors.js'
-import { LEDGER_BATCH_DAYS } from './migrations.js'
+import { withStoreError } from './errors.js'
+import { BATCH_KEY, EVENT_KEY, keyedBatchPrefix, nextPrefix, tsvField, UNNAMED_KEY } from './ledger-keys.js'
+import { completeLegacyBatch, type PayloadRow } from './legacy-batch.js'
+import { LEDGER_BATCH_DAYS, LEDGER_EVENT_ROW } from './migrations.js'
 import { selectRows } from './select.js'
 
 /** Batch rows older than this are not read (see LEDGER_BATCH_DAYS): Idempotency-Keys are honoured this long. */
@@ -13,20 +14,16 @@ export const LEDGER_TRUSTED_DAYS = LEDGER_BATCH_DAYS - 1
 const TRUSTED = `created_at >= now64(3) - INTERVAL ${LEDGER_TRUSTED_DAYS} DAY`
 const PENDING = 0
 const COMMITTED = 1
-const EVENT_KEY = 'e:'
-const BATCH_KEY = 'b:'
-
-/** One event in a batch's payload: [customer, metric, timestamp ms, value, event id or '']. */
-type PayloadRow = [string, string, number, number, string]
 
 interface Batch {
   batchId: string
-  payload: readonly PayloadRow[]
+  events: readonly UsageEvent[]
   /** '' without an Idempotency-Key. */
   idempotencyKey: string
   fingerprint: string
 }
 
+/** What a batch writes to the ledger (`payload` is left empty: it only holds batches written before migration 5). */
 const LEDGER_COLUMNS = [
   'key',
   'batch_id',
@@ -37,14 +34,10 @@ const LEDGER_COLUMNS = [
   'value',
   'idempotency_key',
   'fingerprint',
-  'payload',
 ] as const
-const RAW_COLUMNS = ['customer_id', 'metric', 'ts', 'value', 'event_id', 'batch_id'] as const
-const HOURLY_COLUMNS = ['metric', 'customer_id', 'hour', 'sum_value', 'max_value', 'events'] as const
-const FIRST_SEEN_COLUMNS = ['metric', 'customer_id', 'first_hour'] as const
 
 /** The batch's own ledger row; the commit row keeps the key and fingerprint, since it replaces the pending row. */
-function batchRow(batch: Batch, state: number, payload: string): unknown[] {
+function batchRow(batch: Batch, state: number): unknown[] {
   return [
     BATCH_KEY + batch.batchId,
     batch.batchId,
@@ -55,8 +48,13 @@ function batchRow(batch: Batch, state: number, payload: string): unknown[] {
     0,
     batch.idempotencyKey,
     batch.fingerprint,
-    payload,
   ]
+}
+
+/** An event's ledger row: `e:<id>`, or `n:<batch>:<position>` for an event without an id (expires with the batch). */
+function eventRow(batchId: string, position: number, e: UsageEvent): unknown[] {
+  const key = e.eventId === null ? `${UNNAMED_KEY}${batchId}:${position}` : EVENT_KEY + e.eventId
+  return [key, batchId, COMMITTED, e.customerId, e.metric, e.timestampMs, e.value, '', '']
 }
 
 interface StoredId {
@@ -70,14 +68,17 @@ interface StoredId {
 
 /**
  * How a batch is stored so that a crash at any instant, plus a retry, leaves every table exact:
- * 1. one insert into `ingest_ledger` of the batch's intent (its rows as a payload) and of its event ids: one
- *    block, so both or neither are there;
- * 2. the raw events, the hourly rollup and first-seen, each one insert whose deduplication token is derived from
- *    the batch id, so that writing them again drops the blocks already written;
- * 3. the commit row.
- * A batch found pending (a crash, or a failed write, between 1 and 3) is completed from its payload before the
- * store is read or written again, and whenever a retry meets one of its event ids. Writers in one process are
- * serialized by the caller; see the README (Ingest semantics) for what holds across processes.
+ * 1. one insert into `ingest_ledger` of the batch's pending row and one row per event (`e:<id>`, or `n:<batch>:<i>`
+ *    without an id): one block, one part, so the batch's intent and its ids are there together or not at all. The
+ *    ledger's materialized views (migration 5) write the raw events, the hourly rollup and first-seen from that
+ *    block in the same insert, after the ledger's part is committed, each view's part keyed by the insert's
+ *    deduplication token;
+ * 2. the commit row, which rides in the next batch's insert (or is written when the store closes or repairs).
+ * A batch found pending (a crash, or a failed write, between 1 and 2) is completed by inserting its event rows, read
+ * back from the ledger, again with the same token: the ledger drops the block as a duplicate, and each view adds
+ * only the parts it lacks. This happens before the store is read or written again, and whenever a retry meets one
+ * of its event ids. Writers in one process are serialized by the caller; see the README (Ingest semantics) for what
+ * holds across processes.
  */
 export class IngestLedger {
   /**
@@ -89,6 +90,13 @@ export class IngestLedger {
     private readonly database: string,
     private readonly beforeDerivedWrite: (series: Set<string>) => () => void = () => () => undefined,
   ) {}
+
+  /**
+   * The last batch this process stored whole, whose commit row is not written yet: it goes into the next batch's
+   * intent block (or flush()). Until then the ledger shows the batch pending; completing it after a crash adds
+   * nothing (every part is there: the re-insert is dropped as a duplicate) and writes the commit row.
+   */
+  private uncommitted: Batch | null = null
 
   async insert(events: readonly UsageEvent[], idempotency?: IdempotencyKey): Promise<InsertResult> {
     const prior = idempotency ? await this.keyedBatch(keyedBatchPrefix(idempotency)) : null
@@ -113,7 +121,7 @@ export class IngestLedger {
     if (fresh.length > 0 || idempotency) {
       await this.write({
         batchId,
-        payload: fresh.map((e) => [e.customerId, e.metric, e.timestampMs, e.value, e.eventId ?? '']),
+        events: fresh,
         idempotencyKey: idempotency?.key ?? '',
         fingerprint: idempotency?.fingerprint ?? '',
       })
@@ -135,73 +143,52 @@ export class IngestLedger {
   }
 
   private async write(batch: Batch): Promise<void> {
-    const intent: unknown[][] = [batchRow(batch, PENDING, JSON.stringify(batch.payload))]
-    for (const [customer, metric, tsMs, value, eventId] of batch.payload) {
-      if (eventId !== '')
-        intent.push([
-          EVENT_KEY + eventId,
-          batch.batchId,
-          COMMITTED,
-          customer,
-          metric,
-          tsMs,
-          value,
-          '',
-          '',
-          '',
-        ])
-    }
-    await this.insertRows('ingest_ledger', LEDGER_COLUMNS, intent, `${batch.batchId}:intent`)
-    await this.writeDerived(batch)
+    const { batchId, events } = batch
+    const rows: unknown[][] = [batchRow(batch, PENDING)]
+    // The previous batch's commit row rides in this block: one insert per batch instead of two.
+    if (this.uncommitted) rows.push(batchRow(this.uncommitted, COMMITTED))
+    events.forEach((e, position) => {
+      rows.push(eventRow(batchId, position, e))
+    })
+    await this.whileDerivedWrite(events, () => this.insertIntent(batchId, rows))
+    this.uncommitted = batch
   }
 
-  /** Raw events, rollup, first-seen, then the commit row: the same inserts, with the same tokens, every time. */
-  private async writeDerived(batch: Batch): Promise<void> {
-    const done = this.beforeDerivedWrite(
-      new Set(batch.payload.map(([customer, metric]) => `${customer}\u0000${metric}`)),
+  /** Writes the commit row of the batch this process stored last, if it is still owed. */
+  async flush(): Promise<void> {
+    const batch = this.uncommitted
+    if (!batch) return
+    await this.insertRows(
+      'ingest_ledger',
+      LEDGER_COLUMNS,
+      [batchRow(batch, COMMITTED)],
+      `${batch.batchId}:commit`,
     )
+    this.uncommitted = null
+  }
+
+  /** The intent block (or, completing a batch, its event rows again), with the views' parts deduplicated. */
+  private insertIntent(batchId: string, rows: readonly unknown[][]): Promise<void> {
+    return this.insertRows('ingest_ledger', LEDGER_COLUMNS, rows, `${batchId}:intent`, {
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+    })
+  }
+
+  private async whileDerivedWrite(
+    events: readonly { customerId: string; metric: string }[],
+    write: () => Promise<void>,
+  ): Promise<void> {
+    const done = this.beforeDerivedWrite(new Set(events.map((e) => `${e.customerId}\u0000${e.metric}`)))
     try {
-      await this.insertDerived(batch)
+      await write()
     } finally {
       done()
     }
   }
 
-  private async insertDerived(batch: Batch): Promise<void> {
-    const { batchId, payload } = batch
-    const hourly = new Map<
-      string,
-      [metric: string, customer: string, hour: number, sum: number, max: number, events: number]
-    >()
-    const firstSeen = new Map<string, [metric: string, customer: string, firstHour: number]>()
-    const raw: unknown[][] = []
-    for (const [customer, metric, tsMs, value, eventId] of payload) {
-      raw.push([customer, metric, clickhouseTime(tsMs), value, eventId, batchId])
-      const hour = Math.floor(tsMs / HOUR_MS) * (HOUR_MS / 1000)
-      const cellKey = `${metric}\u0000${customer}\u0000${hour}`
-      const cell = hourly.get(cellKey)
-      if (cell) {
-        cell[3] += value
-        cell[4] = Math.max(cell[4], value)
-        cell[5] += 1
-      } else hourly.set(cellKey, [metric, customer, hour, value, value, 1])
-      const seriesKey = `${metric}\u0000${customer}`
-      const first = firstSeen.get(seriesKey)
-      if (!first) firstSeen.set(seriesKey, [metric, customer, hour])
-      else if (hour < first[2]) first[2] = hour
-    }
-    await this.insertRows('usage_events', RAW_COLUMNS, raw, `${batchId}:raw`)
-    await this.insertRows('usage_hourly', HOURLY_COLUMNS, [...hourly.values()], `${batchId}:hourly`)
-    await this.insertRows('usage_first_seen', FIRST_SEEN_COLUMNS, [...firstSeen.values()], `${batchId}:first`)
-    await this.insertRows(
-      'ingest_ledger',
-      LEDGER_COLUMNS,
-      [batchRow(batch, COMMITTED, '')],
-      `${batchId}:commit`,
-    )
-  }
-
   private async complete(batchId: string): Promise<void> {
+    // Stored whole by this process (its insert returned), only its commit row is owed.
+    if (this.uncommitted?.batchId === batchId) return this.flush()
     const rows = await this.select<{
       payload: string
       state: number
@@ -215,12 +202,46 @@ export class IngestLedger {
     )
     const row = rows[0]
     if (!row || Number(row.state) !== PENDING) return
-    await this.writeDerived({
-      batchId,
-      payload: JSON.parse(row.payload) as PayloadRow[],
-      idempotencyKey: row.idempotency_key,
-      fingerprint: row.fingerprint,
-    })
+    const batch = { batchId, events: [], idempotencyKey: row.idempotency_key, fingerprint: row.fingerprint }
+    if (row.payload !== '') {
+      const payload = JSON.parse(row.payload) as PayloadRow[]
+      await this.whileDerivedWrite(
+        payload.map(([customerId, metric]) => ({ customerId, metric })),
+        () =>
+          completeLegacyBatch(batchId, payload, (table, columns, values, token) =>
+            this.insertRows(table, columns, values, token),
+          ),
+      )
+    } else {
+      const events = await this.select<{
+        key: string
+        customer_id: string
+        metric: string
+        ts_ms: string | number
+        value: number
+      }>(
+        'read the events of a half-stored batch',
+        `SELECT key, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
+         WHERE batch_id = {batch:String} AND ${LEDGER_EVENT_ROW} LIMIT 1 BY key`,
+        { batch: batchId },
+      )
+      const rowsAgain = events.map((e) => [
+        e.key,
+        batchId,
+        COMMITTED,
+        e.customer_id,
+        e.metric,
+        Number(e.ts_ms),
+        Number(e.value),
+        '',
+        '',
+      ])
+      await this.whileDerivedWrite(
+        events.map((e) => ({ customerId: e.customer_id, metric: e.metric })),
+        () => this.insertIntent(batchId, rowsAgain),
+      )
+    }
+    await this.insertRows('ingest_ledger', LEDGER_COLUMNS, [batchRow(batch, COMMITTED)], `${batchId}:commit`)
   }
 
   /** The newest trusted batch of an Idempotency-Key (its ids all start with `prefix`), or null. */
@@ -238,21 +259,23 @@ export class IngestLedger {
     return row ? { batchId: row.batch_id, state: Number(row.top), fingerprint: row.fingerprint } : null
   }
 
-  /** The stored event of each id in the batch; ids of a still pending batch complete that batch first. */
+  /**
+   * The stored event of each id in the batch; ids of a still pending batch complete that batch first. The ids travel
+   * as one String parameter read by `format()`, not as an `Array(String)` parameter: the engine stops using the sort
+   * key for `key IN {array}` once that array passes about 1 MB (measured: 10,000 ids of 130 characters scanned a
+   * 1M-row ledger in 190 s, while 918 KB read no granule), and binding a large array costs more than parsing the
+   * same ids as TSV. Through `format()` the set keeps using the sort key at any size (EXPLAIN: 0/123 granules at
+   * 1.3 MB), so a batch needs one look-up whatever the ids' length.
+   */
   private async storedIds(events: readonly UsageEvent[]): Promise<Map<string, UsageEvent>> {
     const keys = events.flatMap((e) => (e.eventId === null ? [] : [EVENT_KEY + e.eventId]))
     if (keys.length === 0) return new Map()
-    const rows: StoredId[] = []
-    for (const chunk of keyChunks(keys)) {
-      rows.push(
-        ...(await this.select<StoredId>(
-          'look up stored event ids',
-          `SELECT key, batch_id, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
-           WHERE key IN {keys:Array(String)} LIMIT 1 BY key`,
-          { keys: chunk },
-        )),
-      )
-    }
+    const rows = await this.select<StoredId>(
+      'look up stored event ids',
+      `SELECT key, batch_id, customer_id, metric, ts_ms, value FROM {db:Identifier}.ingest_ledger
+       WHERE key IN (SELECT key FROM format(TabSeparated, 'key String', {keys:String})) LIMIT 1 BY key`,
+      { keys: keys.map(tsvField).join('\n') },
+    )
     const batches = [...new Set(rows.map((r) => r.batch_id).filter((b) => b !== ''))]
     if (batches.length > 0) {
       const pending = await this.select<{ batch_id: string }>(
@@ -282,6 +305,7 @@ export class IngestLedger {
     columns: readonly [string, ...string[]],
     rows: readonly unknown[][],
     token: string,
+    settings: Record<string, number> = {},
   ): Promise<void> {
     if (rows.length === 0) return
     await withStoreError(`store a batch in ${table}`, () =>
@@ -293,6 +317,7 @@ export class IngestLedger {
         clickhouse_settings: {
           insert_deduplication_token: token,
           max_partitions_per_insert_block: '1000',
+          ...settings,
         },
       }),
     )
@@ -301,36 +326,4 @@ export class IngestLedger {
   private select<T>(what: string, query: string, params: Record<string, unknown>): Promise<T[]> {
     return selectRows<T>(this.client, this.database, what, query, params)
   }
-}
-
-/**
- * The engine stops using the sort key for `key IN {array}` once the array parameter passes about 1 MB (measured:
- * 10,000 ids of 100 characters went from 30 ms to a full scan, 14 s at 150k stored ids and growing): look ids up
- * in chunks well below that.
- */
-const LOOKUP_CHUNK_BYTES = 256 * 1024
-
-function* keyChunks(keys: readonly string[]): Generator<string[]> {
-  let chunk: string[] = []
-  let bytes = 0
-  for (const key of keys) {
-    if (chunk.length > 0 && bytes + key.length > LOOKUP_CHUNK_BYTES) {
-      yield chunk
-      chunk = []
-      bytes = 0
-    }
-    chunk.push(key)
-    bytes += key.length + 4
-  }
-  if (chunk.length > 0) yield chunk
-}
-
-/** The same caller's Idempotency-Key names the same batches in every process: their ids start with this. */
-function keyedBatchPrefix({ scope, key }: IdempotencyKey): string {
-  return `k-${createHash('sha256').update(`${scope}\n${key}`).digest('hex').slice(0, 40)}.`
-}
-
-/** The smallest string above every string starting with `prefix` (its last character plus one). */
-function nextPrefix(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
 }

@@ -18,6 +18,14 @@ const DEDUPLICATION_WINDOW = 10_000
  * pending row whose commit row has already expired must never look like a batch to complete.
  */
 export const LEDGER_BATCH_DAYS = 7
+/**
+ * The ledger's event rows written with a batch: `e:<event id>`, and `n:<batch id>:<position>` for an event without an
+ * id. Migration 4's backfill of stored ids has no batch: were it ever run after migration 5 (two processes migrating
+ * at once), the views must not count those events again.
+ */
+export const LEDGER_EVENT_ROW = "(startsWith(key, 'e:') OR startsWith(key, 'n:')) AND batch_id != ''"
+/** An event row's hour, as the rollup keys it. */
+const LEDGER_HOUR = "toDateTime(intDiv(ts_ms, 3600000) * 3600, 'UTC')"
 
 /** Append-only: never edit a shipped migration, add a new one. Every statement is idempotent. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -127,6 +135,34 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO {db:Identifier}.ingest_ledger (key, batch_id, state, customer_id, metric, ts_ms, value)
       SELECT concat('e:', event_id), '', 1, customer_id, metric, toUnixTimestamp64Milli(ts), value
       FROM {db:Identifier}.usage_events WHERE event_id != ''`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'derived tables written by the ledger insert',
+    statements: [
+      // The ledger's insert now carries every event of a batch (ingest-ledger.ts) and these views write the raw
+      // events, the rollup and first-seen from it in the same insert; a crash before the commit row is repaired by
+      // inserting the batch's rows again with the same token (the views add only the parts they lack).
+      `ALTER TABLE {db:Identifier}.ingest_ledger MODIFY SETTING non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`,
+      // Completing a batch reads its event rows by batch id, which is not in the sort key.
+      'ALTER TABLE {db:Identifier}.ingest_ledger ADD INDEX IF NOT EXISTS idx_batch_id batch_id TYPE bloom_filter(0.01) GRANULARITY 1',
+      // Rows of events without an id (`n:<batch>:<i>`) are only needed to complete their batch: they expire with it.
+      `ALTER TABLE {db:Identifier}.ingest_ledger MODIFY TTL toDateTime(created_at) + INTERVAL ${LEDGER_BATCH_DAYS} DAY
+        DELETE WHERE startsWith(key, 'b:') OR startsWith(key, 'n:')`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.ledger_events_mv TO {db:Identifier}.usage_events AS
+      SELECT customer_id, metric, fromUnixTimestamp64Milli(ts_ms, 'UTC') AS ts, value,
+        if(startsWith(key, 'e:'), substring(key, 3), '') AS event_id, batch_id
+      FROM {db:Identifier}.ingest_ledger WHERE ${LEDGER_EVENT_ROW}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.ledger_hourly_mv TO {db:Identifier}.usage_hourly AS
+      SELECT metric, customer_id, ${LEDGER_HOUR} AS hour,
+        sum(value) AS sum_value, max(value) AS max_value, count() AS events
+      FROM {db:Identifier}.ingest_ledger WHERE ${LEDGER_EVENT_ROW}
+      GROUP BY metric, customer_id, hour`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.ledger_first_seen_mv TO {db:Identifier}.usage_first_seen AS
+      SELECT metric, customer_id, min(${LEDGER_HOUR}) AS first_hour
+      FROM {db:Identifier}.ingest_ledger WHERE ${LEDGER_EVENT_ROW}
+      GROUP BY metric, customer_id`,
     ],
   },
 ]

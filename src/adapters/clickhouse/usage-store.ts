@@ -263,7 +263,9 @@ export class ClickHouseUsageStore implements UsageStore {
   }
 
   async close(): Promise<void> {
-    await this.insertQueue
+    // The last batch's commit row (see IngestLedger.flush); if it cannot be written, the next open completes the
+    // batch from the ledger instead, adding nothing.
+    await this.serialized(() => this.ledger.flush()).catch(() => undefined)
     this.histories.clear()
     await this.client.close()
   }
