@@ -77,6 +77,12 @@ export interface SeriesProfiles {
   nearestSimilarity?: number
 }
 
+/** One chunk of a range's profiles: the consecutive customer range it covers and its series' profiles. */
+export interface ProfileChunk {
+  range: CustomerRange
+  profiles: SeriesProfiles[]
+}
+
 /** What the job's shape step asks a VectorIndex for one chunk of series. */
 export interface ShapeProfileRequest {
   /** The run's slot (a whole hour): the window is [slot - 24 h, slot). */
@@ -105,6 +111,12 @@ export interface VectorIndex {
   readonly kind: string
   /** Profiles of the request's series with usage in any of the windows (the others are absent), in chunks. */
   profiles(request: ShapeProfileRequest): AsyncIterable<SeriesProfiles[]>
+  /**
+   * Optional (an index that reads whole ranges, the embedded one): every series of `range` with usage in any of the
+   * windows, as chunks of consecutive customer ranges in order, the next chunk's read running while the caller
+   * judges this one. The job reads a range so once instead of once per chunk of its series (app/chunk-shapes.ts).
+   */
+  rangeProfiles?(request: Omit<ShapeProfileRequest, 'series' | 'nearest'>): AsyncIterable<ProfileChunk>
   close(): Promise<void>
 }
 
@@ -151,15 +163,16 @@ export interface UsageStore {
   ): AsyncIterable<SeriesWindows[]>
   /**
    * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in
-   * chunks of customers, one query per chunk (never one per customer). `weeks` is 0 (the window alone) up to the
-   * shape signal's largest baseline_weeks; a bad value is a ValidationError.
+   * chunks of consecutive customer ranges in order, one query per chunk (never one per customer), the next chunk
+   * read while the caller takes this one. `weeks` is 0 (the window alone) up to the shape signal's largest
+   * baseline_weeks; a bad value is a ValidationError.
    */
   shapeProfiles(
     slotMs: number,
     weeks: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
-  ): AsyncIterable<SeriesProfiles[]>
+  ): AsyncIterable<ProfileChunk>
   /**
    * Splits the customers with usage into at most `count` consecutive ranges of about equal numbers of customers,
    * covering every customer id (the first starts at '', the last runs to the end): the shards of a sharded run.

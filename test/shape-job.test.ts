@@ -75,7 +75,7 @@ beforeAll(async () => {
   await webhook.start()
   h = await openHarness(SLOT, {
     detection: { shape: { enabled: true } },
-    // One customer per chunk: the job must ask for profiles once per chunk, over that chunk's customers only.
+    // One customer per chunk: the job asks for the profiles of its whole range once, read chunk by chunk.
     job: { schedulerEnabled: false, customersPerChunk: 1 },
     alerts: { webhook: { url: webhook.url, secret: SECRET } },
   })
@@ -97,14 +97,18 @@ const get = async (url: string): Promise<Json> => {
 describe('the shape signal in the job', () => {
   let run: Json
   const profileRequests: unknown[] = []
+  const profileChunks: unknown[] = []
 
   beforeAll(async () => {
     // Counts the real store's profile queries (it still answers them).
     const usage = h.meterflow.usage
     const shapeProfiles = usage.shapeProfiles.bind(usage)
-    usage.shapeProfiles = (slot, weeks, metrics, range) => {
+    usage.shapeProfiles = async function* (slot, weeks, metrics, range) {
       profileRequests.push({ weeks, range })
-      return shapeProfiles(slot, weeks, metrics, range)
+      for await (const chunk of shapeProfiles(slot, weeks, metrics, range)) {
+        profileChunks.push({ range: chunk.range, customers: chunk.profiles.map((p) => p.customerId) })
+        yield chunk
+      }
     }
     const res = await h.app.inject({
       method: 'POST',
@@ -116,10 +120,11 @@ describe('the shape signal in the job', () => {
     await h.meterflow.alerts.deliver()
   }, 120_000)
 
-  it('asks for profiles once per chunk of customers, over exactly its customers', () => {
-    expect(profileRequests).toEqual([
-      { weeks: 4, range: { from: MOVED, to: `${MOVED}!` } },
-      { weeks: 4, range: { from: STEADY, to: `${STEADY}!` } },
+  it('asks for the profiles of its range once, read in the chunks of customers the volume read has', () => {
+    expect(profileRequests).toEqual([{ weeks: 4, range: { from: '', to: '' } }])
+    expect(profileChunks).toEqual([
+      { range: { from: '', to: STEADY }, customers: [MOVED] },
+      { range: { from: STEADY, to: '' }, customers: [STEADY] },
     ])
   })
 

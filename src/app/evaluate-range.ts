@@ -12,7 +12,7 @@ import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { OutOfTimeError } from '../errors.js'
 import type { SeriesWindows } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
-import { chunkShapes, type SeriesShape, seriesKey } from './chunk-shapes.js'
+import { chunkShapeReader, type SeriesShape, seriesKey } from './chunk-shapes.js'
 import { embeddedVectorIndex } from './embedded-vector-index.js'
 import type { DetectionDeps } from './run-detection.js'
 
@@ -248,6 +248,10 @@ export async function evaluateRange(
     registry.list().map((m) => detectorOf(m.name)),
     [...profiles.values()].flatMap((p) => (p.detector ? [p.detector] : [])),
   )
+  // Shape: the profiles of the range's chunks, read ahead beside the volume's and judged chunk by chunk with them.
+  const shapeReader = shapeConfig
+    ? chunkShapeReader(shapeIndex, slot, shapeConfig, registry.list(), range)
+    : null
   for await (const chunk of deps.usage.seriesWindows(
     slot,
     deps.volume.baselineDays,
@@ -256,10 +260,7 @@ export async function evaluateRange(
     recentHours,
   )) {
     checkTime('between chunks')
-    // Shape: one profile query over the chunk's customers, evaluated beside volume series by series.
-    const shapes = shapeConfig
-      ? await chunkShapes(shapeIndex, slot, shapeConfig, registry.list(), chunk)
-      : null
+    const shapes = shapeReader ? await shapeReader.shapesOf(chunk) : null
     for (const s of chunk) {
       unseen.delete(key(s.customerId, s.metric))
       const pending = evaluate(s, shapes?.get(seriesKey(s.customerId, s.metric)) ?? null)

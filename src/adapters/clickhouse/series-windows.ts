@@ -75,7 +75,7 @@ const COLUMNS = [
 ] as const
 
 /** The type whose bytes RowBinary writes for `type`: LowCardinality(T) and SimpleAggregateFunction(f, T) write T's. */
-const storedAs = (type: string): string =>
+export const storedAs = (type: string): string =>
   type.replace(/LowCardinality\(([^()]*)\)|SimpleAggregateFunction\(\w+, ([^()]*)\)/g, '$1$2')
 
 /**

@@ -8,7 +8,7 @@ import { BusyError, StoreError, ValidationError } from '../../errors.js'
 import type {
   IdempotencyKey,
   InsertResult,
-  SeriesProfiles,
+  ProfileChunk,
   SeriesWindows,
   UsageStore,
   WindowAggregate,
@@ -217,7 +217,7 @@ export class ClickHouseUsageStore implements UsageStore {
     weeks: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
-  ): AsyncIterable<SeriesProfiles[]> {
+  ): AsyncIterable<ProfileChunk> {
     await this.readable()
     yield* shapeProfilesForSlot(
       this.client,
