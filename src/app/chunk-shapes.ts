@@ -1,8 +1,7 @@
 import type { Aggregation } from '../domain/metrics.js'
 import { type CustomerRange, rangeCovering } from '../domain/shard.js'
-import { profileTotal } from '../domain/signals/shape/profile.js'
 import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
-import { evaluateShape, type ShapeEvaluation } from '../domain/signals/shape-signal.js'
+import { evaluateShape, type ShapeEvaluation, usableBaselineTotals } from '../domain/signals/shape-signal.js'
 import { DAY_MS } from '../domain/time.js'
 import type { ProfileChunk, SeriesProfiles, SeriesWindows, VectorIndex } from '../ports.js'
 
@@ -117,20 +116,5 @@ function seriesShape(p: SeriesProfiles, slot: number, config: ShapeConfig): Seri
     p.nearestSimilarity === undefined ? input : { ...input, indexNearestSimilarity: p.nearestSimilarity },
     config,
   )
-  return { evaluation, ...baselineTotals(p.baseline, config) }
-}
-
-/** The daily totals of the baseline days evaluateShape keeps (the same rule: positive and not low volume). */
-function baselineTotals(
-  baseline: readonly (readonly number[])[],
-  config: ShapeConfig,
-): { baselineMean: number; baselineStddev: number } {
-  const totals = baseline
-    .slice(0, config.baselineWeeks)
-    .map(profileTotal)
-    .filter((t) => t > 0 && t >= config.minDailyVolume)
-  if (totals.length === 0) return { baselineMean: 0, baselineStddev: 0 }
-  const mean = totals.reduce((a, b) => a + b, 0) / totals.length
-  const variance = totals.reduce((a, t) => a + (t - mean) ** 2, 0) / totals.length
-  return { baselineMean: mean, baselineStddev: Math.sqrt(variance) }
+  return { evaluation, ...usableBaselineTotals(p.baseline, config) }
 }
