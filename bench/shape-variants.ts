@@ -23,7 +23,7 @@ const { values } = parseArgs({
     chunks: { type: 'string', default: '0' },
   },
 })
-const VARIANTS = ['insert-at', 'resample', 'volume', 'both'] as const
+const VARIANTS = ['insert-at', 'resample', 'prewhere', 'volume', 'both'] as const
 type Variant = (typeof VARIANTS)[number]
 const variant = values.variant as Variant
 if (!VARIANTS.includes(variant)) throw new Error(`variant: one of ${VARIANTS.join(', ')}`)
@@ -69,6 +69,20 @@ const resampleSql = (aggregation: Aggregation) => `
     WHERE ${RANGE}
       AND hour >= toDateTime(intDiv({plo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
       AND age % ${WEEK_MS} < ${DAY_MS}
+  )
+  GROUP BY metric, customer_id`
+
+// The same with the hour filters as PREWHERE: only the windows' rows of the other columns are read past the filter.
+const prewhereSql = (aggregation: Aggregation) => `
+  SELECT metric, customer_id, ${fn(aggregation)}Resample(0, ${slots}, 1)(${column(aggregation)}, i) AS profiles
+  FROM (
+    SELECT metric, customer_id, ${column(aggregation)},
+      {slot:Int64} - ${HOUR_MS} - toInt64(toUnixTimestamp(hour)) * 1000 AS age,
+      intDiv(age, ${WEEK_MS}) * 24 + 23 - intDiv(age % ${WEEK_MS}, ${HOUR_MS}) AS i
+    FROM {db:Identifier}.usage_hourly
+    PREWHERE hour >= toDateTime(intDiv({plo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
+      AND ({slot:Int64} - ${HOUR_MS} - toInt64(toUnixTimestamp(hour)) * 1000) % ${WEEK_MS} < ${DAY_MS}
+    WHERE ${RANGE}
   )
   GROUP BY metric, customer_id`
 
@@ -160,7 +174,12 @@ for (let i = 0; i < chunkCount; i++) {
       }
       continue
     }
-    const sql = variant === 'resample' ? resampleSql(aggregation) : volumeSql(aggregation, variant === 'both')
+    const sql =
+      variant === 'resample'
+        ? resampleSql(aggregation)
+        : variant === 'prewhere'
+          ? prewhereSql(aggregation)
+          : volumeSql(aggregation, variant === 'both')
     const bytes = await timed(
       () =>
         rowBinaryOf(client, {
@@ -176,7 +195,7 @@ for (let i = 0; i < chunkCount; i++) {
       reader.string()
       reader.string()
       series++
-      if (variant === 'resample') {
+      if (variant === 'resample' || variant === 'prewhere') {
         const p = reader.float64Array(slots)
         checksum += (p[0] ?? 0) + (p[slots - 1] ?? 0)
         continue

@@ -84,9 +84,9 @@ export function chunkShapeReader(
   return {
     async shapesOf(chunk) {
       const shapes = new Map<string, SeriesShape>()
-      const covering = rangeCovering(chunk.map((s) => s.customerId))
-      if (covering === null) return shapes
-      const last = covering.to.slice(0, -1)
+      if (chunk.length === 0) return shapes
+      let last = ''
+      for (const s of chunk) if (s.customerId > last) last = s.customerId
       // Take chunks until one ends past this chunk's last customer (the store reads the one after meanwhile).
       while (!ended && (readTo === null || (readTo !== '' && readTo <= last))) {
         const next = await (first ?? chunks.next())

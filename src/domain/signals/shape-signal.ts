@@ -88,23 +88,11 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
   if (input.current.length !== PROFILE_HOURS)
     throw new RangeError(`a profile has ${PROFILE_HOURS} values, not ${input.current.length}`)
   const total = profileTotal(input.current)
-  const none = (reason: ShapeNoVerdictReason): ShapeEvaluation => ({
-    verdict: {
-      kind: 'shape',
-      status: 'insufficient_data',
-      isAnomaly: false,
-      severity: null,
-      direction: null,
-      currentValue: total,
-      statistic: null,
-    },
-    fields: null,
-    reason,
-  })
-  if (!(total > 0)) return none('empty_day')
-  if (total < config.minDailyVolume) return none('low_volume')
+  if (!(total > 0)) return noVerdict(total, 'empty_day')
+  if (total < config.minDailyVolume) return noVerdict(total, 'low_volume')
   const { days, totals } = usableDays(input.baseline, config)
-  if (days.length < config.minBaselineWeeks || days.length === 0) return none('too_few_baseline_days')
+  if (days.length < config.minBaselineWeeks || days.length === 0)
+    return noVerdict(total, 'too_few_baseline_days')
 
   const mean = meanOfShapes(days, totals)
   // The day's side of every cosine, computed once (the same numbers cosineSimilarity computes each time).
@@ -138,6 +126,22 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
       deviationHour: (Math.floor(input.windowStart / HOUR_MS) + deviation.index) % PROFILE_HOURS,
     },
     reason: null,
+  }
+}
+
+function noVerdict(total: number, reason: ShapeNoVerdictReason): ShapeEvaluation {
+  return {
+    verdict: {
+      kind: 'shape',
+      status: 'insufficient_data',
+      isAnomaly: false,
+      severity: null,
+      direction: null,
+      currentValue: total,
+      statistic: null,
+    },
+    fields: null,
+    reason,
   }
 }
 
