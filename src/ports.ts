@@ -57,6 +57,11 @@ export interface InsertResult {
 export interface SeriesWindows extends SeriesHistory {
   customerId: string
   metric: string
+  /**
+   * Asked for with the windows (seriesWindows' shapeWeeks): the series' shape profiles from the same scan, as
+   * shapeProfiles gives them; null without usage in any of their windows (no shape verdict).
+   */
+  profiles?: Pick<SeriesProfiles, 'current' | 'baseline'> | null
 }
 
 /**
@@ -112,11 +117,10 @@ export interface VectorIndex {
   /** Profiles of the request's series with usage in any of the windows (the others are absent), in chunks. */
   profiles(request: ShapeProfileRequest): AsyncIterable<SeriesProfiles[]>
   /**
-   * Optional (an index that reads whole ranges, the embedded one): every series of `range` with usage in any of the
-   * windows, as chunks of consecutive customer ranges in order, the next chunk's read running while the caller
-   * judges this one. The job reads a range so once instead of once per chunk of its series (app/chunk-shapes.ts).
+   * True when the profiles are the usage store's own (embedded): the job then reads them in its windows' scan
+   * (UsageStore.seriesWindows' shapeWeeks) instead of scanning the rollup a second time.
    */
-  rangeProfiles?(request: Omit<ShapeProfileRequest, 'series' | 'nearest'>): AsyncIterable<ProfileChunk>
+  readonly fromUsageScan?: boolean
   close(): Promise<void>
 }
 
@@ -160,6 +164,8 @@ export interface UsageStore {
     range?: CustomerRange,
     /** > 0: each series also carries the `recentHours` hours before the slot's last hour (the recent window). */
     recentHours?: number,
+    /** Not null: each series also carries its shape profiles over this many baseline weeks (`profiles`). */
+    shapeWeeks?: number | null,
   ): AsyncIterable<SeriesWindows[]>
   /**
    * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in

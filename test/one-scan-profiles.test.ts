@@ -204,7 +204,7 @@ describe('the one-scan shape profiles', () => {
     expect(await oneScan(SLOTS.wednesday, 4, ALL_CUSTOMERS)).toEqual(expected)
   })
 
-  it('give the job the shape verdicts of the per-chunk path over the old read, chunked differently', async () => {
+  it('give the job the shape verdicts of the per-chunk path over the old read, from the windows scan or per chunk', async () => {
     // The old path: one profile read over exactly each volume chunk's customers (the embedded index then).
     const oldIndex: VectorIndex = {
       kind: 'insert-at',
@@ -222,9 +222,10 @@ describe('the one-scan shape profiles', () => {
       },
       close: async () => undefined,
     }
-    // Profiles in chunks of one and of three customers under volume chunks of two: a volume chunk takes profiles from
-    // one, two or three chunks of them, and some of a chunk's profiles wait for the next volume chunk.
-    const newIndexes = [1, 3].map((n) => embeddedVectorIndex(new ClickHouseUsageStore(client, DB, n)))
+    // Read with the windows (the embedded index: the same scan), or asked of the index per chunk (an index whose
+    // profiles are not the usage store's own, e.g. Redis; the on-demand check) through the one-scan read.
+    const embedded = embeddedVectorIndex(store)
+    const indexes = [embedded, { ...embedded, fromUsageScan: false }]
     const configs: ShapeConfig[] = [
       DEFAULT_SHAPE_CONFIG,
       {
@@ -238,16 +239,33 @@ describe('the one-scan shape profiles', () => {
     let judged = 0
     for (const slot of Object.values(SLOTS)) {
       for (const shard of [ALL_CUSTOMERS, SHARD]) {
-        const volume: SeriesWindows[][] = []
-        for await (const chunk of store.seriesWindows(slot, 30, METRICS, shard)) volume.push(chunk)
-        expect(volume.length).toBeGreaterThan(1)
-        for (const [config, newIndex] of configs.flatMap((c) => newIndexes.map((i) => [c, i] as const))) {
-          const reader = chunkShapeReader(newIndex, slot, config, METRICS, shard)
-          for (const chunk of volume) {
-            const expected = await chunkShapes(oldIndex, slot, config, METRICS, chunk)
-            const got: Map<string, SeriesShape> = await reader.shapesOf(chunk)
-            expect(got).toEqual(expected)
-            judged += [...got.values()].filter((s) => s.evaluation.verdict.status === 'ok').length
+        // 7 days: the shape's weeks reach past the volume's days (the scan goes further back for them only).
+        for (const days of [30, 7]) {
+          const volume: SeriesWindows[][] = []
+          for await (const chunk of store.seriesWindows(slot, days, METRICS, shard)) volume.push(chunk)
+          expect(volume.length).toBeGreaterThan(1)
+          for (const config of configs) {
+            // The windows with the profiles: the same windows, and the profiles the old read gives.
+            const withProfiles: SeriesWindows[][] = []
+            for await (const chunk of store.seriesWindows(
+              slot,
+              days,
+              METRICS,
+              shard,
+              0,
+              config.baselineWeeks,
+            ))
+              withProfiles.push(chunk)
+            expect(withProfiles.map((c) => c.map(({ profiles, ...windows }) => windows))).toEqual(volume)
+            for (const index of indexes) {
+              const reader = chunkShapeReader(index, slot, config, METRICS)
+              for (const [i, chunk] of withProfiles.entries()) {
+                const expected = await chunkShapes(oldIndex, slot, config, METRICS, volume[i] ?? [])
+                const got: Map<string, SeriesShape> = await reader.shapesOf(chunk)
+                expect(got).toEqual(expected)
+                judged += [...got.values()].filter((s) => s.evaluation.verdict.status === 'ok').length
+              }
+            }
           }
         }
       }
@@ -267,6 +285,22 @@ describe('the one-scan shape profiles', () => {
       for (const shard of [ALL_CUSTOMERS, SHARD]) {
         expect(await oneScan(slot, weeks, shard)).toEqual(await insertAt(slot, weeks, shard))
       }
+      // The profiles the windows' scan carries: the same, null where the old read has no series.
+      const old = new Map(
+        (await insertAt(slot, weeks, ALL_CUSTOMERS))
+          .flatMap((c) => c.profiles)
+          .map((p) => [`${p.customerId}/${p.metric}`, { current: p.current, baseline: p.baseline }]),
+      )
+      let carried = 0
+      for await (const chunk of store.seriesWindows(slot, 30, METRICS, ALL_CUSTOMERS, 0, weeks)) {
+        for (const s of chunk) {
+          expect(s.profiles, `${s.customerId}/${s.metric}`).toEqual(
+            old.get(`${s.customerId}/${s.metric}`) ?? null,
+          )
+          if (s.profiles) carried++
+        }
+      }
+      expect(carried).toBe(old.size)
     }
   })
 })

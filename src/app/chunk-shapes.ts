@@ -1,9 +1,9 @@
 import type { Aggregation } from '../domain/metrics.js'
-import { type CustomerRange, rangeCovering } from '../domain/shard.js'
+import { rangeCovering } from '../domain/shard.js'
 import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
 import { evaluateShape, type ShapeEvaluation, usableBaselineTotals } from '../domain/signals/shape-signal.js'
 import { DAY_MS } from '../domain/time.js'
-import type { ProfileChunk, SeriesProfiles, SeriesWindows, VectorIndex } from '../ports.js'
+import type { SeriesProfiles, SeriesWindows, VectorIndex } from '../ports.js'
 
 /** One series' shape verdict with the baseline days' totals an alert quotes beside it. */
 export interface SeriesShape {
@@ -50,61 +50,43 @@ export async function chunkShapes(
 
 /** Shape verdicts chunk by chunk of the series of one customer range (the job's loop over its volume chunks). */
 export interface ChunkShapeReader {
+  /**
+   * The baseline weeks whose profiles the windows' scan must carry (UsageStore.seriesWindows' shapeWeeks), or null
+   * when the reader reads them itself.
+   */
+  readonly scanWeeks: number | null
   /** The next chunk's shape verdicts; chunks come in customer-id order, as UsageStore.seriesWindows gives them. */
-  shapesOf(chunk: readonly Pick<SeriesWindows, 'customerId' | 'metric'>[]): Promise<Map<string, SeriesShape>>
+  shapesOf(
+    chunk: readonly Pick<SeriesWindows, 'customerId' | 'metric' | 'profiles'>[],
+  ): Promise<Map<string, SeriesShape>>
 }
 
 /**
- * The shape verdicts of a run's customer range, chunk after chunk. An index that reads whole ranges
- * (VectorIndex.rangeProfiles: the embedded one) is asked once: its chunks come in customer order with their ranges,
- * each read while the caller judges the previous one, and a chunk of series takes the profiles of the ranges that
- * cover its customers (the same profiles a read over exactly its customers gives: a profile is one series' own
- * rows). The first read starts at once, beside the volume's first. Another index is asked per chunk (chunkShapes).
+ * The shape verdicts of a run's customer range, chunk after chunk. An index whose profiles are the usage store's own
+ * (the embedded one) has them read in the windows' scan (scanWeeks): each chunk of series carries its profiles, and
+ * the rollup is scanned once for both signals. Another index is asked once per chunk (chunkShapes).
  */
 export function chunkShapeReader(
   index: VectorIndex,
   slot: number,
   config: ShapeConfig,
   metrics: readonly { name: string; aggregation: Aggregation }[],
-  range: CustomerRange,
 ): ChunkShapeReader {
-  if (!index.rangeProfiles) {
-    return { shapesOf: (chunk) => chunkShapes(index, slot, config, metrics, chunk) }
+  if (!index.fromUsageScan) {
+    return { scanWeeks: null, shapesOf: (chunk) => chunkShapes(index, slot, config, metrics, chunk) }
   }
-  const chunks = index
-    .rangeProfiles({ slot, weeks: config.baselineWeeks, metrics, range })
-    [Symbol.asyncIterator]()
-  // Started now; a run that stops before taking it (out of time, a failed chunk) must not leave an unhandled rejection.
-  let first: Promise<IteratorResult<ProfileChunk>> | null = chunks.next()
-  first.catch(() => undefined)
-  let ended = false
-  /** Where the customers read so far end ('' = the range's end); null before the first chunk. */
-  let readTo: string | null = null
-  const read = new Map<string, SeriesProfiles>()
   return {
+    scanWeeks: config.baselineWeeks,
     async shapesOf(chunk) {
       const shapes = new Map<string, SeriesShape>()
-      if (chunk.length === 0) return shapes
-      let last = ''
-      for (const s of chunk) if (s.customerId > last) last = s.customerId
-      // Take chunks until one ends past this chunk's last customer (the store reads the one after meanwhile).
-      while (!ended && (readTo === null || (readTo !== '' && readTo <= last))) {
-        const next = await (first ?? chunks.next())
-        first = null
-        if (next.done) {
-          ended = true
-          break
-        }
-        for (const p of next.value.profiles) read.set(seriesKey(p.customerId, p.metric), p)
-        readTo = next.value.range.to
-      }
       for (const s of chunk) {
-        const k = seriesKey(s.customerId, s.metric)
-        const p = read.get(k)
-        if (p) shapes.set(k, seriesShape(p, slot, config))
+        if (s.profiles === undefined) throw new Error('the windows were read without their shape profiles')
+        // null: no usage in any of the windows, no shape verdict (as the index leaves such a series out).
+        if (s.profiles === null) continue
+        const { customerId, metric } = s
+        const profiles = { customerId, metric, slot, ...s.profiles }
+        shapes.set(seriesKey(customerId, metric), seriesShape(profiles, slot, config))
       }
-      // Later chunks hold later customers only: the profiles up to this chunk's last customer are done with.
-      for (const [k, p] of read) if (p.customerId <= last) read.delete(k)
       return shapes
     },
   }

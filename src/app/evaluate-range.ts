@@ -248,16 +248,15 @@ export async function evaluateRange(
     registry.list().map((m) => detectorOf(m.name)),
     [...profiles.values()].flatMap((p) => (p.detector ? [p.detector] : [])),
   )
-  // Shape: the profiles of the range's chunks, read ahead beside the volume's and judged chunk by chunk with them.
-  const shapeReader = shapeConfig
-    ? chunkShapeReader(shapeIndex, slot, shapeConfig, registry.list(), range)
-    : null
+  // Shape: judged chunk by chunk beside volume, its profiles read in the same scan where the index allows.
+  const shapeReader = shapeConfig ? chunkShapeReader(shapeIndex, slot, shapeConfig, registry.list()) : null
   for await (const chunk of deps.usage.seriesWindows(
     slot,
     deps.volume.baselineDays,
     registry.list(),
     range,
     recentHours,
+    shapeReader?.scanWeeks ?? null,
   )) {
     checkTime('between chunks')
     const shapes = shapeReader ? await shapeReader.shapesOf(chunk) : null

@@ -4,20 +4,18 @@ import type { Aggregation } from '../../domain/metrics.js'
 import { ALL_CUSTOMERS, type CustomerRange, isSingleCustomer } from '../../domain/shard.js'
 import { PROFILE_HOURS } from '../../domain/signals/shape/profile.js'
 import { SHAPE_SETTINGS } from '../../domain/signals/shape/shape-settings.js'
-import { DAY_MS, HOUR_MS } from '../../domain/time.js'
+import { HOUR_MS } from '../../domain/time.js'
 import { ValidationError } from '../../errors.js'
 import type { ProfileChunk, SeriesProfiles } from '../../ports.js'
 import { withStoreError } from './errors.js'
+import { profileHourFilter, profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
 import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
 import { CUSTOMERS_PER_CHUNK, chunkBounds, storedAs } from './series-windows.js'
 
-const WEEK_MS = 7 * DAY_MS
-
 /**
- * The 24-hour profiles of every series for slot S from the hourly rollup: week k = 0..K is the window
- * [S - k weeks - 24 h, S - k weeks), one array of (K + 1) x 24 values laid out week by week, oldest hour first.
- * `age` counts back from the slot's last hour: its week is k and, when the remainder is under a day, it lies in week
- * k's window at index 23 - remainder in hours; rows outside every window are left out before the aggregation.
+ * The 24-hour profiles of every series for slot S from the hourly rollup, in profile-layout.ts's layout; rows outside
+ * every window are left out before the aggregation. The job reads the same profiles in its windows' scan
+ * (series-windows.ts); this query serves the check and an index that reads them itself (Redis).
  *
  * One scan, one -Resample array per series: each row updates its hour's slot, so an hour still in several unmerged
  * parts of the rollup is folded by the aggregate itself and hours without rows stay 0. Measured against grouping by
@@ -33,12 +31,12 @@ const SQL = (aggregation: Aggregation, weeks: number) => {
   FROM (
     SELECT metric, customer_id, ${column},
       {slot:Int64} - ${HOUR_MS} - toInt64(toUnixTimestamp(hour)) * 1000 AS age,
-      intDiv(age, ${WEEK_MS}) * ${PROFILE_HOURS} + ${PROFILE_HOURS - 1} - intDiv(age % ${WEEK_MS}, ${HOUR_MS}) AS i
+      ${profileIndexSql('age')} AS i
     FROM {db:Identifier}.usage_hourly
     WHERE metric IN {metrics:Array(String)}
       AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
       AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
-      AND age % ${WEEK_MS} < ${DAY_MS}
+      AND ${profileHourFilter('age')}
   )
   GROUP BY metric, customer_id
   FORMAT RowBinaryWithNamesAndTypes`
@@ -61,16 +59,12 @@ function readProfileRows(bytes: Buffer, slotMs: number, weeks: number, out: Seri
   ) {
     throw new RowBinaryError(`unexpected columns ${header.map((c) => `${c.name} ${c.type}`).join(', ')}`)
   }
-  const size = (weeks + 1) * PROFILE_HOURS
   while (!reader.done) {
     const metric = reader.string()
     const customerId = reader.string()
-    const flat = reader.float64Array(size)
-    if (flat.length !== size) throw new RowBinaryError(`a profile of ${flat.length} values, not ${size}`)
-    const baseline: number[][] = []
-    for (let k = 1; k <= weeks; k++) baseline.push(flat.slice(k * PROFILE_HOURS, (k + 1) * PROFILE_HOURS))
-    flat.length = PROFILE_HOURS
-    out.push({ customerId, metric, slot: slotMs, current: flat, baseline })
+    const profiles = readProfiles(reader, weeks)
+    if (profiles === null) throw new RowBinaryError(`no profiles for ${customerId}/${metric}`)
+    out.push({ customerId, metric, slot: slotMs, ...profiles })
   }
 }
 
@@ -78,7 +72,7 @@ function readProfileRows(bytes: Buffer, slotMs: number, weeks: number, out: Seri
  * Every series of the customers in `shard` with usage in any of the windows, in chunks of consecutive customer-id
  * ranges in order (each chunk names its range): one query per chunk and aggregation (plus one for the chunk bounds),
  * never one per customer. One customer (the on-demand check) is one chunk: no bounds query. The next chunk's
- * queries run in the engine while the caller judges this one (as the volume windows do, series-windows.ts), so
+ * queries run in the engine while the caller takes this one (as the volume windows do, series-windows.ts), so
  * memory holds two chunks at most.
  */
 export async function* shapeProfilesForSlot(
@@ -105,7 +99,7 @@ export async function* shapeProfilesForSlot(
           query_params: {
             db: database,
             slot: slotMs,
-            lo: slotMs - weeks * WEEK_MS - DAY_MS,
+            lo: profilesStart(slotMs, weeks),
             metrics: names,
             ...range,
           },

@@ -197,6 +197,7 @@ export class ClickHouseUsageStore implements UsageStore {
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
     recentHours = 0,
+    shapeWeeks: number | null = null,
   ): AsyncIterable<SeriesWindows[]> {
     // A run may follow another process's crash (a shared ClickHouse server): complete its batches first.
     await this.repair()
@@ -209,6 +210,7 @@ export class ClickHouseUsageStore implements UsageStore {
       this.customersPerChunk,
       range,
       recentHours,
+      shapeWeeks,
     )
   }
 
