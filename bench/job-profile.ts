@@ -176,8 +176,11 @@ function parseRows(text: string, format: string | undefined): unknown {
 function describeQuery(sql: string): string {
   if (sql.includes('arraySort(groupUniqArray')) return 'chunk bounds'
   if (sql.includes('groupArray(idx)')) return 'recent hours'
+  if (sql.includes('by_day')) {
+    const what = sql.includes('AS profiles') ? 'windows+profiles' : 'windows'
+    return /sumIf|sumResample/.test(sql) ? `${what} sum` : `${what} max`
+  }
   if (sql.includes('profiles')) return /sum_value/.test(sql) ? 'profiles sum' : 'profiles max'
-  if (sql.includes('by_day')) return /sumIf|sumResample/.test(sql) ? 'windows sum' : 'windows max'
   return sql.replace(/\s+/g, ' ').trim().slice(0, 40)
 }
 
