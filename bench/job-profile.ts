@@ -28,6 +28,8 @@ const { values } = parseArgs({
     chunk: { type: 'string' },
     /** Extra ClickHouse settings for every query of the run, `name=value,name=value` (to measure their effect). */
     settings: { type: 'string', default: '' },
+    /** The shape signal on too (volume + shape), as the bench's second run has it. */
+    shape: { type: 'boolean', default: false },
   },
 })
 const dataDir = values['data-dir'] as string
@@ -66,6 +68,7 @@ const config = loadConfig(
       ...(values.chunk ? { customersPerChunk: Number(values.chunk) } : {}),
     },
     clickhouse: { database },
+    detection: { shape: { enabled: values.shape === true } },
     anomalyStore: { sqlitePath: join(storeDir, 'anomalies.sqlite') },
   },
 )
@@ -173,7 +176,11 @@ function parseRows(text: string, format: string | undefined): unknown {
 function describeQuery(sql: string): string {
   if (sql.includes('arraySort(groupUniqArray')) return 'chunk bounds'
   if (sql.includes('groupArray(idx)')) return 'recent hours'
-  if (sql.includes('by_day')) return /sumIf|sumResample/.test(sql) ? 'windows sum' : 'windows max'
+  if (sql.includes('by_day')) {
+    const what = sql.includes('AS profiles') ? 'windows+profiles' : 'windows'
+    return /sumIf|sumResample/.test(sql) ? `${what} sum` : `${what} max`
+  }
+  if (sql.includes('profiles')) return /sum_value/.test(sql) ? 'profiles sum' : 'profiles max'
   return sql.replace(/\s+/g, ' ').trim().slice(0, 40)
 }
 

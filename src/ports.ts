@@ -57,6 +57,11 @@ export interface InsertResult {
 export interface SeriesWindows extends SeriesHistory {
   customerId: string
   metric: string
+  /**
+   * Asked for with the windows (seriesWindows' shapeWeeks): the series' shape profiles from the same scan, as
+   * shapeProfiles gives them; null without usage in any of their windows (no shape verdict).
+   */
+  profiles?: Pick<SeriesProfiles, 'current' | 'baseline'> | null
 }
 
 /**
@@ -75,6 +80,12 @@ export interface SeriesProfiles {
    * ShapeProfileRequest.nearest); absent when the index did not search.
    */
   nearestSimilarity?: number
+}
+
+/** One chunk of a range's profiles: the consecutive customer range it covers and its series' profiles. */
+export interface ProfileChunk {
+  range: CustomerRange
+  profiles: SeriesProfiles[]
 }
 
 /** What the job's shape step asks a VectorIndex for one chunk of series. */
@@ -105,6 +116,11 @@ export interface VectorIndex {
   readonly kind: string
   /** Profiles of the request's series with usage in any of the windows (the others are absent), in chunks. */
   profiles(request: ShapeProfileRequest): AsyncIterable<SeriesProfiles[]>
+  /**
+   * True when the profiles are the usage store's own (embedded): the job then reads them in its windows' scan
+   * (UsageStore.seriesWindows' shapeWeeks) instead of scanning the rollup a second time.
+   */
+  readonly fromUsageScan?: boolean
   close(): Promise<void>
 }
 
@@ -148,18 +164,21 @@ export interface UsageStore {
     range?: CustomerRange,
     /** > 0: each series also carries the `recentHours` hours before the slot's last hour (the recent window). */
     recentHours?: number,
+    /** Not null: each series also carries its shape profiles over this many baseline weeks (`profiles`). */
+    shapeWeeks?: number | null,
   ): AsyncIterable<SeriesWindows[]>
   /**
    * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in
-   * chunks of customers, one query per chunk (never one per customer). `weeks` is 0 (the window alone) up to the
-   * shape signal's largest baseline_weeks; a bad value is a ValidationError.
+   * chunks of consecutive customer ranges in order, one query per chunk (never one per customer), the next chunk
+   * read while the caller takes this one. `weeks` is 0 (the window alone) up to the shape signal's largest
+   * baseline_weeks; a bad value is a ValidationError.
    */
   shapeProfiles(
     slotMs: number,
     weeks: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
-  ): AsyncIterable<SeriesProfiles[]>
+  ): AsyncIterable<ProfileChunk>
   /**
    * Splits the customers with usage into at most `count` consecutive ranges of about equal numbers of customers,
    * covering every customer id (the first starts at '', the last runs to the end): the shards of a sharded run.

@@ -75,7 +75,7 @@ beforeAll(async () => {
   await webhook.start()
   h = await openHarness(SLOT, {
     detection: { shape: { enabled: true } },
-    // One customer per chunk: the job must ask for profiles once per chunk, over that chunk's customers only.
+    // One customer per chunk: two chunks of windows, each with its series' profiles.
     job: { schedulerEnabled: false, customersPerChunk: 1 },
     alerts: { webhook: { url: webhook.url, secret: SECRET } },
   })
@@ -97,14 +97,20 @@ const get = async (url: string): Promise<Json> => {
 describe('the shape signal in the job', () => {
   let run: Json
   const profileRequests: unknown[] = []
+  const windowReads: unknown[] = []
 
   beforeAll(async () => {
-    // Counts the real store's profile queries (it still answers them).
+    // Counts the real store's reads (it still answers them).
     const usage = h.meterflow.usage
     const shapeProfiles = usage.shapeProfiles.bind(usage)
     usage.shapeProfiles = (slot, weeks, metrics, range) => {
       profileRequests.push({ weeks, range })
       return shapeProfiles(slot, weeks, metrics, range)
+    }
+    const seriesWindows = usage.seriesWindows.bind(usage)
+    usage.seriesWindows = (slot, days, metrics, range, recentHours, shapeWeeks) => {
+      windowReads.push({ range, shapeWeeks })
+      return seriesWindows(slot, days, metrics, range, recentHours, shapeWeeks)
     }
     const res = await h.app.inject({
       method: 'POST',
@@ -116,11 +122,9 @@ describe('the shape signal in the job', () => {
     await h.meterflow.alerts.deliver()
   }, 120_000)
 
-  it('asks for profiles once per chunk of customers, over exactly its customers', () => {
-    expect(profileRequests).toEqual([
-      { weeks: 4, range: { from: MOVED, to: `${MOVED}!` } },
-      { weeks: 4, range: { from: STEADY, to: `${STEADY}!` } },
-    ])
+  it('reads the profiles in the windows scan (one read for both signals), never per series or chunk', () => {
+    expect(windowReads).toEqual([{ range: { from: '', to: '' }, shapeWeeks: 4 }])
+    expect(profileRequests).toEqual([])
   })
 
   it('stores a shape record for the moved day and no volume record (its total is normal)', async () => {

@@ -92,7 +92,7 @@ function expected(slot: number, weeks: number): Map<string, { current: number[];
 
 async function collect(slot: number, weeks: number): Promise<SeriesProfiles[][]> {
   const chunks: SeriesProfiles[][] = []
-  for await (const chunk of store.shapeProfiles(slot, weeks, METRICS)) chunks.push(chunk)
+  for await (const chunk of store.shapeProfiles(slot, weeks, METRICS)) chunks.push(chunk.profiles)
   return chunks
 }
 
@@ -121,27 +121,33 @@ describe('shapeProfiles (embedded)', () => {
   it('reads only the customers of a range', async () => {
     const got: SeriesProfiles[] = []
     for await (const chunk of store.shapeProfiles(SLOTS[0] as number, WEEKS, METRICS, { from: 'b', to: 'd' }))
-      got.push(...chunk)
+      got.push(...chunk.profiles)
     expect([...new Set(got.map((s) => s.customerId))].sort()).toEqual(['bolt', 'cyan'])
   })
 
   it('reads one customer (the check) in one query per aggregation, without a chunk-bounds query', async () => {
     const queries: string[] = []
     const query = client.query.bind(client)
+    const exec = client.exec.bind(client)
     client.query = ((params: Parameters<typeof query>[0]) => {
       queries.push(params.query)
       return query(params)
     }) as typeof client.query
+    client.exec = ((params: Parameters<typeof exec>[0]) => {
+      queries.push(params.query)
+      return exec(params)
+    }) as typeof client.exec
     const got: SeriesProfiles[] = []
     try {
       const range = rangeCovering(['cyan']) ?? ALL_CUSTOMERS
       for await (const chunk of store.shapeProfiles(SLOTS[0] as number, WEEKS, METRICS, range))
-        got.push(...chunk)
+        got.push(...chunk.profiles)
     } finally {
       client.query = query
+      client.exec = exec
     }
     expect(queries).toHaveLength(2)
-    expect(queries.every((q) => q.includes('groupArrayInsertAt'))).toBe(true)
+    expect(queries.every((q) => q.includes('Resample') && q.includes('FORMAT RowBinary'))).toBe(true)
     const want = expected(SLOTS[0] as number, WEEKS)
     expect(got.map((s) => `${s.customerId}/${s.metric}`).sort()).toEqual([
       'cyan/api_calls',

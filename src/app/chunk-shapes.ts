@@ -1,10 +1,9 @@
 import type { Aggregation } from '../domain/metrics.js'
 import { rangeCovering } from '../domain/shard.js'
-import { profileTotal } from '../domain/signals/shape/profile.js'
 import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
-import { evaluateShape, type ShapeEvaluation } from '../domain/signals/shape-signal.js'
+import { evaluateShape, type ShapeEvaluation, usableBaselineTotals } from '../domain/signals/shape-signal.js'
 import { DAY_MS } from '../domain/time.js'
-import type { SeriesWindows, VectorIndex } from '../ports.js'
+import type { SeriesProfiles, SeriesWindows, VectorIndex } from '../ports.js'
 
 /** One series' shape verdict with the baseline days' totals an alert quotes beside it. */
 export interface SeriesShape {
@@ -43,29 +42,61 @@ export async function chunkShapes(
   for await (const profiles of index.profiles(request)) {
     for (const p of profiles) {
       const k = seriesKey(p.customerId, p.metric)
-      if (!wanted.has(k)) continue
-      const input = { current: p.current, baseline: p.baseline, windowStart: slot - DAY_MS }
-      const evaluation = evaluateShape(
-        p.nearestSimilarity === undefined ? input : { ...input, indexNearestSimilarity: p.nearestSimilarity },
-        config,
-      )
-      shapes.set(k, { evaluation, ...baselineTotals(p.baseline, config) })
+      if (wanted.has(k)) shapes.set(k, seriesShape(p, slot, config))
     }
   }
   return shapes
 }
 
-/** The daily totals of the baseline days evaluateShape keeps (the same rule: positive and not low volume). */
-function baselineTotals(
-  baseline: readonly (readonly number[])[],
+/** Shape verdicts chunk by chunk of the series of one customer range (the job's loop over its volume chunks). */
+export interface ChunkShapeReader {
+  /**
+   * The baseline weeks whose profiles the windows' scan must carry (UsageStore.seriesWindows' shapeWeeks), or null
+   * when the reader reads them itself.
+   */
+  readonly scanWeeks: number | null
+  /** The next chunk's shape verdicts; chunks come in customer-id order, as UsageStore.seriesWindows gives them. */
+  shapesOf(
+    chunk: readonly Pick<SeriesWindows, 'customerId' | 'metric' | 'profiles'>[],
+  ): Promise<Map<string, SeriesShape>>
+}
+
+/**
+ * The shape verdicts of a run's customer range, chunk after chunk. An index whose profiles are the usage store's own
+ * (the embedded one) has them read in the windows' scan (scanWeeks): each chunk of series carries its profiles, and
+ * the rollup is scanned once for both signals. Another index is asked once per chunk (chunkShapes).
+ */
+export function chunkShapeReader(
+  index: VectorIndex,
+  slot: number,
   config: ShapeConfig,
-): { baselineMean: number; baselineStddev: number } {
-  const totals = baseline
-    .slice(0, config.baselineWeeks)
-    .map(profileTotal)
-    .filter((t) => t > 0 && t >= config.minDailyVolume)
-  if (totals.length === 0) return { baselineMean: 0, baselineStddev: 0 }
-  const mean = totals.reduce((a, b) => a + b, 0) / totals.length
-  const variance = totals.reduce((a, t) => a + (t - mean) ** 2, 0) / totals.length
-  return { baselineMean: mean, baselineStddev: Math.sqrt(variance) }
+  metrics: readonly { name: string; aggregation: Aggregation }[],
+): ChunkShapeReader {
+  if (!index.fromUsageScan) {
+    return { scanWeeks: null, shapesOf: (chunk) => chunkShapes(index, slot, config, metrics, chunk) }
+  }
+  return {
+    scanWeeks: config.baselineWeeks,
+    async shapesOf(chunk) {
+      const shapes = new Map<string, SeriesShape>()
+      for (const s of chunk) {
+        if (s.profiles === undefined) throw new Error('the windows were read without their shape profiles')
+        // null: no usage in any of the windows, no shape verdict (as the index leaves such a series out).
+        if (s.profiles === null) continue
+        const { customerId, metric } = s
+        const profiles = { customerId, metric, slot, ...s.profiles }
+        shapes.set(seriesKey(customerId, metric), seriesShape(profiles, slot, config))
+      }
+      return shapes
+    },
+  }
+}
+
+function seriesShape(p: SeriesProfiles, slot: number, config: ShapeConfig): SeriesShape {
+  const input = { current: p.current, baseline: p.baseline, windowStart: slot - DAY_MS }
+  const evaluation = evaluateShape(
+    p.nearestSimilarity === undefined ? input : { ...input, indexNearestSimilarity: p.nearestSimilarity },
+    config,
+  )
+  return { evaluation, ...usableBaselineTotals(p.baseline, config) }
 }

@@ -12,7 +12,7 @@ import type { Severity, VolumeOptions } from '../domain/volume.js'
 import { OutOfTimeError } from '../errors.js'
 import type { SeriesWindows } from '../ports.js'
 import type { TransitionAlert } from './alerting/raise.js'
-import { chunkShapes, type SeriesShape, seriesKey } from './chunk-shapes.js'
+import { chunkShapeReader, type SeriesShape, seriesKey } from './chunk-shapes.js'
 import { embeddedVectorIndex } from './embedded-vector-index.js'
 import type { DetectionDeps } from './run-detection.js'
 
@@ -262,18 +262,18 @@ export async function evaluateRange(
     registry.list().map((m) => detectorOf(m.name)),
     [...profiles.values()].flatMap((p) => (p.detector ? [p.detector] : [])),
   )
+  // Shape: judged chunk by chunk beside volume, its profiles read in the same scan where the index allows.
+  const shapeReader = shapeConfig ? chunkShapeReader(shapeIndex, slot, shapeConfig, registry.list()) : null
   for await (const chunk of deps.usage.seriesWindows(
     slot,
     deps.volume.baselineDays,
     registry.list(),
     range,
     recentHours,
+    shapeReader?.scanWeeks ?? null,
   )) {
     checkTime('between chunks')
-    // Shape: one profile query over the chunk's customers, evaluated beside volume series by series.
-    const shapes = shapeConfig
-      ? await chunkShapes(shapeIndex, slot, shapeConfig, registry.list(), chunk)
-      : null
+    const shapes = shapeReader ? await shapeReader.shapesOf(chunk) : null
     for (const s of chunk) {
       const k = key(s.customerId, s.metric)
       unseen.delete(k)

@@ -97,6 +97,21 @@ export class RowBinaryReader {
     return this.bytes[this.offset++] as number
   }
 
+  /** An Array(Float64) of at most `maxLength` values, as a plain array (the shape profiles' form). */
+  float64Array(maxLength: number): number[] {
+    const length = this.varUInt()
+    if (length > maxLength) {
+      throw new RowBinaryError(`an array at byte ${this.offset} has ${length} values, more than ${maxLength}`)
+    }
+    this.need(length * 8)
+    const values: number[] = []
+    const view = this.view
+    let at = this.offset
+    for (let i = 0; i < length; i++, at += 8) values.push(view.getFloat64(at, true))
+    this.offset = at
+    return values
+  }
+
   /**
    * An Array(Float64) of at most `maxLength` values written into `target` from index `at` (no array per value list:
    * the job reads ~400k series x ~230 values); returns how many values it wrote.

@@ -1,10 +1,16 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Aggregation } from '../../domain/metrics.js'
 import { ALL_CUSTOMERS, type CustomerRange, rangesFromBounds } from '../../domain/shard.js'
+import { PROFILE_HOURS } from '../../domain/signals/shape/profile.js'
+import { SHAPE_SETTINGS } from '../../domain/signals/shape/shape-settings.js'
 import { DAY_MS, HOUR_MS } from '../../domain/time.js'
 import type { SeriesWindows } from '../../ports.js'
 import { withStoreError } from './errors.js'
+import { profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
 import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
+
+/** The shape signal's largest baseline_weeks: a bounded scan and array. */
+const MAX_SHAPE_WEEKS = SHAPE_SETTINGS.baselineWeeks.range.max
 
 /** The recent window's largest baseline (DETECTOR_SETTINGS.recentHours' bound): a bounded scan and array. */
 export const MAX_RECENT_HOURS = 720
@@ -23,7 +29,7 @@ export const MAX_RECENT_HOURS = 720
  * two-level GROUP BYs tried before measured 4-10x the memory. An hour still in several unmerged parts of the rollup
  * is folded by the aggregate itself. The array sizes are structure derived from validated integers, not values.
  */
-const SQL = (aggregation: Aggregation, days: number, hours: number) => {
+const SQL = (aggregation: Aggregation, days: number, hours: number, shapeWeeks: number | null) => {
   const fn = aggregation === 'sum' ? 'sum' : 'max'
   const column = aggregation === 'sum' ? 'sum_value' : 'max_value'
   const byIndex = (index: string, from: number, to: number) =>
@@ -32,13 +38,21 @@ const SQL = (aggregation: Aggregation, days: number, hours: number) => {
     hours > 0
       ? `, if(countIf(h >= 1 AND h <= ${hours}) = 0, [], ${byIndex('h', 1, hours + 1)}) AS recent`
       : ''
-  // The recent hours may reach further back than the days (a short baseline_days): those older rows must not make
-  // a series appear that the days alone would not have.
-  const older = hours + 1 > (days + 1) * 24 ? `HAVING countIf(k <= ${days}) > 0` : ''
+  // The shape profiles (shapeWeeks: the shape signal's baseline weeks) from the same rows: shape-profiles.ts's
+  // layout, [] for a series without usage in any of their windows.
+  const slots = ((shapeWeeks ?? 0) + 1) * PROFILE_HOURS
+  const profiles =
+    shapeWeeks === null ? '' : `, if(countIf(si < ${slots}) = 0, [], ${byIndex('si', 0, slots)}) AS profiles`
+  // The recent hours or the shape's weeks may reach further back than the days (a short baseline_days): those older
+  // rows must not make a series appear that the days alone would not have.
+  const older =
+    Math.max(hours + 1, shapeWeeks === null ? 0 : shapeWeeks * 7 * 24 + 24) > (days + 1) * 24
+      ? `HAVING countIf(k <= ${days}) > 0`
+      : ''
   return `
-  SELECT metric, customer_id, first_ms, by_day, by_hour${hours > 0 ? ', recent' : ''}
+  SELECT metric, customer_id, first_ms, by_day, by_hour${hours > 0 ? ', recent' : ''}${shapeWeeks === null ? '' : ', profiles'}
   FROM (
-    SELECT metric, customer_id, ${byIndex('k', 0, days + 1)} AS by_day, ${byIndex('hk', 0, days + 1)} AS by_hour${recent}
+    SELECT metric, customer_id, ${byIndex('k', 0, days + 1)} AS by_day, ${byIndex('hk', 0, days + 1)} AS by_hour${recent}${profiles}
     FROM (
       SELECT metric, customer_id, ${column},
         {slot:Int64} - 1 - toInt64(toUnixTimestamp(hour)) * 1000 AS age,
@@ -46,7 +60,13 @@ const SQL = (aggregation: Aggregation, days: number, hours: number) => {
         -- the hour-of-day of the slot's last hour, k days back; other hours get an index past the array
         if(age % ${DAY_MS} < ${HOUR_MS}, k, 100000) AS hk,
         -- hours back from the slot's last hour (0)
-        intDiv(age, ${HOUR_MS}) AS h
+        intDiv(age, ${HOUR_MS}) AS h${
+          shapeWeeks === null
+            ? ''
+            : `,
+        -- the shape profiles' index (profile-layout.ts), from the hour's age counted from the slot's last hour
+        ${profileIndexSql(`age + 1 - ${HOUR_MS}`, 100000)} AS si`
+        }
       FROM {db:Identifier}.usage_hourly
       WHERE metric IN {metrics:Array(String)}
         AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
@@ -72,10 +92,11 @@ const COLUMNS = [
   ['by_day', 'Array(Float64)'],
   ['by_hour', 'Array(Float64)'],
   ['recent', 'Array(Float64)'],
+  ['profiles', 'Array(Float64)'],
 ] as const
 
 /** The type whose bytes RowBinary writes for `type`: LowCardinality(T) and SimpleAggregateFunction(f, T) write T's. */
-const storedAs = (type: string): string =>
+export const storedAs = (type: string): string =>
   type.replace(/LowCardinality\(([^()]*)\)|SimpleAggregateFunction\(\w+, ([^()]*)\)/g, '$1$2')
 
 /**
@@ -87,10 +108,14 @@ function readWindowRows(
   slotMs: number,
   days: number,
   recentHours: number,
+  shapeWeeks: number | null,
   out: SeriesWindows[],
 ): void {
   const reader = new RowBinaryReader(bytes)
-  const expected = COLUMNS.slice(0, recentHours > 0 ? 6 : 5)
+  const expected = [
+    ...COLUMNS.slice(0, recentHours > 0 ? 6 : 5),
+    ...(shapeWeeks === null ? [] : COLUMNS.slice(6)),
+  ]
   const header = reader.header()
   if (
     header.length !== expected.length ||
@@ -116,6 +141,7 @@ function readWindowRows(
     const hourly = take(days + 1)
     const series: SeriesWindows = { customerId, metric, slot: slotMs, firstHourMs, daily, hourly }
     if (recentHours > 0) series.recent = take(recentHours)
+    if (shapeWeeks !== null) series.profiles = readProfiles(reader, shapeWeeks)
     out.push(series)
   }
 }
@@ -146,11 +172,23 @@ export async function* seriesWindowsForSlot(
   shard: CustomerRange = ALL_CUSTOMERS,
   /** > 0 when a detector uses the recent window: each series also gets its `recentHours` hours. */
   recentHours = 0,
+  /** Not null: each series also gets its shape profiles over this many baseline weeks (from the same scan). */
+  shapeWeeks: number | null = null,
 ): AsyncGenerator<SeriesWindows[]> {
   if (!Number.isSafeInteger(recentHours) || recentHours < 0 || recentHours > MAX_RECENT_HOURS) {
     throw new RangeError(`recent hours must be a whole number in 0..${MAX_RECENT_HOURS}, got ${recentHours}`)
   }
-  const lo = Math.min(slotMs - (baselineDays + 1) * DAY_MS, slotMs - (recentHours + 1) * HOUR_MS)
+  if (
+    shapeWeeks !== null &&
+    !(Number.isSafeInteger(shapeWeeks) && shapeWeeks >= 0 && shapeWeeks <= MAX_SHAPE_WEEKS)
+  ) {
+    throw new RangeError(`shape weeks must be a whole number in 0..${MAX_SHAPE_WEEKS}, got ${shapeWeeks}`)
+  }
+  const lo = Math.min(
+    slotMs - (baselineDays + 1) * DAY_MS,
+    slotMs - (recentHours + 1) * HOUR_MS,
+    shapeWeeks === null ? slotMs : profilesStart(slotMs, shapeWeeks),
+  )
   const bounds = await chunkBounds(client, database, customersPerChunk, shard)
   const readChunk = async (range: CustomerRange): Promise<SeriesWindows[]> => {
     const chunk: SeriesWindows[] = []
@@ -161,7 +199,7 @@ export async function* seriesWindowsForSlot(
         rowBinaryOf(client, {
           // Binary rows: the numbers cross as their 8 bytes, neither printed by the engine nor parsed here (at 100k
           // customers JSON.parse of the JSONCompactEachRow text took ~16 s of the run).
-          query: `${SQL(aggregation, baselineDays, recentHours)}\nFORMAT RowBinaryWithNamesAndTypes`,
+          query: `${SQL(aggregation, baselineDays, recentHours, shapeWeeks)}\nFORMAT RowBinaryWithNamesAndTypes`,
           query_params: { db: database, slot: slotMs, lo, metrics: names, ...range },
           clickhouse_settings: {
             // Spill the aggregation to disk past this size: memory stays flat however large a chunk's history.
@@ -174,7 +212,7 @@ export async function* seriesWindowsForSlot(
         }),
       )
       await withStoreError('read detection statistics', async () =>
-        readWindowRows(bytes, slotMs, baselineDays, recentHours, chunk),
+        readWindowRows(bytes, slotMs, baselineDays, recentHours, shapeWeeks, chunk),
       )
     }
     return chunk

@@ -4,51 +4,76 @@ import type { Aggregation } from '../../domain/metrics.js'
 import { ALL_CUSTOMERS, type CustomerRange, isSingleCustomer } from '../../domain/shard.js'
 import { PROFILE_HOURS } from '../../domain/signals/shape/profile.js'
 import { SHAPE_SETTINGS } from '../../domain/signals/shape/shape-settings.js'
-import { DAY_MS, HOUR_MS } from '../../domain/time.js'
+import { HOUR_MS } from '../../domain/time.js'
 import { ValidationError } from '../../errors.js'
-import type { SeriesProfiles } from '../../ports.js'
+import type { ProfileChunk, SeriesProfiles } from '../../ports.js'
 import { withStoreError } from './errors.js'
-import { CUSTOMERS_PER_CHUNK, chunkBounds } from './series-windows.js'
-
-const WEEK_MS = 7 * DAY_MS
+import { profileHourFilter, profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
+import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
+import { CUSTOMERS_PER_CHUNK, chunkBounds, storedAs } from './series-windows.js'
 
 /**
- * The 24-hour profiles of every series for slot S from the hourly rollup: week k = 0..K is the window
- * [S - k weeks - 24 h, S - k weeks), one flat array of (K + 1) x 24 values laid out week by week, oldest hour first
- * (`groupArrayInsertAt`: hours without rows stay 0). An hour of the rollup can still sit in several unmerged parts,
- * so the inner query first adds them up per hour. `age` counts back from the slot's last hour: its week is k and,
- * when the remainder is under a day, it lies in week k's window at index 23 - remainder in hours. The array size is
- * structure derived from the validated integer K, not a value.
+ * The 24-hour profiles of every series for slot S from the hourly rollup, in profile-layout.ts's layout; rows outside
+ * every window are left out before the aggregation. The job reads the same profiles in its windows' scan
+ * (series-windows.ts); this query serves the check and an index that reads them itself (Redis).
+ *
+ * One scan, one -Resample array per series: each row updates its hour's slot, so an hour still in several unmerged
+ * parts of the rollup is folded by the aggregate itself and hours without rows stay 0. Measured against grouping by
+ * hour first and placing the hours with groupArrayInsertAt (the read before issue 14, kept as the tests' reference
+ * in test/insert-at-profiles.ts): 10k customers, the queries' CPU 5.0 -> 1.3-1.4 s and half the result
+ * (bench/shape-variants.ts). The array size is structure derived from the validated integer K, not a value.
  */
 const SQL = (aggregation: Aggregation, weeks: number) => {
-  const merge = aggregation === 'sum' ? 'sum(sum_value)' : 'max(max_value)'
+  const fn = aggregation === 'sum' ? 'sum' : 'max'
+  const column = aggregation === 'sum' ? 'sum_value' : 'max_value'
   return `
-  SELECT metric, customer_id,
-    groupArrayInsertAt(0, ${(weeks + 1) * PROFILE_HOURS})(value, toUInt32(k * ${PROFILE_HOURS} + idx)) AS profiles
+  SELECT metric, customer_id, ${fn}Resample(0, ${(weeks + 1) * PROFILE_HOURS}, 1)(${column}, i) AS profiles
   FROM (
-    SELECT metric, customer_id, value,
+    SELECT metric, customer_id, ${column},
       {slot:Int64} - ${HOUR_MS} - toInt64(toUnixTimestamp(hour)) * 1000 AS age,
-      intDiv(age, ${WEEK_MS}) AS k,
-      ${PROFILE_HOURS - 1} - intDiv(age % ${WEEK_MS}, ${HOUR_MS}) AS idx
-    FROM (
-      SELECT metric, customer_id, hour, ${merge} AS value
-      FROM {db:Identifier}.usage_hourly
-      WHERE metric IN {metrics:Array(String)}
-        AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
-        AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
-      GROUP BY metric, customer_id, hour
-    )
-    WHERE age % ${WEEK_MS} < ${DAY_MS}
+      ${profileIndexSql('age')} AS i
+    FROM {db:Identifier}.usage_hourly
+    WHERE metric IN {metrics:Array(String)}
+      AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
+      AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
+      AND ${profileHourFilter('age')}
   )
-  GROUP BY metric, customer_id`
+  GROUP BY metric, customer_id
+  FORMAT RowBinaryWithNamesAndTypes`
 }
 
-type Row = [metric: string, customerId: string, profiles: number[]]
+/** The profile query's columns as RowBinaryWithNamesAndTypes names them. */
+const COLUMNS = [
+  ['metric', 'String'],
+  ['customer_id', 'String'],
+  ['profiles', 'Array(Float64)'],
+] as const
+
+/** Appends the series of one profile query's reply to `out`: the expected header, then rows to the reply's end. */
+function readProfileRows(bytes: Buffer, slotMs: number, weeks: number, out: SeriesProfiles[]): void {
+  const reader = new RowBinaryReader(bytes)
+  const header = reader.header()
+  if (
+    header.length !== COLUMNS.length ||
+    header.some((c, i) => c.name !== COLUMNS[i]?.[0] || storedAs(c.type) !== COLUMNS[i]?.[1])
+  ) {
+    throw new RowBinaryError(`unexpected columns ${header.map((c) => `${c.name} ${c.type}`).join(', ')}`)
+  }
+  while (!reader.done) {
+    const metric = reader.string()
+    const customerId = reader.string()
+    const profiles = readProfiles(reader, weeks)
+    if (profiles === null) throw new RowBinaryError(`no profiles for ${customerId}/${metric}`)
+    out.push({ customerId, metric, slot: slotMs, ...profiles })
+  }
+}
 
 /**
- * Every series of the customers in `shard` with usage in any of the windows, in chunks of customer-id ranges:
- * one query per chunk and aggregation (plus one for the chunk bounds), never one per customer. One customer (the
- * on-demand check) is one chunk: no bounds query.
+ * Every series of the customers in `shard` with usage in any of the windows, in chunks of consecutive customer-id
+ * ranges in order (each chunk names its range): one query per chunk and aggregation (plus one for the chunk bounds),
+ * never one per customer. One customer (the on-demand check) is one chunk: no bounds query. The next chunk's
+ * queries run in the engine while the caller takes this one (as the volume windows do, series-windows.ts), so
+ * memory holds two chunks at most.
  */
 export async function* shapeProfilesForSlot(
   client: ClickHouseClient,
@@ -58,38 +83,45 @@ export async function* shapeProfilesForSlot(
   metrics: readonly { name: string; aggregation: Aggregation }[],
   customersPerChunk = CUSTOMERS_PER_CHUNK,
   shard: CustomerRange = ALL_CUSTOMERS,
-): AsyncGenerator<SeriesProfiles[]> {
+): AsyncGenerator<ProfileChunk> {
   checkProfileRequest(slotMs, weeks)
   const bounds = isSingleCustomer(shard)
     ? [shard.from]
     : await chunkBounds(client, database, customersPerChunk, shard)
-  for (let i = 0; i < bounds.length; i++) {
-    const range = { from: bounds[i] as string, to: bounds[i + 1] ?? shard.to }
-    const chunk: SeriesProfiles[] = []
+  const readChunk = async (range: CustomerRange): Promise<ProfileChunk> => {
+    const profiles: SeriesProfiles[] = []
     for (const aggregation of ['sum', 'max'] as const) {
       const names = metrics.filter((m) => m.aggregation === aggregation).map((m) => m.name)
       if (names.length === 0) continue
-      const rows = await withStoreError('compute usage profiles', async () => {
-        const result = await client.query({
+      const bytes = await withStoreError('compute usage profiles', () =>
+        rowBinaryOf(client, {
           query: SQL(aggregation, weeks),
           query_params: {
             db: database,
             slot: slotMs,
-            lo: slotMs - weeks * WEEK_MS - DAY_MS,
+            lo: profilesStart(slotMs, weeks),
             metrics: names,
             ...range,
           },
-          format: 'JSONCompactEachRow',
-        })
-        return result.json<Row>()
-      })
-      for (const [metric, customerId, flat] of rows) {
-        const days = Array.from({ length: weeks + 1 }, (_, k) =>
-          flat.slice(k * PROFILE_HOURS, (k + 1) * PROFILE_HOURS).map(Number),
-        )
-        chunk.push({ customerId, metric, slot: slotMs, current: days[0] ?? [], baseline: days.slice(1) })
-      }
+          // GROUP BY (metric, customer_id) is a prefix of the rollup's sort key: each series' rows arrive together.
+          clickhouse_settings: { optimize_aggregation_in_order: 1 },
+        }),
+      )
+      await withStoreError('read usage profiles', async () => readProfileRows(bytes, slotMs, weeks, profiles))
     }
+    return { range, profiles }
+  }
+  // A read the caller never takes (it stopped early) must not surface as an unhandled rejection.
+  const prefetch = (i: number): Promise<ProfileChunk> | null => {
+    if (i >= bounds.length) return null
+    const read = readChunk({ from: bounds[i] as string, to: bounds[i + 1] ?? shard.to })
+    read.catch(() => undefined)
+    return read
+  }
+  let next = prefetch(0)
+  for (let i = 0; next; i++) {
+    const chunk = await next
+    next = prefetch(i + 1)
     yield chunk
   }
 }

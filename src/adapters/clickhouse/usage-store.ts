@@ -8,7 +8,7 @@ import { BusyError, StoreError, ValidationError } from '../../errors.js'
 import type {
   IdempotencyKey,
   InsertResult,
-  SeriesProfiles,
+  ProfileChunk,
   SeriesWindows,
   UsageStore,
   WindowAggregate,
@@ -206,6 +206,7 @@ export class ClickHouseUsageStore implements UsageStore {
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
     recentHours = 0,
+    shapeWeeks: number | null = null,
   ): AsyncIterable<SeriesWindows[]> {
     // A run may follow another process's crash (a shared ClickHouse server): complete its batches first.
     await this.repair()
@@ -218,6 +219,7 @@ export class ClickHouseUsageStore implements UsageStore {
       this.customersPerChunk,
       range,
       recentHours,
+      shapeWeeks,
     )
   }
 
@@ -226,7 +228,7 @@ export class ClickHouseUsageStore implements UsageStore {
     weeks: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
-  ): AsyncIterable<SeriesProfiles[]> {
+  ): AsyncIterable<ProfileChunk> {
     await this.readable()
     yield* shapeProfilesForSlot(
       this.client,

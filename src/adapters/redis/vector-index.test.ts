@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RespStandIn } from '../../../test/resp-stand-in.js'
+import { ALL_CUSTOMERS } from '../../domain/shard.js'
 import { profileFromHourly, profileWindows } from '../../domain/signals/shape/profile.js'
 import type { SeriesProfiles, ShapeProfileRequest, UsageStore } from '../../ports.js'
 import { connectRedisPipeline, openRedisVectorIndex, redactedUrl } from './client.js'
@@ -47,7 +48,7 @@ function memoryRollup(calls: number[][]): Pick<UsageStore, 'shapeProfiles'> {
           baseline: windows.baseline.map(profile),
         }
       })
-      yield chunk
+      yield { range: ALL_CUSTOMERS, profiles: chunk }
     },
   }
 }
@@ -100,7 +101,7 @@ for (const resp of [2, 3] as const) {
       const profiles = await collect(index, SLOT)
       const expected = new Map<string, SeriesProfiles>()
       for await (const chunk of memoryRollup([]).shapeProfiles(SLOT, 4, METRICS))
-        for (const p of chunk) expected.set(p.customerId, p)
+        for (const p of chunk.profiles) expected.set(p.customerId, p)
       // The same profiles as the rollup gives for the slot (window across midnight, stitched from days).
       expect(profiles).toHaveLength(CUSTOMERS.length)
       for (const p of profiles) {

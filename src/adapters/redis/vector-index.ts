@@ -212,7 +212,7 @@ export class RedisVectorIndex implements VectorIndex {
     for (const anchor of anchors) {
       const slot = (anchor + 1) * DAY_MS
       for await (const chunk of this.source.shapeProfiles(slot, weeks, request.metrics, request.range)) {
-        for (const p of chunk) {
+        for (const p of chunk.profiles) {
           const k = key(p.customerId, p.metric)
           if (!wanted.has(k)) continue
           const days = dayMap(out, k)

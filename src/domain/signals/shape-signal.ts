@@ -1,11 +1,12 @@
 import { HOUR_MS } from '../time.js'
 import {
-  cosineSimilarity,
+  cosineWith,
+  meanOfShapes,
   meanShape,
-  normalizedShape,
   PROFILE_HOURS,
   type Profile,
   profileTotal,
+  scaledProfile,
 } from './shape/profile.js'
 import { SHAPE_SETTINGS, type ShapeConfig } from './shape/shape-settings.js'
 import type { SignalDeclaration, SignalFieldValues, SignalVerdict } from './signal.js'
@@ -87,32 +88,25 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
   if (input.current.length !== PROFILE_HOURS)
     throw new RangeError(`a profile has ${PROFILE_HOURS} values, not ${input.current.length}`)
   const total = profileTotal(input.current)
-  const none = (reason: ShapeNoVerdictReason): ShapeEvaluation => ({
-    verdict: {
-      kind: 'shape',
-      status: 'insufficient_data',
-      isAnomaly: false,
-      severity: null,
-      direction: null,
-      currentValue: total,
-      statistic: null,
-    },
-    fields: null,
-    reason,
-  })
-  if (!(total > 0)) return none('empty_day')
-  if (total < config.minDailyVolume) return none('low_volume')
-  const days = usableBaselineDays(input.baseline, config)
-  if (days.length < config.minBaselineWeeks || days.length === 0) return none('too_few_baseline_days')
+  if (!(total > 0)) return noVerdict(total, 'empty_day')
+  if (total < config.minDailyVolume) return noVerdict(total, 'low_volume')
+  const { days, totals } = usableDays(input.baseline, config)
+  if (days.length < config.minBaselineWeeks || days.length === 0)
+    return noVerdict(total, 'too_few_baseline_days')
 
-  const mean = meanShape(days)
+  const mean = meanOfShapes(days, totals)
+  // The day's side of every cosine, computed once (the same numbers cosineSimilarity computes each time).
+  const current = scaledProfile(input.current)
   // Both are non-null: the current day and every kept day have a positive total.
-  const meanSimilarity = cosineSimilarity(input.current, mean) ?? 0
-  const nearestSimilarity =
-    input.indexNearestSimilarity ?? Math.max(...days.map((day) => cosineSimilarity(input.current, day) ?? 0))
+  const meanSimilarity = cosineWith(current, mean) ?? 0
+  let nearestSimilarity = input.indexNearestSimilarity
+  if (nearestSimilarity === undefined) {
+    nearestSimilarity = Number.NEGATIVE_INFINITY
+    for (const day of days) nearestSimilarity = Math.max(nearestSimilarity, cosineWith(current, day) ?? 0)
+  }
   const similarity = config.variant === 'nearest' ? nearestSimilarity : meanSimilarity
   const isAnomaly = similarity < config.threshold
-  const deviation = largestDeviation(normalizedShape(input.current), mean)
+  const deviation = largestDeviation(input.current, total, mean)
   return {
     verdict: {
       kind: 'shape',
@@ -135,12 +129,62 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
   }
 }
 
+function noVerdict(total: number, reason: ShapeNoVerdictReason): ShapeEvaluation {
+  return {
+    verdict: {
+      kind: 'shape',
+      status: 'insufficient_data',
+      isAnomaly: false,
+      severity: null,
+      direction: null,
+      currentValue: total,
+      statistic: null,
+    },
+    fields: null,
+    reason,
+  }
+}
+
 /** The baseline days a verdict uses: the first baseline_weeks, without empty and low-volume days. */
 export function usableBaselineDays(baseline: readonly Profile[], config: ShapeConfig): Profile[] {
-  return baseline.slice(0, config.baselineWeeks).filter((day) => {
+  return usableDays(baseline, config).days
+}
+
+/** The usable baseline days with their totals, each total computed once. */
+function usableDays(
+  baseline: readonly Profile[],
+  config: ShapeConfig,
+): { days: Profile[]; totals: number[] } {
+  const days: Profile[] = []
+  const totals: number[] = []
+  const weeks = Math.min(baseline.length, config.baselineWeeks)
+  for (let k = 0; k < weeks; k++) {
+    const day = baseline[k] as Profile
     const t = profileTotal(day)
-    return t > 0 && t >= config.minDailyVolume
-  })
+    if (t > 0 && t >= config.minDailyVolume) {
+      days.push(day)
+      totals.push(t)
+    }
+  }
+  return { days, totals }
+}
+
+/**
+ * Mean and population stddev of the usable baseline days' totals (0 and 0 without one): what a shape alert quotes
+ * beside the similarity.
+ */
+export function usableBaselineTotals(
+  baseline: readonly Profile[],
+  config: ShapeConfig,
+): { baselineMean: number; baselineStddev: number } {
+  const { totals } = usableDays(baseline, config)
+  if (totals.length === 0) return { baselineMean: 0, baselineStddev: 0 }
+  let sum = 0
+  for (const t of totals) sum += t
+  const mean = sum / totals.length
+  let squares = 0
+  for (const t of totals) squares += (t - mean) ** 2
+  return { baselineMean: mean, baselineStddev: Math.sqrt(squares / totals.length) }
 }
 
 /** What the baseline profile a chart draws beside the day is scaled to (cosine ignores scale; a chart does not). */
@@ -165,14 +209,19 @@ export function displayBaselineProfile(
 }
 
 /**
- * The hour where the day's shape differs most from the baseline's, and by how much (share of the day). Positive:
- * usage appeared where there usually is little (a spike); negative: the usual hours went quiet (a drop).
+ * The hour where the day's shape (each hour's share of `total`) differs most from the baseline's, and by how much
+ * (share of the day). Positive: usage appeared where there usually is little (a spike); negative: the usual hours
+ * went quiet (a drop).
  */
-function largestDeviation(shape: Profile, baseline: Profile): { index: number; delta: number } {
-  let best = { index: 0, delta: 0 }
+function largestDeviation(day: Profile, total: number, baseline: Profile): { index: number; delta: number } {
+  let index = 0
+  let largest = 0
   for (let i = 0; i < PROFILE_HOURS; i++) {
-    const delta = (shape[i] ?? 0) - (baseline[i] ?? 0)
-    if (Math.abs(delta) > Math.abs(best.delta)) best = { index: i, delta }
+    const delta = (total > 0 ? (day[i] ?? 0) / total : 0) - (baseline[i] ?? 0)
+    if (Math.abs(delta) > Math.abs(largest)) {
+      index = i
+      largest = delta
+    }
   }
-  return best
+  return { index, delta: largest }
 }

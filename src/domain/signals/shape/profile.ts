@@ -64,21 +64,45 @@ export function profileTotal(profile: Profile): number {
  * is clamped to [-1, 1] against rounding.
  */
 export function cosineSimilarity(a: Profile, b: Profile): number | null {
-  if (a.length !== b.length) throw new RangeError(`profiles of ${a.length} and ${b.length} values`)
+  return cosineWith(scaledProfile(a), b)
+}
+
+/** One side of cosineSimilarity computed once, for a profile compared with several: scaled values, their squares. */
+export interface ScaledProfile {
+  length: number
+  /** Each value over the largest magnitude; null for an all-zero profile. */
+  values: Float64Array | null
+  squares: number
+}
+
+export function scaledProfile(a: Profile): ScaledProfile {
   const sa = maxAbs(a)
-  const sb = maxAbs(b)
-  if (sa === 0 || sb === 0) return null
-  let dot = 0
-  let na = 0
-  let nb = 0
+  if (sa === 0) return { length: a.length, values: null, squares: 0 }
+  const values = new Float64Array(a.length)
+  let squares = 0
   for (let i = 0; i < a.length; i++) {
     const x = (a[i] ?? 0) / sa
+    values[i] = x
+    squares += x * x
+  }
+  return { length: a.length, values, squares }
+}
+
+/** cosineSimilarity(a, b) for a = the scaled profile's: the same operations in the same order, so the same number. */
+export function cosineWith(a: ScaledProfile, b: Profile): number | null {
+  if (a.length !== b.length) throw new RangeError(`profiles of ${a.length} and ${b.length} values`)
+  const xs = a.values
+  if (xs === null) return null
+  const sb = maxAbs(b)
+  if (sb === 0) return null
+  let dot = 0
+  let nb = 0
+  for (let i = 0; i < xs.length; i++) {
     const y = (b[i] ?? 0) / sb
-    dot += x * y
-    na += x * x
+    dot += (xs[i] as number) * y
     nb += y * y
   }
-  return Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb)))
+  return Math.min(1, Math.max(-1, dot / Math.sqrt(a.squares * nb)))
 }
 
 /**
@@ -86,10 +110,20 @@ export function cosineSimilarity(a: Profile, b: Profile): number | null {
  * quiet one (the baseline is about when usage happens, not how much). Days must have a non-zero total.
  */
 export function meanShape(days: readonly Profile[]): number[] {
-  const mean = new Array<number>(PROFILE_HOURS).fill(0)
-  for (const day of days) {
+  const totals = days.map((day) => {
     const total = profileTotal(day)
     if (!(total > 0)) throw new RangeError('a baseline day with a zero total has no shape')
+    return total
+  })
+  return meanOfShapes(days, totals)
+}
+
+/** meanShape with each day's (positive) total already known. */
+export function meanOfShapes(days: readonly Profile[], totals: readonly number[]): number[] {
+  const mean = new Array<number>(PROFILE_HOURS).fill(0)
+  for (let d = 0; d < days.length; d++) {
+    const day = days[d] as Profile
+    const total = totals[d] as number
     for (let i = 0; i < PROFILE_HOURS; i++) mean[i] = (mean[i] ?? 0) + (day[i] ?? 0) / total / days.length
   }
   return mean
