@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { type CrashMode, crashBatches } from './crash-batches.js'
 import { tempDataDir, testConfig } from './helpers.js'
 import { type ServerProcess, startServer } from './server-process.js'
 
@@ -8,7 +9,6 @@ import { type ServerProcess, startServer } from './server-process.js'
 // rounds send events with ids, half without ids under an Idempotency-Key. The batch spans a month boundary, so the
 // engine writes it as several parts per table (the case where a plain insert is not atomic).
 
-const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 9, 31, 0) // 48 h across 31 Oct / 1 Nov
 const EVENTS = 5_000
 const ROUNDS = 12
@@ -20,48 +20,19 @@ afterAll(async () => {
   data.remove()
 })
 
-type Mode = 'ids' | 'key'
-const customer = (round: number) => `crash-${String(round).padStart(2, '0')}`
-
-function batch(round: number, mode: Mode) {
-  return Array.from({ length: EVENTS }, (_, k) => ({
-    ...(mode === 'ids' ? { event_id: `r${round}-e${k}` } : {}),
-    customer_id: customer(round),
-    metric: 'api_calls',
-    value: 1 + (k % 7),
-    // from T0 + 1 s so that a window starting 1 ms after T0 (answered from raw events) holds them all
-    timestamp: T0 + 1000 + Math.floor((k * 48 * HOUR) / EVENTS),
-  }))
-}
-
-const expectedSum = (mode: Mode, round: number) => batch(round, mode).reduce((s, e) => s + e.value, 0)
-
-function send(url: string, round: number, mode: Mode): Promise<Response> {
-  return fetch(`${url}/v1/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(mode === 'key' ? { 'idempotency-key': `crash-round-${round}` } : {}),
-    },
-    body: JSON.stringify(batch(round, mode)),
-  })
-}
-
-/** The customer's total over the 48 h, from the rollup (hour-aligned window) and from raw events (unaligned). */
-async function totals(url: string, round: number): Promise<{ rollup: number; raw: number }> {
-  const value = async (start: number) => {
-    const q = new URLSearchParams({
-      customer_id: customer(round),
-      metric: 'api_calls',
-      current_start: new Date(start).toISOString(),
-      current_end: new Date(T0 + 48 * HOUR).toISOString(),
-    })
-    const res = await fetch(`${url}/v1/anomalies/check?${q}`)
-    expect(res.status, await res.clone().text()).toBe(200)
-    return ((await res.json()) as { current_value: number }).current_value
-  }
-  return { rollup: await value(T0), raw: await value(T0 + 1) }
-}
+type Mode = CrashMode
+const {
+  expectedSum: sumOf,
+  send,
+  totals,
+} = crashBatches({
+  prefix: 'crash',
+  t0: T0,
+  hours: 48,
+  events: EVENTS,
+  valueCycle: 7,
+})
+const expectedSum = (mode: Mode, round: number) => sumOf(round, mode)
 
 describe('ingest under kill -9', () => {
   it(`leaves raw events, rollup and first-seen exact after a kill at any of ${ROUNDS} points and a retry`, async () => {

@@ -2,6 +2,7 @@ import { type FSWatcher, readdirSync, watch } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { type CrashMode, crashBatches } from './crash-batches.js'
 import { tempDataDir, testConfig } from './helpers.js'
 import { type ServerProcess, startServer } from './server-process.js'
 
@@ -11,14 +12,21 @@ import { type ServerProcess, startServer } from './server-process.js'
 // (or the reverse); and after the 200, when the batch's commit row still waits for the next batch. After a restart
 // and the client's retry, raw events, rollup and first-seen must hold exactly the sent events.
 
-const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 9, 31, 12) // 24 h across 31 Oct / 1 Nov: two partitions per table
 const EVENTS = 2_000
 const TABLES = ['ingest_ledger', 'usage_events', 'usage_hourly', 'usage_first_seen'] as const
 type Table = (typeof TABLES)[number]
 type Point = Table | 'acknowledged'
 const POINTS: Point[] = ['ingest_ledger', 'usage_events', 'usage_hourly', 'acknowledged']
-type Mode = 'ids' | 'key'
+type Mode = CrashMode
+
+const { expectedSum, send, totals } = crashBatches({
+  prefix: 'point',
+  t0: T0,
+  hours: 24,
+  events: EVENTS,
+  valueCycle: 5,
+})
 
 const data = tempDataDir()
 const env = { METERFLOW_DATA_DIR: data.dir, METERFLOW_AUTH: 'off', METERFLOW_LOG_LEVEL: 'warn' }
@@ -28,7 +36,6 @@ afterAll(async () => {
   data.remove()
 })
 
-const customer = (round: number) => `point-${String(round).padStart(2, '0')}`
 const tableDir = (table: Table) => join(data.dir, 'clickhouse', 'data', 'meterflow', table)
 /**
  * A part written by an insert: `<partition>_<n>_<n>_<level>`, level 1 where the engine merges rows on insert (the
@@ -37,43 +44,6 @@ const tableDir = (table: Table) => join(data.dir, 'clickhouse', 'data', 'meterfl
 const INSERTED_PART = /^[^_]+_(\d+)_\1_[01]$/
 const insertedParts = (table: Table) =>
   new Set(readdirSync(tableDir(table)).filter((n) => INSERTED_PART.test(n)))
-
-function batch(round: number, mode: Mode) {
-  return Array.from({ length: EVENTS }, (_, k) => ({
-    ...(mode === 'ids' ? { event_id: `p${round}-e${k}` } : {}),
-    customer_id: customer(round),
-    metric: 'api_calls',
-    value: 1 + (k % 5),
-    timestamp: T0 + 1000 + Math.floor((k * 24 * HOUR) / EVENTS),
-  }))
-}
-const expectedSum = (round: number, mode: Mode) => batch(round, mode).reduce((s, e) => s + e.value, 0)
-
-function send(url: string, round: number, mode: Mode): Promise<Response> {
-  return fetch(`${url}/v1/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(mode === 'key' ? { 'idempotency-key': `point-round-${round}` } : {}),
-    },
-    body: JSON.stringify(batch(round, mode)),
-  })
-}
-
-async function totals(url: string, round: number): Promise<{ rollup: number; raw: number }> {
-  const value = async (start: number) => {
-    const q = new URLSearchParams({
-      customer_id: customer(round),
-      metric: 'api_calls',
-      current_start: new Date(start).toISOString(),
-      current_end: new Date(T0 + 24 * HOUR).toISOString(),
-    })
-    const res = await fetch(`${url}/v1/anomalies/check?${q}`)
-    expect(res.status, await res.clone().text()).toBe(200)
-    return ((await res.json()) as { current_value: number }).current_value
-  }
-  return { rollup: await value(T0), raw: await value(T0 + 1) }
-}
 
 /** Kills the server the moment `table` commits a part written by an insert. */
 function killOnPart(target: ServerProcess, table: Table): FSWatcher {

@@ -7,6 +7,7 @@ import { DAY_MS, HOUR_MS } from '../../domain/time.js'
 import type { SeriesWindows } from '../../ports.js'
 import { withStoreError } from './errors.js'
 import { profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
+import { readAhead } from './read-ahead.js'
 import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
 
 /** The shape signal's largest baseline_weeks: a bounded scan and array. */
@@ -217,21 +218,7 @@ export async function* seriesWindowsForSlot(
     }
     return chunk
   }
-  // The next chunk's query runs in the engine (its own threads) while the caller judges this one (JS): one chunk
-  // ahead, so memory holds two chunks at most. A read the caller never takes (it stopped early) must not surface as
-  // an unhandled rejection: its failure is seen only by whoever awaits it.
-  const prefetch = (i: number): Promise<SeriesWindows[]> | null => {
-    if (i >= bounds.length) return null
-    const read = readChunk({ from: bounds[i] as string, to: bounds[i + 1] ?? shard.to })
-    read.catch(() => undefined)
-    return read
-  }
-  let next = prefetch(0)
-  for (let i = 0; next; i++) {
-    const chunk = await next
-    next = prefetch(i + 1)
-    yield chunk
-  }
+  yield* readAhead(bounds, shard.to, readChunk)
 }
 
 /**

@@ -9,6 +9,7 @@ import { ValidationError } from '../../errors.js'
 import type { ProfileChunk, SeriesProfiles } from '../../ports.js'
 import { withStoreError } from './errors.js'
 import { profileHourFilter, profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
+import { readAhead } from './read-ahead.js'
 import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
 import { CUSTOMERS_PER_CHUNK, chunkBounds, storedAs } from './series-windows.js'
 
@@ -111,19 +112,7 @@ export async function* shapeProfilesForSlot(
     }
     return { range, profiles }
   }
-  // A read the caller never takes (it stopped early) must not surface as an unhandled rejection.
-  const prefetch = (i: number): Promise<ProfileChunk> | null => {
-    if (i >= bounds.length) return null
-    const read = readChunk({ from: bounds[i] as string, to: bounds[i + 1] ?? shard.to })
-    read.catch(() => undefined)
-    return read
-  }
-  let next = prefetch(0)
-  for (let i = 0; next; i++) {
-    const chunk = await next
-    next = prefetch(i + 1)
-    yield chunk
-  }
+  yield* readAhead(bounds, shard.to, readChunk)
 }
 
 function checkProfileRequest(slotMs: number, weeks: number): void {
