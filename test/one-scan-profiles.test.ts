@@ -256,7 +256,15 @@ describe('the one-scan shape profiles', () => {
               config.baselineWeeks,
             ))
               withProfiles.push(chunk)
-            expect(withProfiles.map((c) => c.map(({ profiles, ...windows }) => windows))).toEqual(volume)
+            // A chunk's series in a fixed order: the engine's output order is no contract (both aggregations'
+            // series come from one UNION ALL).
+            const byKey = (c: SeriesWindows[]) =>
+              [...c].sort((a, b) =>
+                `${a.customerId}/${a.metric}`.localeCompare(`${b.customerId}/${b.metric}`),
+              )
+            expect(withProfiles.map((c) => byKey(c).map(({ profiles, ...windows }) => windows))).toEqual(
+              volume.map(byKey),
+            )
             for (const index of indexes) {
               const reader = chunkShapeReader(index, slot, config, METRICS)
               for (const [i, chunk] of withProfiles.entries()) {
