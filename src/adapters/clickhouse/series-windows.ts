@@ -172,8 +172,8 @@ const EXTERNAL_GROUP_BY_BYTES = 50_000_000
 
 /**
  * Every series of the customers in `shard` (default: all) in chunks of customer-id ranges (the table's sort key,
- * so each query reads only its range): ceil(customers / CUSTOMERS_PER_CHUNK) queries per aggregation plus one for
- * the range bounds, never one per customer. The chunks are cut inside the shard, so a shard's chunks are full-size
+ * so each query reads only its range): ceil(customers / CUSTOMERS_PER_CHUNK) queries (both aggregations in one) plus
+ * one for the range bounds, never one per customer. The chunks are cut inside the shard, so a shard's chunks are full-size
  * too.
  */
 export async function* seriesWindowsForSlot(
