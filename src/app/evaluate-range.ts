@@ -216,18 +216,14 @@ export async function evaluateRange(
   const defaultOptions = optionsFor(deps.volume, undefined)
 
   /** Judges one series; returns a promise only when persistence needs the stored history (rare). */
-  const evaluate = (
-    s: SeriesWindows,
-    seriesKey: string,
-    shape: SeriesShape | null,
-  ): Promise<void> | undefined => {
+  const evaluate = (s: SeriesWindows, sKey: string, shape: SeriesShape | null): Promise<void> | undefined => {
     const profile = profiles.get(s.customerId)
     if (!isChecked(profile, s)) return undefined
     customers.add(s.customerId)
     result.checked++
     const base = detectorOf(s.metric)
     const detector = profile?.detector ? { ...base, ...profile.detector } : base
-    const ranges = excluded.get(seriesKey)
+    const ranges = excluded.get(sKey)
     const history = ranges ? { ...s, excluded: ranges } : s
     const volume = evaluateVolume(
       history,
@@ -235,7 +231,7 @@ export async function evaluateRange(
       profile ? optionsFor(deps.volume, profile) : defaultOptions,
     )
     if (volume.verdict.status === 'insufficient_data') result.insufficientData++
-    const current = open.get(seriesKey) ?? null
+    const current = open.get(sKey) ?? null
     // Nothing open and nothing firing: no incident step, no record (applySignals would return no incident).
     if (current === null && !volume.verdict.isAnomaly && !shape?.evaluation.verdict.isAnomaly)
       return undefined
