@@ -21,6 +21,10 @@ export async function rowBinaryOf(
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
 }
 
+/** The type whose bytes RowBinary writes for `type`: LowCardinality(T) and SimpleAggregateFunction(f, T) write T's. */
+const storedAs = (type: string): string =>
+  type.replace(/LowCardinality\(([^()]*)\)|SimpleAggregateFunction\(\w+, ([^()]*)\)/g, '$1$2')
+
 /** RowBinary bytes that do not hold the rows the reader expects: a truncated or foreign reply. */
 export class RowBinaryError extends Error {}
 
@@ -51,6 +55,20 @@ export class RowBinaryReader {
     const count = this.varUInt()
     const names = Array.from({ length: count }, () => this.string())
     return names.map((name) => ({ name, type: this.string() }))
+  }
+
+  /**
+   * Reads the header and checks it names `expected`'s columns and types in order (a type that changed would otherwise
+   * be read as other bytes); LowCardinality(T) and SimpleAggregateFunction(f, T) count as T, whose bytes they write.
+   */
+  expectHeader(expected: readonly (readonly [string, string])[]): void {
+    const header = this.header()
+    if (
+      header.length !== expected.length ||
+      header.some((c, i) => c.name !== expected[i]?.[0] || storedAs(c.type) !== expected[i]?.[1])
+    ) {
+      throw new RowBinaryError(`unexpected columns ${header.map((c) => `${c.name} ${c.type}`).join(', ')}`)
+    }
   }
 
   /** An unsigned LEB128 number (a length or count), at most 2^35 - 1: far past any array or string here. */

@@ -8,7 +8,7 @@ import type { SeriesWindows } from '../../ports.js'
 import { withStoreError } from './errors.js'
 import { profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
 import { readAhead } from './read-ahead.js'
-import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
+import { RowBinaryReader, rowBinaryOf } from './row-binary.js'
 
 /** The shape signal's largest baseline_weeks: a bounded scan and array. */
 const MAX_SHAPE_WEEKS = SHAPE_SETTINGS.baselineWeeks.range.max
@@ -109,10 +109,6 @@ const COLUMNS = [
   ['profiles', 'Array(Float64)'],
 ] as const
 
-/** The type whose bytes RowBinary writes for `type`: LowCardinality(T) and SimpleAggregateFunction(f, T) write T's. */
-export const storedAs = (type: string): string =>
-  type.replace(/LowCardinality\(([^()]*)\)|SimpleAggregateFunction\(\w+, ([^()]*)\)/g, '$1$2')
-
 /**
  * Appends the series of one window query's reply to `out`. The header must name the expected columns and types
  * (a type that changed would otherwise be read as other bytes), and the rows must end where the reply does.
@@ -130,13 +126,7 @@ function readWindowRows(
     ...COLUMNS.slice(0, recentHours > 0 ? 6 : 5),
     ...(shapeWeeks === null ? [] : COLUMNS.slice(6)),
   ]
-  const header = reader.header()
-  if (
-    header.length !== expected.length ||
-    header.some((c, i) => c.name !== expected[i]?.[0] || storedAs(c.type) !== expected[i]?.[1])
-  ) {
-    throw new RowBinaryError(`unexpected columns ${header.map((c) => `${c.name} ${c.type}`).join(', ')}`)
-  }
+  reader.expectHeader(expected)
   // Every value of the reply in one typed array the series' arrays are views of: one allocation outside the JS heap
   // instead of three arrays per series that live through the chunk's judging and get copied by every young-generation
   // collection meanwhile. Each value took 8 bytes of the reply, so the reply's length bounds their number.

@@ -11,7 +11,7 @@ import { withStoreError } from './errors.js'
 import { profileHourFilter, profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
 import { readAhead } from './read-ahead.js'
 import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
-import { CUSTOMERS_PER_CHUNK, chunkBounds, storedAs } from './series-windows.js'
+import { CUSTOMERS_PER_CHUNK, chunkBounds } from './series-windows.js'
 
 /**
  * The 24-hour profiles of every series for slot S from the hourly rollup, in profile-layout.ts's layout; rows outside
@@ -53,13 +53,7 @@ const COLUMNS = [
 /** Appends the series of one profile query's reply to `out`: the expected header, then rows to the reply's end. */
 function readProfileRows(bytes: Buffer, slotMs: number, weeks: number, out: SeriesProfiles[]): void {
   const reader = new RowBinaryReader(bytes)
-  const header = reader.header()
-  if (
-    header.length !== COLUMNS.length ||
-    header.some((c, i) => c.name !== COLUMNS[i]?.[0] || storedAs(c.type) !== COLUMNS[i]?.[1])
-  ) {
-    throw new RowBinaryError(`unexpected columns ${header.map((c) => `${c.name} ${c.type}`).join(', ')}`)
-  }
+  reader.expectHeader(COLUMNS)
   while (!reader.done) {
     const metric = reader.string()
     const customerId = reader.string()
