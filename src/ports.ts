@@ -65,6 +65,22 @@ export interface SeriesWindows extends SeriesHistory {
 }
 
 /**
+ * What a detection read carries beyond each series' day windows: each is one more aggregate over every row the engine
+ * reads, so the job asks only for what a detector in use needs (evaluate-range.ts, windowReadsNeeded).
+ */
+export interface SeriesWindowReads {
+  /** > 0: each series also carries the `recentHours` hours before the slot's last hour (the recent window). */
+  recentHours?: number
+  /**
+   * true (default): `hourly` holds the same hour on every day of the baseline (the hour window). false: `hourly` holds
+   * the current hour alone (index 0, what the recent window judges).
+   */
+  hourWindow?: boolean
+  /** Not null: each series also carries its shape profiles over this many baseline weeks (`profiles`). */
+  shapeWeeks?: number | null
+}
+
+/**
  * One series' 24-hour profiles for a shape check at `slot` (signals/shape/profile.ts): the run's window
  * [slot - 24 h, slot) and the same 24 hours 1..N weeks earlier, 24 hourly values each (0 for hours without usage).
  */
@@ -162,10 +178,7 @@ export interface UsageStore {
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
-    /** > 0: each series also carries the `recentHours` hours before the slot's last hour (the recent window). */
-    recentHours?: number,
-    /** Not null: each series also carries its shape profiles over this many baseline weeks (`profiles`). */
-    shapeWeeks?: number | null,
+    reads?: SeriesWindowReads,
   ): AsyncIterable<SeriesWindows[]>
   /**
    * Every series with usage in the slot's window or its `weeks` same-weekday windows: their 24-hour profiles, in

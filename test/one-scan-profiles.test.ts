@@ -247,14 +247,9 @@ describe('the one-scan shape profiles', () => {
           for (const config of configs) {
             // The windows with the profiles: the same windows, and the profiles the old read gives.
             const withProfiles: SeriesWindows[][] = []
-            for await (const chunk of store.seriesWindows(
-              slot,
-              days,
-              METRICS,
-              shard,
-              0,
-              config.baselineWeeks,
-            ))
+            for await (const chunk of store.seriesWindows(slot, days, METRICS, shard, {
+              shapeWeeks: config.baselineWeeks,
+            }))
               withProfiles.push(chunk)
             // A chunk's series in a fixed order: the engine's output order is no contract (both aggregations'
             // series come from one UNION ALL).
@@ -300,7 +295,9 @@ describe('the one-scan shape profiles', () => {
           .map((p) => [`${p.customerId}/${p.metric}`, { current: p.current, baseline: p.baseline }]),
       )
       let carried = 0
-      for await (const chunk of store.seriesWindows(slot, 30, METRICS, ALL_CUSTOMERS, 0, weeks)) {
+      for await (const chunk of store.seriesWindows(slot, 30, METRICS, ALL_CUSTOMERS, {
+        shapeWeeks: weeks,
+      })) {
         for (const s of chunk) {
           expect(s.profiles, `${s.customerId}/${s.metric}`).toEqual(
             old.get(`${s.customerId}/${s.metric}`) ?? null,

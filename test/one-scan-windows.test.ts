@@ -13,7 +13,8 @@ import { twoScanWindows } from './two-scan-windows.js'
 // the two-query path it replaced (two-scan-windows.ts, main's code kept as the reference): the same chunks, the same
 // series, the same numbers, on data with gaps, series that start mid-window or stop before the recent hours, both
 // aggregations, hours spread over several unmerged parts, late events that land after the windows were first read,
-// a shard range, and a recent window longer than the days.
+// a shard range, and a recent window longer than the days. Without the hour window (hourWindow: false) the read is
+// the same with `hourly` cut to the current hour.
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -106,12 +107,23 @@ const plain = (s: SeriesWindows): SeriesWindows => ({
   ...(s.recent ? { recent: Array.from(s.recent) } : {}),
 })
 
-async function oneScan(days: number, hours: number, shard: CustomerRange): Promise<SeriesWindows[][]> {
+async function oneScan(
+  days: number,
+  hours: number,
+  shard: CustomerRange,
+  hourWindow = true,
+): Promise<SeriesWindows[][]> {
   const chunks: SeriesWindows[][] = []
-  for await (const chunk of store.seriesWindows(SLOT, days, METRICS, shard, hours))
+  for await (const chunk of store.seriesWindows(SLOT, days, METRICS, shard, {
+    recentHours: hours,
+    hourWindow,
+  }))
     chunks.push(chunk.map(plain))
   return ordered(chunks)
 }
+/** What a read without the hour window must give: the same, with `hourly` holding the current hour alone. */
+const currentHourOnly = (chunks: SeriesWindows[][]) =>
+  chunks.map((c) => c.map((s) => ({ ...s, hourly: s.hourly.slice(0, 1) })))
 const twoScans = async (days: number, hours: number, shard: CustomerRange) =>
   ordered(await twoScanWindows(client, DB, SLOT, days, METRICS, PER_CHUNK, shard, hours))
 
@@ -128,6 +140,8 @@ describe('the one-scan series windows', () => {
     const expected = await twoScans(days, hours, shard)
     expect(expected.flat().length).toBeGreaterThan(0)
     expect(await oneScan(days, hours, shard)).toEqual(expected)
+    // Without the hour window (the default detector): every other number the same, down to the current hour's.
+    expect(await oneScan(days, hours, shard, false)).toEqual(currentHourOnly(expected))
   })
 
   it('cover what the data holds (the comparison is not between two empty answers)', async () => {
@@ -145,7 +159,7 @@ describe('the one-scan series windows', () => {
   it('read one chunk ahead: a caller that stops after the first chunk leaves the store answering as before', async () => {
     const expected = await oneScan(30, 168, ALL_CUSTOMERS)
     expect(expected.length).toBeGreaterThan(2)
-    const windows = store.seriesWindows(SLOT, 30, METRICS, ALL_CUSTOMERS, 168)
+    const windows = store.seriesWindows(SLOT, 30, METRICS, ALL_CUSTOMERS, { recentHours: 168 })
     for await (const first of windows) {
       expect(ordered([first.map(plain)])).toEqual(expected.slice(0, 1))
       // The run stops here (out of time) while the second chunk's read is in flight.
@@ -163,7 +177,9 @@ describe('the one-scan series windows', () => {
     // The late events moved the numbers (else this would compare the same reads twice).
     expect(after).not.toEqual(before)
     for (const { days, hours, shard } of CASES) {
-      expect(await oneScan(days, hours, shard)).toEqual(await twoScans(days, hours, shard))
+      const expected = await twoScans(days, hours, shard)
+      expect(await oneScan(days, hours, shard)).toEqual(expected)
+      expect(await oneScan(days, hours, shard, false)).toEqual(currentHourOnly(expected))
     }
   })
 })

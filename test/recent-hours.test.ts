@@ -70,7 +70,8 @@ function expected(customerId: string, metric: string): number[] {
 
 async function collect(recentHours?: number): Promise<SeriesWindows[][]> {
   const chunks: SeriesWindows[][] = []
-  for await (const chunk of store.seriesWindows(SLOT, 3, METRICS, undefined, recentHours)) chunks.push(chunk)
+  for await (const chunk of store.seriesWindows(SLOT, 3, METRICS, undefined, { recentHours }))
+    chunks.push(chunk)
   return chunks
 }
 

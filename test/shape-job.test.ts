@@ -108,9 +108,9 @@ describe('the shape signal in the job', () => {
       return shapeProfiles(slot, weeks, metrics, range)
     }
     const seriesWindows = usage.seriesWindows.bind(usage)
-    usage.seriesWindows = (slot, days, metrics, range, recentHours, shapeWeeks) => {
-      windowReads.push({ range, shapeWeeks })
-      return seriesWindows(slot, days, metrics, range, recentHours, shapeWeeks)
+    usage.seriesWindows = (slot, days, metrics, range, reads) => {
+      windowReads.push({ range, shapeWeeks: reads?.shapeWeeks })
+      return seriesWindows(slot, days, metrics, range, reads)
     }
     const res = await h.app.inject({
       method: 'POST',

@@ -15,6 +15,7 @@ import type { TransitionAlert } from './alerting/raise.js'
 import { chunkShapeReader, type SeriesShape, seriesKey } from './chunk-shapes.js'
 import { embeddedVectorIndex } from './embedded-vector-index.js'
 import type { DetectionDeps } from './run-detection.js'
+import { windowReadsNeeded } from './window-reads.js'
 
 /** The run an evaluation belongs to: decided once per run (by the coordinator when sharded). */
 export interface RunFrame {
@@ -253,21 +254,18 @@ export async function evaluateRange(
     }
   }
 
-  // The store reads the recent window's hours only when a detector in use (a metric's, or a customer's override) has it.
-  const recentHours = recentHoursNeeded(
+  // The store reads the recent hours and each day's hour only when a detector in use (a metric's, or a customer's
+  // override) has that window.
+  const reads = windowReadsNeeded(
     registry.list().map((m) => detectorOf(m.name)),
     [...profiles.values()].flatMap((p) => (p.detector ? [p.detector] : [])),
   )
   // Shape: judged chunk by chunk beside volume, its profiles read in the same scan where the index allows.
   const shapeReader = shapeConfig ? chunkShapeReader(shapeIndex, slot, shapeConfig, registry.list()) : null
-  for await (const chunk of deps.usage.seriesWindows(
-    slot,
-    deps.volume.baselineDays,
-    registry.list(),
-    range,
-    recentHours,
-    shapeReader?.scanWeeks ?? null,
-  )) {
+  for await (const chunk of deps.usage.seriesWindows(slot, deps.volume.baselineDays, registry.list(), range, {
+    ...reads,
+    shapeWeeks: shapeReader?.scanWeeks ?? null,
+  })) {
     checkTime('between chunks')
     const shapes = shapeReader ? await shapeReader.shapesOf(chunk) : null
     for (const s of chunk) {
@@ -313,24 +311,6 @@ function quotedVerdict(
   if (transition === 'opened') return firing[0] ?? null
   if (transition === 'escalated') return firing.find((v) => v.severity === 'critical') ?? null
   return verdicts.find((v) => v.status === 'ok') ?? null
-}
-
-/**
- * The most recent hours any detector needs (0: none uses the recent window). A customer's override counts with every
- * metric's detector under it, since it may switch the window on or lengthen it.
- */
-export function recentHoursNeeded(
-  detectors: readonly DetectorConfig[],
-  overrides: readonly Partial<DetectorConfig>[],
-): number {
-  let hours = 0
-  for (const base of detectors) {
-    for (const override of [null, ...overrides]) {
-      const d = override ? { ...base, ...override } : base
-      if (d.windows.includes('recent')) hours = Math.max(hours, d.recentHours)
-    }
-  }
-  return hours
 }
 
 /** Whether the job checks this series: the customer is not disabled and the metric is among its metrics. */

@@ -9,6 +9,7 @@ import type {
   IdempotencyKey,
   InsertResult,
   ProfileChunk,
+  SeriesWindowReads,
   SeriesWindows,
   UsageStore,
   WindowAggregate,
@@ -205,8 +206,7 @@ export class ClickHouseUsageStore implements UsageStore {
     baselineDays: number,
     metrics: readonly { name: string; aggregation: Aggregation }[],
     range?: CustomerRange,
-    recentHours = 0,
-    shapeWeeks: number | null = null,
+    reads: SeriesWindowReads = {},
   ): AsyncIterable<SeriesWindows[]> {
     // A run may follow another process's crash (a shared ClickHouse server): complete its batches first.
     await this.repair()
@@ -218,8 +218,7 @@ export class ClickHouseUsageStore implements UsageStore {
       metrics,
       this.customersPerChunk,
       range,
-      recentHours,
-      shapeWeeks,
+      reads,
     )
   }
 
