@@ -9,6 +9,7 @@ import type { IncidentSort } from './domain/list-sorts.js'
 import type { Aggregation, MetricDefinition } from './domain/metrics.js'
 import type { DetectionRun } from './domain/run.js'
 import type { CustomerRange, ShardTask } from './domain/shard.js'
+import type { Profile } from './domain/signals/shape/profile.js'
 import type { SignalKind } from './domain/signals/signal-registry.js'
 import type { Severity } from './domain/volume.js'
 import type { TimeWindow } from './domain/windows.js'
@@ -61,7 +62,14 @@ export interface SeriesWindows extends SeriesHistory {
    * Asked for with the windows (seriesWindows' shapeWeeks): the series' shape profiles from the same scan, as
    * shapeProfiles gives them; null without usage in any of their windows (no shape verdict).
    */
-  profiles?: Pick<SeriesProfiles, 'current' | 'baseline'> | null
+  profiles?: ProfileViews | null
+}
+
+/** A series' profiles as the shape signal reads them (SeriesProfiles' or views of a store's reply). */
+export interface ProfileViews {
+  current: Profile
+  /** Week 1 (the most recent) first. */
+  baseline: readonly Profile[]
 }
 
 /**

@@ -299,7 +299,14 @@ describe('the one-scan shape profiles', () => {
         shapeWeeks: weeks,
       })) {
         for (const s of chunk) {
-          expect(s.profiles, `${s.customerId}/${s.metric}`).toEqual(
+          // The job's profiles are views of the reply's values: compared as plain arrays.
+          const carriedProfiles = s.profiles
+            ? {
+                current: Array.from(s.profiles.current),
+                baseline: s.profiles.baseline.map((b) => Array.from(b)),
+              }
+            : null
+          expect(carriedProfiles, `${s.customerId}/${s.metric}`).toEqual(
             old.get(`${s.customerId}/${s.metric}`) ?? null,
           )
           if (s.profiles) carried++

@@ -3,7 +3,7 @@ import { rangeCovering } from '../domain/shard.js'
 import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
 import { evaluateShape, type ShapeEvaluation, usableBaselineTotals } from '../domain/signals/shape-signal.js'
 import { DAY_MS } from '../domain/time.js'
-import type { SeriesProfiles, SeriesWindows, VectorIndex } from '../ports.js'
+import type { ProfileViews, SeriesProfiles, SeriesWindows, VectorIndex } from '../ports.js'
 
 /** One series' shape verdict with the baseline days' totals an alert quotes beside it. */
 export interface SeriesShape {
@@ -83,16 +83,18 @@ export function chunkShapeReader(
         if (s.profiles === undefined) throw new Error('the windows were read without their shape profiles')
         // null: no usage in any of the windows, no shape verdict (as the index leaves such a series out).
         if (s.profiles === null) continue
-        const { customerId, metric } = s
-        const profiles = { customerId, metric, slot, ...s.profiles }
-        shapes.set(seriesKey(customerId, metric), seriesShape(profiles, slot, config))
+        shapes.set(seriesKey(s.customerId, s.metric), seriesShape(s.profiles, slot, config))
       }
       return shapes
     },
   }
 }
 
-function seriesShape(p: SeriesProfiles, slot: number, config: ShapeConfig): SeriesShape {
+function seriesShape(
+  p: ProfileViews & Pick<SeriesProfiles, 'nearestSimilarity'>,
+  slot: number,
+  config: ShapeConfig,
+): SeriesShape {
   const input = { current: p.current, baseline: p.baseline, windowStart: slot - DAY_MS }
   const evaluation = evaluateShape(
     p.nearestSimilarity === undefined ? input : { ...input, indexNearestSimilarity: p.nearestSimilarity },

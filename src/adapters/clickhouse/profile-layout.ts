@@ -1,6 +1,6 @@
 import { PROFILE_HOURS } from '../../domain/signals/shape/profile.js'
 import { DAY_MS, HOUR_MS } from '../../domain/time.js'
-import type { SeriesProfiles } from '../../ports.js'
+import type { ProfileViews, SeriesProfiles } from '../../ports.js'
 import { RowBinaryError, type RowBinaryReader } from './row-binary.js'
 
 const WEEK_MS = 7 * DAY_MS
@@ -23,20 +23,36 @@ export const profileHourFilter = (age: string): string => `(${age}) % ${WEEK_MS}
 /** The earliest hour (ms) of the profiles of slot S over `weeks` baseline weeks. */
 export const profilesStart = (slotMs: number, weeks: number): number => slotMs - weeks * WEEK_MS - DAY_MS
 
+/** The number of values of one series' profiles over `weeks` baseline weeks (the array column's length). */
+export const profileValues = (weeks: number): number => (weeks + 1) * PROFILE_HOURS
+
 /**
- * One series' profiles from its array column: the window and the baseline weeks, most recent first; null for []
- * (a query that answers [] for a series without usage in any of the windows).
+ * One series' profiles from its array column's values: the window and the baseline weeks, most recent first; null
+ * for [] (a query that answers [] for a series without usage in any of the windows). `part` cuts one window out.
  */
+function splitProfiles<T>(
+  length: number,
+  weeks: number,
+  part: (from: number, to: number) => T,
+): { current: T; baseline: T[] } | null {
+  const size = profileValues(weeks)
+  if (length === 0) return null
+  if (length !== size) throw new RowBinaryError(`a profile of ${length} values, not ${size}`)
+  const baseline: T[] = []
+  for (let k = 1; k <= weeks; k++) baseline.push(part(k * PROFILE_HOURS, (k + 1) * PROFILE_HOURS))
+  return { current: part(0, PROFILE_HOURS), baseline }
+}
+
+/** One series' profiles read from its array column as plain arrays. */
 export function readProfiles(
   reader: RowBinaryReader,
   weeks: number,
 ): Pick<SeriesProfiles, 'current' | 'baseline'> | null {
-  const size = (weeks + 1) * PROFILE_HOURS
-  const flat = reader.float64Array(size)
-  if (flat.length === 0) return null
-  if (flat.length !== size) throw new RowBinaryError(`a profile of ${flat.length} values, not ${size}`)
-  const baseline: number[][] = []
-  for (let k = 1; k <= weeks; k++) baseline.push(flat.slice(k * PROFILE_HOURS, (k + 1) * PROFILE_HOURS))
-  flat.length = PROFILE_HOURS
-  return { current: flat, baseline }
+  const flat = reader.float64Array(profileValues(weeks))
+  return splitProfiles(flat.length, weeks, (from, to) => flat.slice(from, to))
+}
+
+/** One series' profiles as views of values already read (the job's: no array per window and series). */
+export function profileViews(flat: Float64Array, weeks: number): ProfileViews | null {
+  return splitProfiles(flat.length, weeks, (from, to) => flat.subarray(from, to))
 }

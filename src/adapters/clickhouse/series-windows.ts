@@ -6,7 +6,7 @@ import { SHAPE_SETTINGS } from '../../domain/signals/shape/shape-settings.js'
 import { DAY_MS, HOUR_MS } from '../../domain/time.js'
 import type { SeriesWindowReads, SeriesWindows } from '../../ports.js'
 import { withStoreError } from './errors.js'
-import { profileIndexSql, profilesStart, readProfiles } from './profile-layout.js'
+import { profileIndexSql, profilesStart, profileValues, profileViews } from './profile-layout.js'
 import { readAhead } from './read-ahead.js'
 import { RowBinaryReader, rowBinaryOf } from './row-binary.js'
 
@@ -156,7 +156,7 @@ function readWindowRows(
     const hourly = take(days + 1)
     const series: SeriesWindows = { customerId, metric, slot: slotMs, firstHourMs, daily, hourly }
     if (recentHours > 0) series.recent = take(recentHours)
-    if (shapeWeeks !== null) series.profiles = readProfiles(reader, shapeWeeks)
+    if (shapeWeeks !== null) series.profiles = profileViews(take(profileValues(shapeWeeks)), shapeWeeks)
     out.push(series)
   }
 }

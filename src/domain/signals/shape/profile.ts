@@ -9,7 +9,7 @@ const WEEK_MS = 7 * DAY_MS
  * The 24 hourly values of one metric for one customer over a 24-hour window, oldest hour first. Usage is
  * non-negative, so every similarity between two profiles lies in [0, 1].
  */
-export type Profile = readonly number[]
+export type Profile = readonly number[] | Float64Array
 
 export interface ProfileWindow {
   /** Inclusive, ms; a whole hour. */
@@ -70,19 +70,22 @@ export function cosineSimilarity(a: Profile, b: Profile): number | null {
 /** One side of cosineSimilarity computed once, for a profile compared with several: scaled values, their squares. */
 export interface ScaledProfile {
   length: number
-  /** Each value over the largest magnitude; null for an all-zero profile. */
-  values: Float64Array | null
+  /**
+   * Each value over the largest magnitude; null for an all-zero profile. A plain array: the job scales one profile
+   * per series, and a Float64Array of 24 values is an off-heap allocation each.
+   */
+  values: number[] | null
   squares: number
 }
 
 export function scaledProfile(a: Profile): ScaledProfile {
   const sa = maxAbs(a)
   if (sa === 0) return { length: a.length, values: null, squares: 0 }
-  const values = new Float64Array(a.length)
+  const values: number[] = []
   let squares = 0
   for (let i = 0; i < a.length; i++) {
     const x = (a[i] ?? 0) / sa
-    values[i] = x
+    values.push(x)
     squares += x * x
   }
   return { length: a.length, values, squares }
@@ -132,7 +135,7 @@ export function meanOfShapes(days: readonly Profile[], totals: readonly number[]
 /** The profile divided by its total (its shape); all zeros stays all zeros. */
 export function normalizedShape(profile: Profile): number[] {
   const total = profileTotal(profile)
-  return profile.map((v) => (total > 0 ? v / total : 0))
+  return Array.from(profile, (v) => (total > 0 ? v / total : 0))
 }
 
 function maxAbs(values: Profile): number {
