@@ -1,0 +1,82 @@
+// What each aggregate of the job's window query costs the engine (issue 14), on the job bench's data:
+//   npx tsx bench/job-profile.ts --data-dir /tmp/mf-prof --customers 10000 --generate --optimize   (once)
+//   npx tsx bench/window-aggregates.ts --data-dir /tmp/mf-prof --customers 10000
+// The sum metrics of every chunk of 1,000 customers, read as RowBinary (what the job reads) with the aggregates
+// named in each variant, repetitions interleaved so that a load change hits every variant alike. Prints the wall
+// time and the process's CPU (the engine's threads included) per pass over all chunks.
+import { parseArgs } from 'node:util'
+import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { loadConfig } from '../src/config.js'
+import { DAY_MS, HOUR_MS } from '../src/domain/time.js'
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    customers: { type: 'string', default: '10000' },
+    repetitions: { type: 'string', default: '6' },
+  },
+})
+const customers = Number(values.customers)
+const database = `bench_job_${customers}`
+const slot = Date.UTC(2026, 10, 1)
+const config = loadConfig(
+  {},
+  { dataDir: values['data-dir'] as string, logLevel: 'warn', demo: { enabled: false } },
+)
+const client = await createClickHouseClient(config)
+
+const query = (aggregates: string) => `
+  SELECT metric, customer_id, ${aggregates} FROM (
+    SELECT metric, customer_id, sum_value, {slot:Int64} - 1 - toInt64(toUnixTimestamp(hour)) * 1000 AS age,
+      intDiv(age, ${DAY_MS}) AS k, if(age % ${DAY_MS} < ${HOUR_MS}, k, 100000) AS hk, intDiv(age, ${HOUR_MS}) AS h
+    FROM {db:Identifier}.usage_hourly
+    WHERE metric IN ['api_calls', 'bandwidth', 'compute_time']
+      AND customer_id >= {from:String} AND customer_id < {to:String}
+      AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC'))
+  GROUP BY metric, customer_id
+  FORMAT RowBinary`
+const days = 'sumResample(0, 31, 1)(sum_value, k)'
+const dayHours = 'sumResample(0, 31, 1)(sum_value, hk)'
+const recent = 'if(countIf(h >= 1 AND h <= 168) = 0, [], sumResample(1, 169, 1)(sum_value, h))'
+const VARIANTS: Record<string, string> = {
+  'no aggregate (scan + GROUP BY)': 'count()',
+  'days only': days,
+  'recent hours only': recent,
+  "days + each day's hour + recent (before)": `${days}, ${dayHours}, ${recent}`,
+  'days + current hour + recent (default now)': `${days}, [sumIf(sum_value, h = 0)], ${recent}`,
+}
+
+const id = (n: number) => `cust-${String(n).padStart(6, '0')}`
+const chunks: [string, string][] = []
+for (let c = 0; c < customers; c += 1_000) chunks.push([id(c), id(c + 1_000)])
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+const totals = new Map<string, { ms: number; cpuMs: number }>()
+const repetitions = Number(values.repetitions)
+// One pass first, untimed: pages cached and code paths warm for every variant.
+for (let rep = 0; rep <= repetitions; rep++) {
+  for (const [name, aggregates] of Object.entries(VARIANTS)) {
+    const started = performance.now()
+    const cpuStarted = cpuMs()
+    for (const [from, to] of chunks) {
+      const { stream } = await client.exec({
+        query: query(aggregates),
+        query_params: { db: database, slot, lo: slot - 31 * DAY_MS, from, to },
+        clickhouse_settings: { optimize_aggregation_in_order: 1, wait_end_of_query: 1 },
+      })
+      for await (const _ of stream) {
+        // drained: the reply crosses as the job's would
+      }
+    }
+    if (rep === 0) continue
+    const t = totals.get(name) ?? { ms: 0, cpuMs: 0 }
+    totals.set(name, { ms: t.ms + performance.now() - started, cpuMs: t.cpuMs + cpuMs() - cpuStarted })
+  }
+}
+await client.close()
+for (const [name, t] of totals) {
+  const pass = (x: number) => (x / repetitions).toFixed(0).padStart(6)
+  process.stdout.write(`${name.padEnd(46)} ${pass(t.ms)} ms, CPU ${pass(t.cpuMs)} ms per pass\n`)
+}
