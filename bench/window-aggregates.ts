@@ -6,6 +6,7 @@
 // time and the process's CPU (the engine's threads included) per pass over all chunks.
 import { parseArgs } from 'node:util'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
+import { profileHourFilter, profileIndexSql } from '../src/adapters/clickhouse/profile-layout.js'
 import { loadConfig } from '../src/config.js'
 import { DAY_MS, HOUR_MS } from '../src/domain/time.js'
 
@@ -38,12 +39,17 @@ const query = (aggregates: string) => `
 const days = 'sumResample(0, 31, 1)(sum_value, k)'
 const dayHours = 'sumResample(0, 31, 1)(sum_value, hk)'
 const recent = 'if(countIf(h >= 1 AND h <= 168) = 0, [], sumResample(1, 169, 1)(sum_value, h))'
+const si = `if(${profileHourFilter(`age + 1 - ${HOUR_MS}`)}, ${profileIndexSql(`age + 1 - ${HOUR_MS}`)}, 100000)`
+const profiles = `if(countIf(${si} < 120) = 0, [], sumResample(0, 120, 1)(sum_value, ${si}))`
 const VARIANTS: Record<string, string> = {
   'no aggregate (scan + GROUP BY)': 'count()',
   'days only': days,
   'recent hours only': recent,
   "days + each day's hour + recent (before)": `${days}, ${dayHours}, ${recent}`,
   'days + current hour + recent (default now)': `${days}, [sumIf(sum_value, h = 0)], ${recent}`,
+  'days + current hour + recent + profiles (shape)': `${days}, [sumIf(sum_value, h = 0)], ${recent}, ${profiles}`,
+  'shape, profile index from h': `${days}, [sumIf(sum_value, h = 0)], ${recent}, if(countIf(h % 168 < 24 AND h < 840) = 0, [], sumResample(0, 120, 1)(sum_value, if(h % 168 < 24, intDiv(h, 168) * 24 + 23 - h % 168, 100000)))`,
+  'days + every hour to 4 weeks + 24 h': `${days}, sumResample(0, ${4 * 168 + 24}, 1)(sum_value, h)`,
 }
 
 const id = (n: number) => `cust-${String(n).padStart(6, '0')}`
