@@ -6,7 +6,7 @@
 // time and the process's CPU (the engine's threads included) per pass over all chunks.
 import { parseArgs } from 'node:util'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
-import { profileHourFilter, profileIndexSql } from '../src/adapters/clickhouse/profile-layout.js'
+import { profileIndexSql } from '../src/adapters/clickhouse/profile-layout.js'
 import { loadConfig } from '../src/config.js'
 import { DAY_MS, HOUR_MS } from '../src/domain/time.js'
 
@@ -39,16 +39,23 @@ const query = (aggregates: string) => `
 const days = 'sumResample(0, 31, 1)(sum_value, k)'
 const dayHours = 'sumResample(0, 31, 1)(sum_value, hk)'
 const recent = 'if(countIf(h >= 1 AND h <= 168) = 0, [], sumResample(1, 169, 1)(sum_value, h))'
-const si = `if(${profileHourFilter(`age + 1 - ${HOUR_MS}`)}, ${profileIndexSql(`age + 1 - ${HOUR_MS}`)}, 100000)`
-const profiles = `if(countIf(${si} < 120) = 0, [], sumResample(0, 120, 1)(sum_value, ${si}))`
+const profilesBy = (index: string) =>
+  `if(countIf(${index} < 120) = 0, [], sumResample(0, 120, 1)(sum_value, ${index}))`
+// The profile index as the job computes it (from the hours back), and as it did before (from the age in ms).
+const profiles = profilesBy(profileIndexSql('h', 100000))
+const week = 7 * DAY_MS
+const ageBefore = `(age + 1 - ${HOUR_MS})`
+const profilesBefore = profilesBy(
+  `if(${ageBefore} % ${week} < ${DAY_MS}, intDiv(${ageBefore}, ${week}) * 24 + 23 - intDiv(${ageBefore} % ${week}, ${HOUR_MS}), 100000)`,
+)
 const VARIANTS: Record<string, string> = {
   'no aggregate (scan + GROUP BY)': 'count()',
   'days only': days,
   'recent hours only': recent,
   "days + each day's hour + recent (before)": `${days}, ${dayHours}, ${recent}`,
   'days + current hour + recent (default now)': `${days}, [sumIf(sum_value, h = 0)], ${recent}`,
-  'days + current hour + recent + profiles (shape)': `${days}, [sumIf(sum_value, h = 0)], ${recent}, ${profiles}`,
-  'shape, profile index from h': `${days}, [sumIf(sum_value, h = 0)], ${recent}, if(countIf(h % 168 < 24 AND h < 840) = 0, [], sumResample(0, 120, 1)(sum_value, if(h % 168 < 24, intDiv(h, 168) * 24 + 23 - h % 168, 100000)))`,
+  'the same + profiles, index from ms (shape before)': `${days}, [sumIf(sum_value, h = 0)], ${recent}, ${profilesBefore}`,
+  'the same + profiles, index from hours (shape now)': `${days}, [sumIf(sum_value, h = 0)], ${recent}, ${profiles}`,
   'days + every hour to 4 weeks + 24 h': `${days}, sumResample(0, ${4 * 168 + 24}, 1)(sum_value, h)`,
 }
 
@@ -84,5 +91,5 @@ for (let rep = 0; rep <= repetitions; rep++) {
 await client.close()
 for (const [name, t] of totals) {
   const pass = (x: number) => (x / repetitions).toFixed(0).padStart(6)
-  process.stdout.write(`${name.padEnd(46)} ${pass(t.ms)} ms, CPU ${pass(t.cpuMs)} ms per pass\n`)
+  process.stdout.write(`${name.padEnd(52)} ${pass(t.ms)} ms, CPU ${pass(t.cpuMs)} ms per pass\n`)
 }

@@ -74,8 +74,8 @@ const branchSql = (
           shapeWeeks === null
             ? ''
             : `,
-        -- the shape profiles' index (profile-layout.ts), from the hour's age counted from the slot's last hour
-        ${profileIndexSql(`age + 1 - ${HOUR_MS}`, 100000)} AS si`
+        -- the shape profiles' index (profile-layout.ts), from the hours back
+        ${profileIndexSql('h', 100000)} AS si`
         }
       FROM {db:Identifier}.usage_hourly
       WHERE metric IN {metrics_${aggregation}:Array(String)}

@@ -31,13 +31,14 @@ const SQL = (aggregation: Aggregation, weeks: number) => {
   SELECT metric, customer_id, ${fn}Resample(0, ${(weeks + 1) * PROFILE_HOURS}, 1)(${column}, i) AS profiles
   FROM (
     SELECT metric, customer_id, ${column},
-      {slot:Int64} - ${HOUR_MS} - toInt64(toUnixTimestamp(hour)) * 1000 AS age,
-      ${profileIndexSql('age')} AS i
+      -- hours back from the slot's last hour (0); the rollup's hours are whole
+      intDiv({slot:Int64} - ${HOUR_MS} - toInt64(toUnixTimestamp(hour)) * 1000, ${HOUR_MS}) AS h,
+      ${profileIndexSql('h')} AS i
     FROM {db:Identifier}.usage_hourly
     WHERE metric IN {metrics:Array(String)}
       AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
       AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
-      AND ${profileHourFilter('age')}
+      AND ${profileHourFilter('h')}
   )
   GROUP BY metric, customer_id
   FORMAT RowBinaryWithNamesAndTypes`
