@@ -30,6 +30,8 @@ const seconds = Number(args.seconds)
 const connections = Number(args.connections)
 
 const log = (text: string) => process.stderr.write(`${text}\n`)
+const floorTimes = (r: { floorColdSeconds: number; floorWarmSeconds: number; floorAfterSeconds: number }) =>
+  [r.floorColdSeconds, r.floorWarmSeconds, r.floorAfterSeconds].map((t) => t.toFixed(2)).join('/')
 const progress = (label: string, total: number) => (done: number) => {
   if (done === total || done % Math.max(1, Math.floor(total / 10)) === 0)
     log(`  ${label}: ${done}/${total} batches`)
@@ -182,7 +184,7 @@ try {
       series: j.series,
       'rollup rows': j.rollupRows,
       'batched s': j.batchedSeconds.toFixed(2),
-      'floor s (cold/warm)': `${j.floorColdSeconds.toFixed(2)}/${j.floorWarmSeconds.toFixed(2)}`,
+      'floor s (cold/warm/after)': floorTimes(j),
       'job / floor': j.floorRatio.toFixed(2),
       'RSS before/peak MiB': `${Math.round(j.rssBeforeRunMiB)}/${Math.round(j.runPeakRssMiB)}`,
       'JS peak MiB': Math.round(j.runPeakJsMiB),
@@ -205,7 +207,7 @@ try {
             customers: j.customers,
             signals: r.signals,
             'batched s': r.batchedSeconds.toFixed(2),
-            'floor s (cold/warm)': `${r.floorColdSeconds.toFixed(2)}/${r.floorWarmSeconds.toFixed(2)}`,
+            'floor s (cold/warm/after)': floorTimes(r),
             'job / floor': r.floorRatio.toFixed(2),
             'RSS before/peak MiB': `${Math.round(r.rssBeforeRunMiB)}/${Math.round(r.runPeakRssMiB)}`,
             'max RSS MiB': Math.round(r.peakRssMiB),
