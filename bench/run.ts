@@ -106,7 +106,8 @@ try {
   const coldLatency = await checkLatency(
     'hour-aligned 24 h windows, never repeated (read from the engine), mode=volume',
     baseUrl,
-    distinctAlignedChecks(pairs, endMs, 'volume'),
+    // From the hour before: the windows ending at alignedEnd were just read and are kept.
+    distinctAlignedChecks(pairs, endMs, 'volume', 1),
     connections,
     seconds,
   )
