@@ -53,7 +53,7 @@ const branchSql = (
   const profiles =
     shapeWeeks === null ? '' : `, if(countIf(si < ${slots}) = 0, [], ${byIndex('si', 0, slots)}) AS profiles`
   // Without the hour window only the current hour is wanted (the recent window's value): one conditional aggregate
-  // instead of an array over every day (the default detector: ~10% of the query's CPU, bench/job-profile.ts).
+  // instead of an array over every day (the default detector: ~15% of the query's CPU, bench/window-aggregates.ts).
   const byHour = hourWindow ? byIndex('hk', 0, days + 1) : `[${fn}If(${column}, h = 0)]`
   // The recent hours or the shape's weeks may reach further back than the days (a short baseline_days): those older
   // rows must not make a series appear that the days alone would not have.
