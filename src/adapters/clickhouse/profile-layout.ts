@@ -12,8 +12,8 @@ const WEEK_HOURS = 7 * 24
  * from the slot's last hour (0 = [S - 1 h, S)): its week is k and, when the remainder is under a day, it lies in week
  * k's window at index 23 - remainder. An hour outside every window gets `outside` (an index past any array), or is
  * left out by profileHourFilter. Counted in hours, not ms: the job's scan has them already, and small numbers divide
- * cheaper (the window query with profiles: ~7% less CPU, bench/window-aggregates.ts). Read by shape-profiles.ts (the profiles
- * alone) and series-windows.ts (with the windows).
+ * cheaper (the window query with profiles: ~7% less CPU, bench/window-aggregates.ts). Read by shape-profiles.ts
+ * (the profiles alone) and series-windows.ts (with the windows).
  */
 export const profileIndexSql = (hoursBack: string, outside?: number): string => {
   const index = `intDiv(${hoursBack}, ${WEEK_HOURS}) * ${PROFILE_HOURS} + ${PROFILE_HOURS - 1} - (${hoursBack}) % ${WEEK_HOURS}`
