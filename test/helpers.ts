@@ -5,9 +5,25 @@ import type { FastifyInstance } from 'fastify'
 import { type Config, type ConfigInput, loadConfig } from '../src/config.js'
 import type { DemoDataset } from '../src/demo/generator.js'
 import { toApiEvent } from '../src/demo/load.js'
+import type { UsageEvent } from '../src/domain/events.js'
 import { buildServer } from '../src/http/server.js'
-import type { Clock } from '../src/ports.js'
+import type { Clock, UsageStore } from '../src/ports.js'
 import { type MeterFlow, openMeterFlow } from '../src/wiring.js'
+
+/**
+ * Inserts `events` in a random order (from `random`) in batches of `batchSize`: an hour's rows land in several
+ * parts of the rollup, unmerged, as late and out-of-order usage leaves them.
+ */
+export async function insertShuffled(
+  store: Pick<UsageStore, 'insertEvents'>,
+  events: readonly UsageEvent[],
+  random: () => number,
+  batchSize: number,
+): Promise<void> {
+  const shuffled = [...events].sort(() => random() - 0.5)
+  for (let i = 0; i < shuffled.length; i += batchSize)
+    await store.insertEvents(shuffled.slice(i, i + batchSize))
+}
 
 /**
  * The usage of the hour [hourStartMs, +1 h) as it was a day earlier (the same hour of day; a customer that started

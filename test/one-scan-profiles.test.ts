@@ -9,7 +9,7 @@ import type { UsageEvent } from '../src/domain/events.js'
 import { ALL_CUSTOMERS, type CustomerRange } from '../src/domain/shard.js'
 import { DEFAULT_SHAPE_CONFIG, type ShapeConfig } from '../src/domain/signals/shape/shape-settings.js'
 import type { ProfileChunk, SeriesWindows, VectorIndex } from '../src/ports.js'
-import { seededRandom, tempDataDir, testConfig } from './helpers.js'
+import { insertShuffled, seededRandom, tempDataDir, testConfig } from './helpers.js'
 import { insertAtProfiles } from './insert-at-profiles.js'
 
 // The shape profiles' one scan of the rollup (shape-profiles.ts: one -Resample array per series, RowBinary, the next
@@ -105,11 +105,8 @@ function usage(random: () => number, late: boolean): UsageEvent[] {
   return events
 }
 
-async function insert(events: UsageEvent[], random: () => number): Promise<void> {
-  // Shuffled, in several batches: one hour's rows land in several parts of the rollup.
-  const shuffled = [...events].sort(() => random() - 0.5)
-  for (let i = 0; i < shuffled.length; i += 5_000) await store.insertEvents(shuffled.slice(i, i + 5_000))
-}
+// Shuffled, in several batches: one hour's rows land in several parts of the rollup.
+const insert = (events: UsageEvent[], random: () => number) => insertShuffled(store, events, random, 5_000)
 
 beforeAll(async () => {
   client = await createClickHouseClient(testConfig(data.dir))

@@ -6,7 +6,7 @@ import { ClickHouseUsageStore } from '../src/adapters/clickhouse/usage-store.js'
 import type { UsageEvent } from '../src/domain/events.js'
 import { ALL_CUSTOMERS, type CustomerRange } from '../src/domain/shard.js'
 import type { SeriesWindows } from '../src/ports.js'
-import { seededRandom, tempDataDir, testConfig } from './helpers.js'
+import { insertShuffled, seededRandom, tempDataDir, testConfig } from './helpers.js'
 import { twoScanWindows } from './two-scan-windows.js'
 
 // The job's one scan of the rollup (series-windows.ts: days, same hours and recent hours from one query) against
@@ -75,11 +75,8 @@ function usage(random: () => number, late: boolean): UsageEvent[] {
   return events
 }
 
-async function insert(events: UsageEvent[], random: () => number): Promise<void> {
-  // Shuffled, in several batches: one hour's rows land in several parts of the rollup.
-  const shuffled = [...events].sort(() => random() - 0.5)
-  for (let i = 0; i < shuffled.length; i += 2_000) await store.insertEvents(shuffled.slice(i, i + 2_000))
-}
+// Shuffled, in several batches: one hour's rows land in several parts of the rollup.
+const insert = (events: UsageEvent[], random: () => number) => insertShuffled(store, events, random, 2_000)
 
 beforeAll(async () => {
   client = await createClickHouseClient(testConfig(data.dir))

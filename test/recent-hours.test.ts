@@ -5,7 +5,7 @@ import { migrate } from '../src/adapters/clickhouse/migrations.js'
 import { ClickHouseUsageStore } from '../src/adapters/clickhouse/usage-store.js'
 import type { UsageEvent } from '../src/domain/events.js'
 import type { SeriesWindows } from '../src/ports.js'
-import { seededRandom, tempDataDir, testConfig } from './helpers.js'
+import { insertShuffled, seededRandom, tempDataDir, testConfig } from './helpers.js'
 
 // The recent window's hours (seriesWindows with recentHours > 0, series-windows.ts) against hours computed here from
 // the raw events: every series, every hour, across chunks of customers and unmerged rollup parts.
@@ -47,8 +47,7 @@ beforeAll(async () => {
       }
     }
   }
-  const shuffled = [...events].sort(() => random() - 0.5)
-  for (let i = 0; i < shuffled.length; i += 300) await store.insertEvents(shuffled.slice(i, i + 300))
+  await insertShuffled(store, events, random, 300)
 }, 120_000)
 afterAll(async () => {
   await client?.close()

@@ -8,7 +8,7 @@ import { ALL_CUSTOMERS, rangeCovering } from '../src/domain/shard.js'
 import { profileWindows } from '../src/domain/signals/shape/profile.js'
 import { ValidationError } from '../src/errors.js'
 import type { SeriesProfiles } from '../src/ports.js'
-import { seededRandom, tempDataDir, testConfig } from './helpers.js'
+import { insertShuffled, seededRandom, tempDataDir, testConfig } from './helpers.js'
 
 // The embedded profile query (usageStore.shapeProfiles) against profiles computed here from the raw events:
 // every series, every week, every hour, across chunks of customers and unmerged rollup parts.
@@ -58,8 +58,7 @@ beforeAll(async () => {
     }
   }
   // Many small batches in shuffled order: an hour's rollup rows sit in several parts, unmerged.
-  const shuffled = [...events].sort(() => random() - 0.5)
-  for (let i = 0; i < shuffled.length; i += 400) await store.insertEvents(shuffled.slice(i, i + 400))
+  await insertShuffled(store, events, random, 400)
 }, 120_000)
 afterAll(async () => {
   await client?.close()
