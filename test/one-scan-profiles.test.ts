@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
 import { migrate } from '../src/adapters/clickhouse/migrations.js'
 import { ClickHouseUsageStore } from '../src/adapters/clickhouse/usage-store.js'
-import { chunkShapeReader, chunkShapes, type SeriesShape } from '../src/app/chunk-shapes.js'
+import { chunkShapeReader, chunkShapes, type SeriesShape, seriesKey } from '../src/app/chunk-shapes.js'
 import { embeddedVectorIndex } from '../src/app/embedded-vector-index.js'
 import type { UsageEvent } from '../src/domain/events.js'
 import { ALL_CUSTOMERS, type CustomerRange } from '../src/domain/shard.js'
@@ -261,7 +261,13 @@ describe('the one-scan shape profiles', () => {
               const reader = chunkShapeReader(index, slot, config, METRICS)
               for (const [i, chunk] of withProfiles.entries()) {
                 const expected = await chunkShapes(oldIndex, slot, config, METRICS, volume[i] ?? [])
-                const got: Map<string, SeriesShape> = await reader.shapesOf(chunk)
+                const shapes = await reader.shapesOf(chunk)
+                expect(shapes).toHaveLength(chunk.length)
+                const got = new Map<string, SeriesShape>()
+                for (const [j, s] of chunk.entries()) {
+                  const shape = shapes[j]
+                  if (shape) got.set(seriesKey(s.customerId, s.metric), shape)
+                }
                 expect(got).toEqual(expected)
                 judged += [...got.values()].filter((s) => s.evaluation.verdict.status === 'ok').length
               }

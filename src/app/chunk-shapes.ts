@@ -1,7 +1,7 @@
 import type { Aggregation } from '../domain/metrics.js'
 import { rangeCovering } from '../domain/shard.js'
 import type { ShapeConfig } from '../domain/signals/shape/shape-settings.js'
-import { evaluateShape, type ShapeEvaluation, usableBaselineTotals } from '../domain/signals/shape-signal.js'
+import { evaluateShapeWithTotals, type ShapeEvaluation } from '../domain/signals/shape-signal.js'
 import { DAY_MS } from '../domain/time.js'
 import type { ProfileViews, SeriesProfiles, SeriesWindows, VectorIndex } from '../ports.js'
 
@@ -55,10 +55,13 @@ export interface ChunkShapeReader {
    * when the reader reads them itself.
    */
   readonly scanWeeks: number | null
-  /** The next chunk's shape verdicts; chunks come in customer-id order, as UsageStore.seriesWindows gives them. */
+  /**
+   * The next chunk's shape verdicts, one per series in the chunk's order (null: no shape verdict); chunks come in
+   * customer-id order, as UsageStore.seriesWindows gives them.
+   */
   shapesOf(
     chunk: readonly Pick<SeriesWindows, 'customerId' | 'metric' | 'profiles'>[],
-  ): Promise<Map<string, SeriesShape>>
+  ): Promise<(SeriesShape | null)[]>
 }
 
 /**
@@ -73,19 +76,22 @@ export function chunkShapeReader(
   metrics: readonly { name: string; aggregation: Aggregation }[],
 ): ChunkShapeReader {
   if (!index.fromUsageScan) {
-    return { scanWeeks: null, shapesOf: (chunk) => chunkShapes(index, slot, config, metrics, chunk) }
+    return {
+      scanWeeks: null,
+      async shapesOf(chunk) {
+        const shapes = await chunkShapes(index, slot, config, metrics, chunk)
+        return chunk.map((s) => shapes.get(seriesKey(s.customerId, s.metric)) ?? null)
+      },
+    }
   }
   return {
     scanWeeks: config.baselineWeeks,
     async shapesOf(chunk) {
-      const shapes = new Map<string, SeriesShape>()
-      for (const s of chunk) {
+      return chunk.map((s) => {
         if (s.profiles === undefined) throw new Error('the windows were read without their shape profiles')
         // null: no usage in any of the windows, no shape verdict (as the index leaves such a series out).
-        if (s.profiles === null) continue
-        shapes.set(seriesKey(s.customerId, s.metric), seriesShape(s.profiles, slot, config))
-      }
-      return shapes
+        return s.profiles === null ? null : seriesShape(s.profiles, slot, config)
+      })
     },
   }
 }
@@ -96,9 +102,8 @@ function seriesShape(
   config: ShapeConfig,
 ): SeriesShape {
   const input = { current: p.current, baseline: p.baseline, windowStart: slot - DAY_MS }
-  const evaluation = evaluateShape(
+  return evaluateShapeWithTotals(
     p.nearestSimilarity === undefined ? input : { ...input, indexNearestSimilarity: p.nearestSimilarity },
     config,
   )
-  return { evaluation, ...usableBaselineTotals(p.baseline, config) }
 }

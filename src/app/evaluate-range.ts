@@ -268,10 +268,10 @@ export async function evaluateRange(
   })) {
     checkTime('between chunks')
     const shapes = shapeReader ? await shapeReader.shapesOf(chunk) : null
-    for (const s of chunk) {
+    for (const [i, s] of chunk.entries()) {
       const k = key(s.customerId, s.metric)
       unseen.delete(k)
-      const pending = evaluate(s, k, shapes?.get(k) ?? null)
+      const pending = evaluate(s, k, shapes?.[i] ?? null)
       if (pending) await pending
     }
     progress?.(result.checked)

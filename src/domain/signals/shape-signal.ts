@@ -85,12 +85,31 @@ export interface ShapeEvaluation {
 
 /** Judges one series' day by its shape. Pure; `config` is taken as valid (shapeSettingIssues checks it). */
 export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEvaluation {
+  return judgeShape(input, config, usableDays(input.baseline, config))
+}
+
+/**
+ * evaluateShape and usableBaselineTotals of one day at once, the usable baseline days picked once: the job's call,
+ * once per series and run.
+ */
+export function evaluateShapeWithTotals(
+  input: ShapeInput,
+  config: ShapeConfig,
+): { evaluation: ShapeEvaluation; baselineMean: number; baselineStddev: number } {
+  const usable = usableDays(input.baseline, config)
+  return { evaluation: judgeShape(input, config, usable), ...totalsStats(usable.totals) }
+}
+
+function judgeShape(
+  input: ShapeInput,
+  config: ShapeConfig,
+  { days, totals }: { days: Profile[]; totals: number[] },
+): ShapeEvaluation {
   if (input.current.length !== PROFILE_HOURS)
     throw new RangeError(`a profile has ${PROFILE_HOURS} values, not ${input.current.length}`)
   const total = profileTotal(input.current)
   if (!(total > 0)) return noVerdict(total, 'empty_day')
   if (total < config.minDailyVolume) return noVerdict(total, 'low_volume')
-  const { days, totals } = usableDays(input.baseline, config)
   if (days.length < config.minBaselineWeeks || days.length === 0)
     return noVerdict(total, 'too_few_baseline_days')
 
@@ -177,7 +196,10 @@ export function usableBaselineTotals(
   baseline: readonly Profile[],
   config: ShapeConfig,
 ): { baselineMean: number; baselineStddev: number } {
-  const { totals } = usableDays(baseline, config)
+  return totalsStats(usableDays(baseline, config).totals)
+}
+
+function totalsStats(totals: readonly number[]): { baselineMean: number; baselineStddev: number } {
   if (totals.length === 0) return { baselineMean: 0, baselineStddev: 0 }
   let sum = 0
   for (const t of totals) sum += t

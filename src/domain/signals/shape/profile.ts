@@ -54,7 +54,8 @@ export function profileFromHourly(
 
 export function profileTotal(profile: Profile): number {
   let sum = 0
-  for (const v of profile) sum += v
+  // Indexed, not for-of: the job calls this ~2 million times a run on views of one Float64Array.
+  for (let i = 0; i < profile.length; i++) sum += profile[i] as number
   return sum
 }
 
@@ -140,6 +141,6 @@ export function normalizedShape(profile: Profile): number[] {
 
 function maxAbs(values: Profile): number {
   let m = 0
-  for (const v of values) m = Math.max(m, Math.abs(v))
+  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i] as number))
   return m
 }
