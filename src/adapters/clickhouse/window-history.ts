@@ -37,17 +37,32 @@ const FIRST_SEEN_OF_ALL = FIRST_SEEN(
   'toInt64(indexOf({customers:Array(String)}, customer_id))',
 )
 
+/** A rollup hour's row (r = 0) of the series the condition `where` selects, `mi` and `ci` its positions. */
+const ROLLUP_ROWS = (where: string, mi: string, ci: string) => `
+  SELECT ${mi} AS mi, ${ci} AS ci,
+    toInt64(0) AS r, toInt64(toUnixTimestamp(hour)) AS t, toFloat64(sum_value) AS s, toFloat64(max_value) AS m, toInt64(events) AS c, toUInt8(0) AS first
+  FROM {db:Identifier}.usage_hourly
+  WHERE ${where}
+    AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({end:Int64}, 1000), 'UTC')`
+
 /**
  * Every rollup hour in [lo, end) of the series metrics x customers (a superset of the series asked for when
  * requests differ in both; the rows of others are skipped here), and their first-seen rows.
  */
-const ROLLUP = (firstSeen: boolean) => `
-  SELECT toInt64(indexOf({metrics:Array(String)}, metric)) AS mi, toInt64(indexOf({customers:Array(String)}, customer_id)) AS ci,
-    toInt64(0) AS r, toInt64(toUnixTimestamp(hour)) AS t, toFloat64(sum_value) AS s, toFloat64(max_value) AS m, toInt64(events) AS c, toUInt8(0) AS first
-  FROM {db:Identifier}.usage_hourly
-  WHERE metric IN {metrics:Array(String)} AND customer_id IN {customers:Array(String)}
-    AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({end:Int64}, 1000), 'UTC')
+const ROLLUP_MANY = (firstSeen: boolean) => `${ROLLUP_ROWS(
+  'metric IN {metrics:Array(String)} AND customer_id IN {customers:Array(String)}',
+  'toInt64(indexOf({metrics:Array(String)}, metric))',
+  'toInt64(indexOf({customers:Array(String)}, customer_id))',
+)}
   ${firstSeen ? `UNION ALL ${FIRST_SEEN_OF_ALL}` : ''}`
+
+/**
+ * One request's rollup hours (a check that waits alone, the common case): the series by equality, without the
+ * arrays and indexOf of the batched form (measured on the bench's data: ~12% less time per query).
+ */
+const ONE_SERIES = 'metric = {metric:String} AND customer_id = {customer:String}'
+const ROLLUP_ONE = (firstSeen: boolean) => `${ROLLUP_ROWS(ONE_SERIES, 'toInt64(1)', 'toInt64(1)')}
+  ${firstSeen ? `UNION ALL ${FIRST_SEEN(ONE_SERIES, 'toInt64(1)', 'toInt64(1)')}` : ''}`
 
 /** One request's raw shifts (t = k): the shape of the query before batching, for a request that waits alone. */
 const RAW_ONE = (firstSeen: boolean) => `
@@ -59,7 +74,7 @@ const RAW_ONE = (firstSeen: boolean) => `
     AND ts >= fromUnixTimestamp64Milli({lo:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')
     AND ({end:Int64} - 1 - toUnixTimestamp64Milli(ts)) % {step:Int64} < {length:Int64}
   GROUP BY t
-  ${firstSeen ? `UNION ALL ${FIRST_SEEN('metric = {metric:String} AND customer_id = {customer:String}', 'toInt64(1)', 'toInt64(1)')}` : ''}`
+  ${firstSeen ? `UNION ALL ${FIRST_SEEN(ONE_SERIES, 'toInt64(1)', 'toInt64(1)')}` : ''}`
 
 /**
  * Several requests' raw shifts: each event counts for every request of its series whose window shifts hold it
@@ -123,7 +138,7 @@ export async function readWindowHistories(
   const raw = folds.filter((f) => !onTheHour(f.request))
   const read = { client, database, firstHours }
   await Promise.all([
-    rollup.length > 0 ? query(read, 'rollup', rollup) : null,
+    rollup.length > 0 ? query(read, rollup.length === 1 ? 'rollup one' : 'rollup many', rollup) : null,
     raw.length > 0 ? query(read, raw.length === 1 ? 'raw one' : 'raw many', raw) : null,
   ])
   return folds.map((f) => f.history())
@@ -139,7 +154,12 @@ export interface FirstHours {
   firstHoursRead(): (series: string, firstHourMs: number | null) => void
 }
 
-const SQL = { rollup: ROLLUP, 'raw one': RAW_ONE, 'raw many': RAW_MANY } as const
+const SQL = {
+  'rollup one': ROLLUP_ONE,
+  'rollup many': ROLLUP_MANY,
+  'raw one': RAW_ONE,
+  'raw many': RAW_MANY,
+} as const
 
 /** One request's windows as its rows come. */
 class Fold {
@@ -203,7 +223,7 @@ async function query(
   kind: keyof typeof SQL,
   folds: Fold[],
 ): Promise<void> {
-  const raw = kind !== 'rollup'
+  const raw = kind === 'raw one' || kind === 'raw many'
   const kept = firstHours ? folds.map((f) => firstHours.firstHour(f.series)) : []
   const firstSeen = !firstHours || kept.some((k) => k === undefined)
   const keep = firstSeen ? firstHours?.firstHoursRead() : undefined
@@ -223,32 +243,33 @@ async function query(
     bySeries.set(key, [...(bySeries.get(key) ?? []), f])
   }
   const one = folds[0] as Fold
+  const oneSeries = {
+    metric: one.request.metric,
+    customer: one.request.customerId,
+    lo: one.lo,
+    end: one.request.window.endMs,
+  }
   const params =
-    kind === 'raw one'
-      ? {
-          metric: one.request.metric,
-          customer: one.request.customerId,
-          lo: one.lo,
-          end: one.request.window.endMs,
-          step: one.request.stepMs,
-          length: one.length,
-        }
-      : {
-          metrics,
-          customers,
-          lo: Math.min(...folds.map((f) => f.lo)),
-          end: Math.max(...folds.map((f) => f.request.window.endMs)),
-          ...(raw
-            ? {
-                request_metrics: folds.map((f) => f.request.metric),
-                request_customers: folds.map((f) => f.request.customerId),
-                los: folds.map((f) => f.lo),
-                ends: folds.map((f) => f.request.window.endMs),
-                steps: folds.map((f) => f.request.stepMs),
-                lengths: folds.map((f) => f.length),
-              }
-            : {}),
-        }
+    kind === 'rollup one'
+      ? oneSeries
+      : kind === 'raw one'
+        ? { ...oneSeries, step: one.request.stepMs, length: one.length }
+        : {
+            metrics,
+            customers,
+            lo: Math.min(...folds.map((f) => f.lo)),
+            end: Math.max(...folds.map((f) => f.request.window.endMs)),
+            ...(raw
+              ? {
+                  request_metrics: folds.map((f) => f.request.metric),
+                  request_customers: folds.map((f) => f.request.customerId),
+                  los: folds.map((f) => f.lo),
+                  ends: folds.map((f) => f.request.window.endMs),
+                  steps: folds.map((f) => f.request.stepMs),
+                  lengths: folds.map((f) => f.length),
+                }
+              : {}),
+          }
   const bytes = await withStoreError('aggregate usage windows', () =>
     rowBinaryOf(client, {
       query: `${SQL[kind](firstSeen)}\nFORMAT RowBinaryWithNamesAndTypes`,
