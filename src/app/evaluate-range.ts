@@ -268,7 +268,8 @@ export async function evaluateRange(
   })) {
     checkTime('between chunks')
     const shapes = shapeReader ? await shapeReader.shapesOf(chunk) : null
-    for (const [i, s] of chunk.entries()) {
+    for (let i = 0; i < chunk.length; i++) {
+      const s = chunk[i] as SeriesWindows
       const k = key(s.customerId, s.metric)
       unseen.delete(k)
       const pending = evaluate(s, k, shapes?.[i] ?? null)
