@@ -158,6 +158,56 @@ describe('shapeProfiles (embedded)', () => {
     }
   })
 
+  it('reads the checks waiting together (one customer each) in one query per slot and aggregation, each its own', async () => {
+    // The embedded engine's options: reads that wait for it are batched.
+    const batched = new ClickHouseUsageStore(client, 'profiles', 3, { cacheHistories: true })
+    const exec = client.exec.bind(client)
+    let queries = 0
+    client.exec = ((params: Parameters<typeof exec>[0]) => {
+      queries++
+      return exec(params)
+    }) as typeof client.exec
+    // Every customer at both slots, some asking one metric only: 14 reads started at once.
+    const requests = SLOTS.flatMap((slot) =>
+      CUSTOMERS.map((customerId, i) => ({
+        slot,
+        customerId,
+        metrics: i % 3 === 0 ? METRICS.slice(0, 1) : METRICS,
+      })),
+    )
+    let got: SeriesProfiles[][]
+    try {
+      got = await Promise.all(
+        requests.map(async ({ slot, customerId, metrics }) => {
+          const out: SeriesProfiles[] = []
+          const range = rangeCovering([customerId]) ?? ALL_CUSTOMERS
+          for await (const chunk of batched.shapeProfiles(slot, WEEKS, metrics, range))
+            out.push(...chunk.profiles)
+          return out
+        }),
+      )
+    } finally {
+      client.exec = exec
+    }
+    // Alone, the 14 reads take 22 queries (one per aggregation each asks for). Batched: the first read goes at once
+    // (nothing was running; it asks one metric: one query), the 13 that wait meanwhile go as one batch per slot, one
+    // query per aggregation.
+    expect(queries).toBe(5)
+    for (const [i, { slot, customerId, metrics }] of requests.entries()) {
+      const want = expected(slot, WEEKS)
+      const keys = [...want.keys()].filter(
+        (k) => k.startsWith(`${customerId}/`) && metrics.some((m) => k === `${customerId}/${m.name}`),
+      )
+      const series = got[i] as SeriesProfiles[]
+      expect(series.map((s) => `${s.customerId}/${s.metric}`).sort(), customerId).toEqual(keys.sort())
+      for (const s of series) {
+        expect(s.slot).toBe(slot)
+        expect({ current: s.current, baseline: s.baseline }).toEqual(want.get(`${s.customerId}/${s.metric}`))
+      }
+    }
+    expect(got.flat().length).toBeGreaterThan(15)
+  })
+
   it('refuses a number of weeks outside 0..12 and a slot that is not a whole hour', async () => {
     for (const [slot, weeks] of [
       [SLOTS[0] as number, -1],

@@ -11,33 +11,40 @@ export const MAX_BATCHED_HISTORIES = 32
  */
 const SPAN_FACTOR = 2
 
-interface Waiting {
-  request: WindowHistoryRequest
-  resolve: (history: WindowHistory) => void
+interface Waiting<R, T> {
+  request: R
+  resolve: (result: T) => void
   reject: (err: unknown) => void
 }
 
 /**
- * Window-history reads (the check's one query) that wait for the engine go together. The embedded engine runs one
- * parameterized query at a time (chDB serialises them process-wide), and a check's query costs its planning and
- * setup far more than its rows: so while one read runs, the reads that arrive wait here instead of in the engine's
- * queue, and go as one query when it is done (measured on the bench's data: ~10 ms of CPU for one series, ~14 ms for
- * five). A read that finds nothing running goes at once (in the next microtask, with whatever arrived in the same
- * tick): one check alone waits for nothing. Each read gets exactly the history its own query would have given.
- * Against a ClickHouse server, which runs queries side by side, `oneAtATime` is off and each read goes alone.
+ * Which waiting requests may share a query with the first one: a new batch's test, called for each request in
+ * arrival order (the first included), that says whether it joins (and remembers those that did).
  */
-export class HistoryBatcher {
-  private waiting: Waiting[] = []
+export type BatchJoin<R> = () => (request: R) => boolean
+
+/**
+ * Reads that wait for the engine go together. The embedded engine runs one parameterized query at a time (chDB
+ * serialises them process-wide), and a check's query costs its planning and setup far more than its rows: so while
+ * one read runs, the reads that arrive wait here instead of in the engine's queue, and go as one query when it is
+ * done (measured on the bench's data: ~10 ms of CPU for one series' window history, ~14 ms for five). A read that
+ * finds nothing running goes at once (in the next microtask, with whatever arrived in the same tick): one check
+ * alone waits for nothing. Each read gets exactly what its own query would have given. Against a ClickHouse server,
+ * which runs queries side by side, `oneAtATime` is off and each read goes alone.
+ */
+export class QueryBatcher<R, T> {
+  private waiting: Waiting<R, T>[] = []
   private reading = false
 
   constructor(
-    private readonly readAll: (requests: WindowHistoryRequest[]) => Promise<WindowHistory[]>,
+    private readonly readAll: (requests: R[]) => Promise<T[]>,
     private readonly oneAtATime: boolean,
+    private readonly join: BatchJoin<R>,
   ) {}
 
-  async read(request: WindowHistoryRequest): Promise<WindowHistory> {
-    if (!this.oneAtATime) return (await this.readAll([request]))[0] as WindowHistory
-    return new Promise<WindowHistory>((resolve, reject) => {
+  async read(request: R): Promise<T> {
+    if (!this.oneAtATime) return (await this.readAll([request]))[0] as T
+    return new Promise<T>((resolve, reject) => {
       this.waiting.push({ request, resolve, reject })
       if (!this.reading) {
         this.reading = true
@@ -48,42 +55,52 @@ export class HistoryBatcher {
 
   private async drain(): Promise<void> {
     while (this.waiting.length > 0) {
-      const batch = takeBatch(this.waiting)
+      const batch = this.takeBatch()
       try {
-        const histories = await this.readAll(batch.map((w) => w.request))
-        for (const [i, w] of batch.entries()) w.resolve(histories[i] as WindowHistory)
+        const results = await this.readAll(batch.map((w) => w.request))
+        for (const [i, w] of batch.entries()) w.resolve(results[i] as T)
       } catch (err) {
         for (const w of batch) w.reject(err)
       }
     }
     this.reading = false
   }
+
+  /** Removes and returns the next batch: at most MAX_BATCHED_HISTORIES waiting reads that join, in arrival order. */
+  private takeBatch(): Waiting<R, T>[] {
+    const batch: Waiting<R, T>[] = []
+    const rest: Waiting<R, T>[] = []
+    const joins = this.join()
+    for (const w of this.waiting) {
+      if (batch.length < MAX_BATCHED_HISTORIES && joins(w.request)) batch.push(w)
+      else rest.push(w)
+    }
+    this.waiting = rest
+    return batch
+  }
 }
 
-/**
- * Removes and returns the next batch: the first waiting read and those after it that fit (at most
- * MAX_BATCHED_HISTORIES, and within SPAN_FACTOR of the longest span), in arrival order.
- */
-function takeBatch(waiting: Waiting[]): Waiting[] {
-  const batch: Waiting[] = []
-  const rest: Waiting[] = []
+/** Window histories join while the batch's span stays within SPAN_FACTOR of the longest span it holds. */
+export const historiesJoin: BatchJoin<WindowHistoryRequest> = () => {
   let lo = Number.POSITIVE_INFINITY
   let hi = Number.NEGATIVE_INFINITY
   let longest = 0
-  for (const w of waiting) {
-    const start = historyStart(w.request)
-    const end = w.request.window.endMs
+  let empty = true
+  return (request) => {
+    const start = historyStart(request)
+    const end = request.window.endMs
     const span = Math.max(hi, end) - Math.min(lo, start)
-    const fits = batch.length === 0 || span <= SPAN_FACTOR * Math.max(longest, end - start)
-    if (batch.length < MAX_BATCHED_HISTORIES && fits) {
-      batch.push(w)
-      lo = Math.min(lo, start)
-      hi = Math.max(hi, end)
-      longest = Math.max(longest, end - start)
-    } else {
-      rest.push(w)
-    }
+    if (!empty && span > SPAN_FACTOR * Math.max(longest, end - start)) return false
+    empty = false
+    lo = Math.min(lo, start)
+    hi = Math.max(hi, end)
+    longest = Math.max(longest, end - start)
+    return true
   }
-  waiting.splice(0, waiting.length, ...rest)
-  return batch
 }
+
+/** The window-history reads (the check's volume query), batched. */
+export const historyBatcher = (
+  readAll: (requests: WindowHistoryRequest[]) => Promise<WindowHistory[]>,
+  oneAtATime: boolean,
+): QueryBatcher<WindowHistoryRequest, WindowHistory> => new QueryBatcher(readAll, oneAtATime, historiesJoin)

@@ -24,7 +24,11 @@ import { CUSTOMERS_PER_CHUNK, chunkBounds } from './series-windows.js'
  * in test/insert-at-profiles.ts): 10k customers, the queries' CPU 5.0 -> 1.3-1.4 s and half the result
  * (bench/shape-variants.ts). The array size is structure derived from the validated integer K, not a value.
  */
-const SQL = (aggregation: Aggregation, weeks: number) => {
+/** A chunk's customers: a range of ids (the job's chunks), or a list (checks read together, `customersProfiles`). */
+const CUSTOMER_RANGE = `customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})`
+const CUSTOMER_LIST = 'customer_id IN {customers:Array(String)}'
+
+const SQL = (aggregation: Aggregation, weeks: number, customers = CUSTOMER_RANGE) => {
   const fn = aggregation === 'sum' ? 'sum' : 'max'
   const column = aggregation === 'sum' ? 'sum_value' : 'max_value'
   return `
@@ -35,8 +39,7 @@ const SQL = (aggregation: Aggregation, weeks: number) => {
       intDiv({slot:Int64} - ${HOUR_MS} - toInt64(toUnixTimestamp(hour)) * 1000, ${HOUR_MS}) AS h,
       ${profileIndexSql('h')} AS i
     FROM {db:Identifier}.usage_hourly
-    WHERE metric IN {metrics:Array(String)}
-      AND customer_id >= {from:String} AND ({to:String} = '' OR customer_id < {to:String})
+    WHERE metric IN {metrics:Array(String)} AND ${customers}
       AND hour >= toDateTime(intDiv({lo:Int64}, 1000), 'UTC') AND hour < toDateTime(intDiv({slot:Int64}, 1000), 'UTC')
       AND ${profileHourFilter('h')}
   )
@@ -84,33 +87,95 @@ export async function* shapeProfilesForSlot(
   const bounds = isSingleCustomer(shard)
     ? [shard.from]
     : await chunkBounds(client, database, customersPerChunk, shard)
-  const readChunk = async (range: CustomerRange): Promise<ProfileChunk> => {
-    const profiles: SeriesProfiles[] = []
-    for (const aggregation of ['sum', 'max'] as const) {
-      const names = metrics.filter((m) => m.aggregation === aggregation).map((m) => m.name)
-      if (names.length === 0) continue
-      const bytes = await withStoreError('compute usage profiles', () =>
-        rowBinaryOf(client, {
-          query: SQL(aggregation, weeks),
-          query_params: {
-            db: database,
-            slot: slotMs,
-            lo: profilesStart(slotMs, weeks),
-            metrics: names,
-            ...range,
-          },
-          // GROUP BY (metric, customer_id) is a prefix of the rollup's sort key: each series' rows arrive together.
-          clickhouse_settings: { optimize_aggregation_in_order: 1 },
-        }),
-      )
-      await withStoreError('read usage profiles', async () => readProfileRows(bytes, slotMs, weeks, profiles))
-    }
-    return { range, profiles }
-  }
+  const readChunk = async (range: CustomerRange): Promise<ProfileChunk> => ({
+    range,
+    profiles: await queryProfiles(client, database, slotMs, weeks, metrics, CUSTOMER_RANGE, { ...range }),
+  })
   yield* readAhead(bounds, shard.to, readChunk)
 }
 
-function checkProfileRequest(slotMs: number, weeks: number): void {
+/** One query per aggregation over the metrics and the customers `customers` selects (with `params`). */
+async function queryProfiles(
+  client: ClickHouseClient,
+  database: string,
+  slotMs: number,
+  weeks: number,
+  metrics: readonly { name: string; aggregation: Aggregation }[],
+  customers: string,
+  params: Record<string, unknown>,
+): Promise<SeriesProfiles[]> {
+  const profiles: SeriesProfiles[] = []
+  for (const aggregation of ['sum', 'max'] as const) {
+    const names = [...new Set(metrics.filter((m) => m.aggregation === aggregation).map((m) => m.name))]
+    if (names.length === 0) continue
+    const bytes = await withStoreError('compute usage profiles', () =>
+      rowBinaryOf(client, {
+        query: SQL(aggregation, weeks, customers),
+        query_params: {
+          db: database,
+          slot: slotMs,
+          lo: profilesStart(slotMs, weeks),
+          metrics: names,
+          ...params,
+        },
+        // GROUP BY (metric, customer_id) is a prefix of the rollup's sort key: each series' rows arrive together.
+        clickhouse_settings: { optimize_aggregation_in_order: 1 },
+      }),
+    )
+    await withStoreError('read usage profiles', async () => readProfileRows(bytes, slotMs, weeks, profiles))
+  }
+  return profiles
+}
+
+/** One customer's profiles for one slot: the check's read, which the store batches with others (usage-store.ts). */
+export interface CustomerProfilesRequest {
+  slotMs: number
+  weeks: number
+  metrics: readonly { name: string; aggregation: Aggregation }[]
+  customerId: string
+}
+
+/** Requests of one slot and number of weeks share a query. */
+export const sameProfileWindows = () => {
+  let first: CustomerProfilesRequest | null = null
+  return (request: CustomerProfilesRequest): boolean => {
+    first ??= request
+    return request.slotMs === first.slotMs && request.weeks === first.weeks
+  }
+}
+
+/**
+ * The profiles of several customers' requests (of one slot and number of weeks, each valid: checkProfileRequest) in
+ * one query per aggregation over all their customers and metrics; each request gets its own customer's series of
+ * its own metrics, exactly what a one-customer chunk of shapeProfilesForSlot reads (the same rows, aggregated the
+ * same way per series).
+ */
+export async function customersProfiles(
+  client: ClickHouseClient,
+  database: string,
+  requests: readonly CustomerProfilesRequest[],
+): Promise<SeriesProfiles[][]> {
+  const first = requests[0]
+  if (!first) return []
+  if (requests.some((r) => r.slotMs !== first.slotMs || r.weeks !== first.weeks))
+    throw new RangeError('profile requests of different slots or weeks in one batch')
+  const customers = [...new Set(requests.map((r) => r.customerId))]
+  const profiles = await queryProfiles(
+    client,
+    database,
+    first.slotMs,
+    first.weeks,
+    requests.flatMap((r) => r.metrics),
+    CUSTOMER_LIST,
+    { customers },
+  )
+  return requests.map((r) => {
+    const wanted = new Map(r.metrics.map((m) => [m.name, m.aggregation]))
+    return profiles.filter((p) => p.customerId === r.customerId && wanted.has(p.metric))
+  })
+}
+
+export function checkProfileRequest(slotMs: number, weeks: number): void {
   // 0 weeks is the window alone (the Redis shape index reads the recent days so).
   const range = { ...SHAPE_SETTINGS.baselineWeeks.range, min: 0 }
   if (!inRange(weeks, range)) {
