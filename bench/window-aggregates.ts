@@ -57,6 +57,10 @@ const VARIANTS: Record<string, string> = {
   'the same + profiles, index from ms (shape before)': `${days}, [sumIf(sum_value, h = 0)], ${recent}, ${profilesBefore}`,
   'the same + profiles, index from hours (shape now)': `${days}, [sumIf(sum_value, h = 0)], ${recent}, ${profiles}`,
   'days + every hour to 4 weeks + 24 h': `${days}, sumResample(0, ${4 * 168 + 24}, 1)(sum_value, h)`,
+  // Cheaper profiles tried (none was, but the first, which cannot tell a day of zeros from a day without rows).
+  'shape now without the emptiness countIf': `${days}, [sumIf(sum_value, h = 0)], ${recent}, sumResample(0, 120, 1)(sum_value, ${profileIndexSql('h', 100000)})`,
+  'shape now as -IfResample': `${days}, [sumIf(sum_value, h = 0)], ${recent}, if(countIf(h % 168 < 24) = 0, [], sumIfResample(0, 120, 1)(sum_value, h % 168 < 24, ${profileIndexSql('h')}))`,
+  'recent to 191 h + profiles of weeks 2-4 only': `${days}, [sumIf(sum_value, h = 0)], if(countIf(h >= 1 AND h <= 191) = 0, [], sumResample(1, 192, 1)(sum_value, h)), if(countIf(${profileIndexSql('h', 100000)} >= 48 AND ${profileIndexSql('h', 100000)} < 120) = 0, [], sumResample(48, 120, 1)(sum_value, ${profileIndexSql('h', 100000)}))`,
 }
 
 const id = (n: number) => `cust-${String(n).padStart(6, '0')}`
