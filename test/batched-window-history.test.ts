@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClickHouseClient } from '../src/adapters/clickhouse/client.js'
-import { MAX_BATCHED_HISTORIES } from '../src/adapters/clickhouse/history-batch.js'
 import { migrate } from '../src/adapters/clickhouse/migrations.js'
+import { MAX_BATCHED_READS } from '../src/adapters/clickhouse/query-batch.js'
 import { ClickHouseUsageStore } from '../src/adapters/clickhouse/usage-store.js'
 import type { UsageEvent } from '../src/domain/events.js'
 import { baselineStepMs, baselineWindows, type TimeWindow } from '../src/domain/windows.js'
@@ -199,7 +199,7 @@ describe('batched window histories', () => {
     expectSame(all, got, await oracle(all))
     // At most 2 queries (on and off the hour) per batch; the long window goes alone.
     expect(queries).toBeLessThan(all.length / 4)
-    expect(queries).toBeGreaterThanOrEqual(Math.ceil(all.length / MAX_BATCHED_HISTORIES) + 1)
+    expect(queries).toBeGreaterThanOrEqual(Math.ceil(all.length / MAX_BATCHED_READS) + 1)
   })
 
   it('still agree after late events land in windows already read, and before the first hour', async () => {

@@ -17,9 +17,9 @@ import type {
   WindowHistory,
   WindowHistoryRequest,
 } from '../../ports.js'
-import { historyBatcher, QueryBatcher } from './history-batch.js'
 import { type HistoryCache, historyCacheOf } from './history-cache.js'
 import { IngestLedger } from './ingest-ledger.js'
+import { historyBatcher, QueryBatcher } from './query-batch.js'
 import { selectRows } from './select.js'
 import { CUSTOMERS_PER_CHUNK, customerRangesOf, seriesWindowsForSlot } from './series-windows.js'
 import {
@@ -85,7 +85,7 @@ export class ClickHouseUsageStore implements UsageStore {
   /**
    * `cacheHistories`: keep hour-aligned window histories until a write changes them (history-cache.ts); only when
    * this process owns the engine (embedded), never in front of a ClickHouse server other processes write to. The
-   * same option batches the reads that wait for the embedded engine (history-batch.ts), which runs one at a time,
+   * same option batches the reads that wait for the embedded engine (query-batch.ts), which runs one at a time,
    * and keeps each series' first hour by the same rules (a window never asked before then reads one table, not two).
    */
   constructor(

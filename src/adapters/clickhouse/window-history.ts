@@ -12,7 +12,7 @@ import { RowBinaryError, RowBinaryReader, rowBinaryOf } from './row-binary.js'
  *
  * The engine's cost here is planning and setting up reads, not reading (a 31-day series is ~744 rollup rows; on the
  * bench's data a query over one series costs ~8-9 ms of CPU whether it reads 1 or 10 series' rows): so the
- * requests that wait together share one query (history-batch.ts), whose rows are folded into each request's
+ * requests that wait together share one query (query-batch.ts), whose rows are folded into each request's
  * windows here. Every row carries 8 columns, read as RowBinary (no text printed or parsed):
  * - a rollup hour (mi, ci = the series' positions in the query's metric and customer lists, r = 0, t = the hour's
  *   start in seconds), folded here as before: a time `age` ms before a window's end belongs to shift

@@ -1,8 +1,8 @@
 import type { WindowHistory, WindowHistoryRequest } from '../../ports.js'
 import { historyStart } from './window-history.js'
 
-/** Requests one query answers at most: bounds its parameters and the metrics x customers it reads. */
-export const MAX_BATCHED_HISTORIES = 32
+/** Reads one query answers at most: bounds its parameters and the metrics x customers it reads. */
+export const MAX_BATCHED_READS = 32
 
 /**
  * A batch reads every hour from its oldest request's start to its newest request's end for each of its series:
@@ -66,13 +66,13 @@ export class QueryBatcher<R, T> {
     this.reading = false
   }
 
-  /** Removes and returns the next batch: at most MAX_BATCHED_HISTORIES waiting reads that join, in arrival order. */
+  /** Removes and returns the next batch: at most MAX_BATCHED_READS waiting reads that join, in arrival order. */
   private takeBatch(): Waiting<R, T>[] {
     const batch: Waiting<R, T>[] = []
     const rest: Waiting<R, T>[] = []
     const joins = this.join()
     for (const w of this.waiting) {
-      if (batch.length < MAX_BATCHED_HISTORIES && joins(w.request)) batch.push(w)
+      if (batch.length < MAX_BATCHED_READS && joins(w.request)) batch.push(w)
       else rest.push(w)
     }
     this.waiting = rest
