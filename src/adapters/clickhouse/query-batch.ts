@@ -1,4 +1,4 @@
-import type { WindowHistory, WindowHistoryRequest } from '../../ports.js'
+import type { WindowHistoryRequest } from '../../ports.js'
 import { historyStart } from './window-history.js'
 
 /** Reads one query answers at most: bounds its parameters and the metrics x customers it reads. */
@@ -98,9 +98,3 @@ export const historiesJoin: BatchJoin<WindowHistoryRequest> = () => {
     return true
   }
 }
-
-/** The window-history reads (the check's volume query), batched. */
-export const historyBatcher = (
-  readAll: (requests: WindowHistoryRequest[]) => Promise<WindowHistory[]>,
-  oneAtATime: boolean,
-): QueryBatcher<WindowHistoryRequest, WindowHistory> => new QueryBatcher(readAll, oneAtATime, historiesJoin)

@@ -19,7 +19,7 @@ import type {
 } from '../../ports.js'
 import { type HistoryCache, historyCacheOf } from './history-cache.js'
 import { IngestLedger } from './ingest-ledger.js'
-import { historyBatcher, QueryBatcher } from './query-batch.js'
+import { historiesJoin, QueryBatcher } from './query-batch.js'
 import { selectRows } from './select.js'
 import { CUSTOMERS_PER_CHUNK, customerRangesOf, seriesWindowsForSlot } from './series-windows.js'
 import {
@@ -96,10 +96,11 @@ export class ClickHouseUsageStore implements UsageStore {
   ) {
     this.cacheHistories = options.cacheHistories ?? false
     this.histories = historyCacheOf(database)
-    this.historyReads = historyBatcher(
+    this.historyReads = new QueryBatcher(
       (requests) =>
         readWindowHistories(client, database, requests, this.cacheHistories ? this.histories : null),
       this.cacheHistories,
+      historiesJoin,
     )
     this.profileReads = new QueryBatcher(
       (requests) => customersProfiles(client, database, requests),
