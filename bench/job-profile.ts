@@ -22,7 +22,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     customers: { type: 'string', default: '10000' },
     generate: { type: 'boolean', default: false },
-    /** Merge the rollup's parts first (after --generate they merge in the background of whatever runs next). */
+    /** Merge the rollup into one part per partition (OPTIMIZE FINAL; --generate leaves the few its merges settle on). */
     optimize: { type: 'boolean', default: false },
     /** The job's customers per chunk (config job.customersPerChunk; default the config's). */
     chunk: { type: 'string' },
