@@ -73,10 +73,10 @@ export async function writeHourlyUsage(
 }
 
 /**
- * Waits until the database's background merges are over and its parts stay as they are (4 polls a second apart; returns
- * how many parts its tables have then), so that
- * whichever process opens the engine next (the floor's, the job's) runs no merge of this data: measured times would
- * otherwise depend on how far the merges had got (the same floor 18.5 s warm in one run, 25.9 s in another).
+ * Waits until the database's background merges are over and the rollup's parts stay as they are (4 polls a second
+ * apart; returns how many parts the rollup has then), so that whichever process opens the engine next (the floor's,
+ * the job's) runs no merge of this data: measured times would otherwise depend on how far the merges had got (the
+ * same floor 18.5 s warm in one run, 25.9 s in another).
  */
 async function settleMerges(client: ClickHouseClient, database: string): Promise<number> {
   let quiet = 0
@@ -86,7 +86,7 @@ async function settleMerges(client: ClickHouseClient, database: string): Promise
     const rows = await (
       await client.query({
         query: `SELECT (SELECT count() FROM system.merges WHERE database = {db:String}) AS merges,
-          (SELECT count() FROM system.parts WHERE database = {db:String} AND active) AS parts`,
+          (SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'usage_hourly' AND active) AS parts`,
         query_params: { db: database },
         format: 'JSONEachRow',
       })

@@ -77,7 +77,7 @@ export async function benchJob(
   }
   const generateSeconds = (performance.now() - generateStarted) / 1000
   log(
-    `  generated in ${generateSeconds.toFixed(1)} s (${parts} parts once merges settled); running the job in a child process`,
+    `  generated in ${generateSeconds.toFixed(1)} s (the rollup in ${parts} parts once merges settled); running the job in a child process`,
   )
   const childScript = await compiledJobChild()
   const child = (...extra: string[]) => {
