@@ -5,6 +5,8 @@ export const HOURS = 31 * 24
 const METRICS = ['api_calls', 'bandwidth', 'compute_time', 'storage_peak']
 /** Rows per written part: ~2.5 GB of engine memory while one is formed. */
 const ROWS_PER_PART = 10_000_000
+/** Far beyond what the merges of 100k customers take (~30 s after the write here): a stuck engine fails the bench. */
+const SETTLE_LIMIT_MS = 20 * 60_000
 
 /**
  * Writes `customers` x 4 metrics x 31 days of hourly usage straight into the rollup (and first-seen) tables,
@@ -14,10 +16,10 @@ const ROWS_PER_PART = 10_000_000
  *
  * Rows are written in the rollup's sort key order (metric, customer, hour), one thread, in parts of ROWS_PER_PART:
  * the parts do not overlap, the engine's background merges combine them into a few large ones while the write goes
- * on (100k customers: 30 parts, 5 a few seconds after the write), and the write returns once no merge is left
- * (settleMerges). The values are those of the former generator (it walked customer, metric, hour and keyed the
+ * on (100k customers: 30 parts written, 15 left when the write ends, 5 some 30 s later), and this returns once no
+ * merge is left (settleMerges). The values are those of the former generator (it walked customer, metric, hour and keyed the
  * noise by that row number `n`), which wrote in that order on two threads and then needed OPTIMIZE FINAL to
- * rewrite the whole rollup once more: 121 s + 104 s against ~160 s here at 100k customers, the job and the floor
+ * rewrite the whole rollup once more: 121 s + 104 s against 143 s here at 100k customers (settling included), the job and the floor
  * reading either layout within the machine's noise (bench/job-child.ts on both, interleaved).
  */
 export async function writeHourlyUsage(
@@ -79,9 +81,14 @@ export async function writeHourlyUsage(
  * same floor 18.5 s warm in one run, 25.9 s in another).
  */
 async function settleMerges(client: ClickHouseClient, database: string): Promise<number> {
+  const deadline = Date.now() + SETTLE_LIMIT_MS
   let quiet = 0
   let lastParts = -1
   while (quiet < 4) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `the engine's merges of ${database} were still running after ${SETTLE_LIMIT_MS / 60_000} minutes`,
+      )
     await new Promise((resolve) => setTimeout(resolve, 1000))
     const rows = await (
       await client.query({
