@@ -89,8 +89,8 @@ export function evaluateShape(input: ShapeInput, config: ShapeConfig): ShapeEval
 }
 
 /**
- * evaluateShape and usableBaselineTotals of one day at once, the usable baseline days picked once: the job's call,
- * once per series and run.
+ * evaluateShape and the mean and stddev of the usable baseline days' totals (what a shape alert quotes) of one day at
+ * once, the usable baseline days picked once: the job's call, once per series and run.
  */
 export function evaluateShapeWithTotals(
   input: ShapeInput,
@@ -192,13 +192,6 @@ function usableDays(
  * Mean and population stddev of the usable baseline days' totals (0 and 0 without one): what a shape alert quotes
  * beside the similarity.
  */
-export function usableBaselineTotals(
-  baseline: readonly Profile[],
-  config: ShapeConfig,
-): { baselineMean: number; baselineStddev: number } {
-  return totalsStats(usableDays(baseline, config).totals)
-}
-
 function totalsStats(totals: readonly number[]): { baselineMean: number; baselineStddev: number } {
   if (totals.length === 0) return { baselineMean: 0, baselineStddev: 0 }
   let sum = 0
